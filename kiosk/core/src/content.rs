@@ -1,0 +1,136 @@
+//! Content on the kiosk: a pack read from a folder (`kiosk --content DIR`, or the demo pack in
+//! `assets/`), with text looked up along the language fallback chain.
+
+use std::path::{Path, PathBuf};
+
+use protocol::content::{Item, ItemText, Pack};
+
+use crate::i18n::fallback_chain;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    #[error("cannot read {path}: {source}. Check --content, or run `sync-server content validate`")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path} is not a valid pack: {message}. Run `sync-server content validate` for details"
+    )]
+    Invalid { path: String, message: String },
+}
+
+/// A pack ready to play: the document and where its media files are.
+#[derive(Debug, Clone)]
+pub struct LoadedPack {
+    pub pack: Pack,
+    root: PathBuf,
+    /// Content version shown to staff and reported in heartbeats.
+    pub version: String,
+}
+
+impl LoadedPack {
+    /// Reads `DIR/pack.toml`.
+    pub fn from_dir(dir: &Path) -> Result<LoadedPack, ContentError> {
+        let path = dir.join("pack.toml");
+        let text = std::fs::read_to_string(&path).map_err(|source| ContentError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let pack: Pack = toml::from_str(&text).map_err(|e| ContentError::Invalid {
+            path: path.display().to_string(),
+            message: e.message().to_owned(),
+        })?;
+        let version = format!("{}@{}", pack.id, pack.version);
+        Ok(LoadedPack {
+            pack,
+            root: dir.to_owned(),
+            version,
+        })
+    }
+
+    /// The file of a media path of the pack.
+    pub fn media_path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Item text in `lang`, or along its fallback chain, or in the pack's default language.
+    pub fn text<'a>(&self, item: &'a Item, lang: &str) -> Option<&'a ItemText> {
+        fallback_chain(lang)
+            .iter()
+            .chain(std::iter::once(&self.pack.default_language))
+            .find_map(|l| item.text.get(l.as_str()))
+            .or_else(|| item.text.values().next())
+    }
+
+    /// A localised map (titles) in `lang` with fallback.
+    pub fn localised<'a>(
+        &self,
+        map: &'a std::collections::BTreeMap<String, String>,
+        lang: &str,
+    ) -> &'a str {
+        fallback_chain(lang)
+            .iter()
+            .chain(std::iter::once(&self.pack.default_language))
+            .find_map(|l| map.get(l.as_str()))
+            .or_else(|| map.values().next())
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    /// The event to serve: the named one, else the first.
+    pub fn event(&self, id: Option<&str>) -> Option<&protocol::content::Event> {
+        id.and_then(|id| self.pack.event(id))
+            .or_else(|| self.pack.events.first())
+    }
+
+    /// The kiosk's languages for an event (main language first), else the pack's.
+    pub fn languages(&self, event: Option<&str>) -> Vec<String> {
+        self.event(event)
+            .map(|e| e.languages.clone())
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| self.pack.languages.clone())
+    }
+
+    /// The attract loop's items for an event (every item when it names no playlist).
+    pub fn playlist(&self, event: Option<&str>) -> (Vec<&Item>, f32) {
+        let pl = self
+            .event(event)
+            .and_then(|e| self.pack.playlist(&e.playlist))
+            .or_else(|| self.pack.playlists.first());
+        match pl {
+            Some(pl) => (
+                pl.items.iter().filter_map(|i| self.pack.item(i)).collect(),
+                pl.seconds_per_item.max(2.0),
+            ),
+            None => (self.pack.items.iter().collect(), 8.0),
+        }
+    }
+
+    pub fn items_in(&self, pillar: &str) -> Vec<&Item> {
+        self.pack
+            .items
+            .iter()
+            .filter(|i| i.pillar == pillar)
+            .collect()
+    }
+}
+
+/// The demo pack shipped in `assets/` (next to the binary's workspace, or in the current
+/// directory), used when no content is configured.
+pub fn default_pack_dir() -> PathBuf {
+    let candidates = [
+        std::env::var_os("PROMO_ASSETS_DIR").map(PathBuf::from),
+        Some(PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../assets"
+        ))),
+        Some(PathBuf::from("assets")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .map(|p| p.join("demo-pack"))
+        .find(|p| p.join("pack.toml").exists())
+        .unwrap_or_else(|| PathBuf::from("assets/demo-pack"))
+}

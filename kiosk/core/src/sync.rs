@@ -1,0 +1,693 @@
+//! The sync worker: pushes the store's records to the server until every one is acknowledged,
+//! on its own thread with its own tokio runtime, never on the render thread.
+//!
+//! One round is a pipeline of steps (as atuin does): ask the server for its cursor, read a
+//! batch from there, compress and push it, and move the local cursor only to what the server
+//! says it committed. Retries are safe because the server dedupes on `(kiosk, seq)` and on
+//! `id`. The policy parts (backoff, batch sizing, what an answer means) are pure functions
+//! tested by table.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use protocol::sync::{Cursor, PushAck, PushBatch};
+use rand::Rng;
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+
+use crate::clock::Clock;
+use crate::store::{Identity, Store, StoreError};
+
+/// Tuning of the sync worker. Defaults suit a kiosk on fair Wi-Fi.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// Records per push at most.
+    pub batch_records: usize,
+    /// Uncompressed JSON bytes per push at most (the server refuses more than 8 MiB).
+    pub batch_bytes: usize,
+    /// Time between rounds when there is nothing to push.
+    pub interval: Duration,
+    /// First retry delay; doubles up to `backoff_max`, with full jitter.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// How long acknowledged records stay on the kiosk (for a server restored from backup).
+    pub keep_acked: Duration,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// Allow plain HTTP to a host that is not loopback.
+    pub insecure: bool,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            batch_records: 5_000,
+            batch_bytes: 2 << 20,
+            interval: Duration::from_secs(15),
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(300),
+            keep_acked: Duration::from_secs(30 * 24 * 3600),
+            request_timeout: Duration::from_secs(30),
+            insecure: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("this kiosk is not enrolled: run `kiosk enrol --server URL --code CODE`")]
+    NotEnrolled,
+    #[error(
+        "the server revoked this kiosk (401); its records stay on the kiosk. Ask staff to enrol it again"
+    )]
+    Revoked,
+    #[error(
+        "the server address {0} is plain HTTP and not loopback: use https, or mark it insecure in the configuration"
+    )]
+    Insecure(String),
+    #[error("the server could not be reached: {0}")]
+    Network(String),
+    #[error("the server answered {status}: {message}")]
+    Server {
+        status: u16,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("the server did not advance its cursor past {0}; will retry")]
+    NoProgress(u64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    /// Errors that retrying will not fix; the worker stops pushing until told again.
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            SyncError::NotEnrolled | SyncError::Revoked | SyncError::Insecure(_)
+        )
+    }
+}
+
+/// What the staff overlay shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncStatus {
+    pub enrolled: bool,
+    pub backlog: u64,
+    /// `Some(true)` after an answer from the server, `Some(false)` after a failure.
+    pub reachable: Option<bool>,
+    pub revoked: bool,
+    /// Corrected time of the last round that drained the backlog.
+    pub last_sync_ms: Option<i64>,
+    pub last_error: Option<String>,
+    /// Records pushed and acknowledged since start.
+    pub pushed: u64,
+}
+
+/// The outcome of one round.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoundReport {
+    pub batches: u64,
+    pub inserted: u64,
+    pub duplicates: u64,
+    pub wire_bytes: u64,
+    pub next_seq: u64,
+}
+
+/// Full-jitter exponential backoff: a random delay in `[0, min(max, base·2^attempt)]`, never
+/// below `retry_after` when the server asked for one.
+pub fn backoff(
+    attempt: u32,
+    base: Duration,
+    max: Duration,
+    retry_after: Option<Duration>,
+    rng: &mut impl Rng,
+) -> Duration {
+    let ceiling = base
+        .saturating_mul(1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX))
+        .min(max);
+    let jittered = ceiling.mul_f64(rng.random_range(0.0..=1.0));
+    match retry_after {
+        Some(ra) => jittered.max(ra.min(max)),
+        None => jittered,
+    }
+}
+
+/// The batch size after an answer: halved on 413 (down to one record), grown back towards the
+/// configured size after a success.
+pub fn next_batch_size(current: usize, configured: usize, status: Option<u16>) -> usize {
+    match status {
+        Some(413) => (current / 2).max(1),
+        Some(200) => (current.saturating_mul(2)).min(configured).max(1),
+        _ => current,
+    }
+}
+
+/// Where the server wants records from, given the store's own counters.
+///
+/// `Resume(seq)`: push from `seq` (it may be below what we had acknowledged: a server
+/// restored from an older backup gets them again). `Renumber`: the server is ahead of this
+/// store (the store was restored from an older copy); the unacknowledged records must move
+/// above the server's cursor so that no sequence number means two records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResumePlan {
+    Resume(u64),
+    Renumber { from: u64, to: u64 },
+}
+
+pub fn resume_plan(server_next: u64, local_acked: u64, local_next: u64) -> ResumePlan {
+    if server_next > local_next {
+        ResumePlan::Renumber {
+            from: local_acked.min(local_next),
+            to: server_next,
+        }
+    } else {
+        ResumePlan::Resume(server_next)
+    }
+}
+
+/// Checks that the server address may be used: HTTPS, or plain HTTP to loopback, or plain
+/// HTTP explicitly allowed.
+pub fn check_url(url: &str, insecure: bool) -> Result<(), SyncError> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("https://") || insecure {
+        return Ok(());
+    }
+    if let Some(rest) = lower.strip_prefix("http://") {
+        let host = rest.split(['/', '?']).next().unwrap_or("");
+        let host = if host.starts_with('[') {
+            host.split(']').next().unwrap_or("").trim_start_matches('[')
+        } else {
+            host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
+        };
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .map(|ip| ip.is_loopback())
+                .unwrap_or(false);
+        if loopback {
+            return Ok(());
+        }
+    }
+    Err(SyncError::Insecure(url.to_owned()))
+}
+
+/// An HTTP client for the sync API: rustls, `TCP_NODELAY`, timeouts.
+pub fn http_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(timeout)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .user_agent(concat!("promo-kiosk/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("the HTTP client configuration is valid")
+}
+
+/// One client session with the server, for one enrolled identity.
+pub struct SyncClient {
+    pub http: reqwest::Client,
+    pub identity: Identity,
+    pub clock: Clock,
+    pub config: SyncConfig,
+    batch_size: usize,
+}
+
+impl SyncClient {
+    pub fn new(identity: Identity, clock: Clock, config: SyncConfig) -> Result<Self, SyncError> {
+        check_url(&identity.server_url, config.insecure)?;
+        Ok(SyncClient {
+            http: http_client(config.request_timeout),
+            batch_size: config.batch_records,
+            identity,
+            clock,
+            config,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.identity.server_url.trim_end_matches('/'))
+    }
+
+    fn auth(&self) -> String {
+        protocol::sync::bearer(self.identity.kiosk_id, &self.identity.secret)
+    }
+
+    /// `GET /api/v1/sync/cursor`.
+    pub async fn cursor(&self) -> Result<Cursor, SyncError> {
+        let sent = self.clock.wall_ms();
+        let resp = self
+            .http
+            .get(self.url("/api/v1/sync/cursor"))
+            .header(AUTHORIZATION, self.auth())
+            .send()
+            .await
+            .map_err(|e| SyncError::Network(e.to_string()))?;
+        let resp = check_status(resp).await?;
+        let cursor: Cursor = resp
+            .json()
+            .await
+            .map_err(|e| SyncError::Network(e.to_string()))?;
+        self.clock.observe_server_time(sent, cursor.server_time_ms);
+        Ok(cursor)
+    }
+
+    /// Pushes one batch; returns the acknowledgement and the compressed size.
+    pub async fn push(&self, batch: &PushBatch) -> Result<(PushAck, u64), SyncError> {
+        let json = serde_json::to_vec(batch).map_err(StoreError::from)?;
+        let body = zstd::bulk::compress(&json, 3).map_err(|e| SyncError::Network(e.to_string()))?;
+        let wire = body.len() as u64;
+        let sent = self.clock.wall_ms();
+        let resp = self
+            .http
+            .post(self.url("/api/v1/sync/push"))
+            .header(AUTHORIZATION, self.auth())
+            .header(CONTENT_TYPE, "application/json")
+            .header(CONTENT_ENCODING, "zstd")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| SyncError::Network(e.to_string()))?;
+        let resp = check_status(resp).await?;
+        let ack: PushAck = resp
+            .json()
+            .await
+            .map_err(|e| SyncError::Network(e.to_string()))?;
+        self.clock.observe_server_time(sent, ack.server_time_ms);
+        Ok((ack, wire))
+    }
+
+    /// One round: ask where to resume, then push until the backlog is empty.
+    pub async fn round(&mut self, store: &mut Store) -> Result<RoundReport, SyncError> {
+        let cursor = self.cursor().await?;
+        let mut from = match resume_plan(cursor.next_seq, store.acked_seq()?, store.next_seq()?) {
+            ResumePlan::Resume(seq) => seq,
+            ResumePlan::Renumber { from, to } => {
+                tracing::warn!(
+                    from,
+                    to,
+                    "the server is ahead of this store (restored from a copy?): renumbering unsynced records"
+                );
+                store.renumber_from(from, to)?;
+                to
+            }
+        };
+        let mut report = RoundReport {
+            next_seq: from,
+            ..Default::default()
+        };
+        loop {
+            let stored = store.read_batch(from, self.batch_size, self.config.batch_bytes)?;
+            // Records below `from` that this store no longer has (pruned after a long time)
+            // are declared, so the server's cursor can move past them.
+            let pruned_below = stored.first().map(|s| s.seq).unwrap_or(from);
+            if stored.is_empty() && pruned_below <= from {
+                break;
+            }
+            let kiosk_id = self.identity.kiosk_id;
+            let batch = PushBatch {
+                clock: self.clock.protocol_sample(),
+                pruned_below: if pruned_below > from { pruned_below } else { 0 },
+                records: stored
+                    .into_iter()
+                    .map(|s| s.into_record(kiosk_id))
+                    .collect(),
+            };
+            let last = batch.records.last().map(|r| r.seq + 1).unwrap_or(from);
+            match self.push(&batch).await {
+                Ok((ack, wire)) => {
+                    self.batch_size =
+                        next_batch_size(self.batch_size, self.config.batch_records, Some(200));
+                    report.batches += 1;
+                    report.inserted += ack.inserted;
+                    report.duplicates += ack.duplicates;
+                    report.wire_bytes += wire;
+                    report.next_seq = ack.next_seq;
+                    if !ack.erased_leads.is_empty() {
+                        store.erase_leads(&ack.erased_leads)?;
+                    }
+                    store.mark_acked(
+                        ack.next_seq.min(store.next_seq()?),
+                        self.clock.now().corrected_ms,
+                    )?;
+                    if ack.next_seq <= from && last > from {
+                        return Err(SyncError::NoProgress(from));
+                    }
+                    from = ack.next_seq;
+                }
+                Err(SyncError::Server { status: 413, .. }) if self.batch_size > 1 => {
+                    self.batch_size =
+                        next_batch_size(self.batch_size, self.config.batch_records, Some(413));
+                    tracing::info!(
+                        batch = self.batch_size,
+                        "payload too large: halving the batch"
+                    );
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let keep = self.config.keep_acked.as_millis() as i64;
+        store.prune_acked(self.clock.now().corrected_ms - keep)?;
+        Ok(report)
+    }
+}
+
+async fn check_status(resp: reqwest::Response) -> Result<reqwest::Response, SyncError> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        return Err(SyncError::Revoked);
+    }
+    let retry_after = resp
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let message = resp.text().await.unwrap_or_default();
+    let message: String = message.chars().take(300).collect();
+    Err(SyncError::Server {
+        status: status.as_u16(),
+        message,
+        retry_after,
+    })
+}
+
+/// Wakes the sync worker; cheap to clone, safe from any thread.
+#[derive(Clone)]
+pub struct Waker(tokio::sync::mpsc::UnboundedSender<Command>);
+
+impl Waker {
+    pub fn wake(&self) {
+        let _ = self.0.send(Command::SyncNow);
+    }
+}
+
+/// Time between heartbeats.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(300);
+
+enum Command {
+    SyncNow,
+    Shutdown,
+}
+
+/// The running worker. Dropping it stops the thread after its current request.
+pub struct SyncWorker {
+    tx: tokio::sync::mpsc::UnboundedSender<Command>,
+    status: Arc<Mutex<SyncStatus>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SyncWorker {
+    /// Starts the worker on its own thread. It opens its own connection to the store file and
+    /// appends a heartbeat (versions, backlog, free disk, uptime) every few minutes.
+    pub fn spawn(
+        store_path: PathBuf,
+        clock: Clock,
+        config: SyncConfig,
+        content_version: Option<String>,
+    ) -> SyncWorker {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let status = Arc::new(Mutex::new(SyncStatus::default()));
+        let st = status.clone();
+        let thread = std::thread::Builder::new()
+            .name("sync".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a tokio runtime for the sync worker");
+                rt.block_on(run(store_path, clock, config, content_version, rx, st));
+            })
+            .expect("spawn the sync thread");
+        SyncWorker {
+            tx,
+            status,
+            thread: Some(thread),
+        }
+    }
+
+    /// Asks for a round now (new records, or staff pressed "sync now").
+    pub fn sync_now(&self) {
+        let _ = self.tx.send(Command::SyncNow);
+    }
+
+    /// A handle other threads use to ask for a round (the recorder, after each write).
+    pub fn waker(&self) -> Waker {
+        Waker(self.tx.clone())
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for SyncWorker {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Command::Shutdown);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn run(
+    store_path: PathBuf,
+    clock: Clock,
+    config: SyncConfig,
+    content_version: Option<String>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Command>,
+    status: Arc<Mutex<SyncStatus>>,
+) {
+    let set = |f: &dyn Fn(&mut SyncStatus)| {
+        if let Ok(mut s) = status.lock() {
+            f(&mut s)
+        }
+    };
+    let mut store = match Store::open(&store_path) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "sync worker cannot open the store");
+            let msg = e.to_string();
+            set(&|s| s.last_error = Some(msg.clone()));
+            return;
+        }
+    };
+    let mut attempt: u32 = 0;
+    let mut client: Option<SyncClient> = None;
+    let mut rng = rand::rng();
+    let started = std::time::Instant::now();
+    let mut last_heartbeat: Option<std::time::Instant> = None;
+    loop {
+        if last_heartbeat.is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY) {
+            last_heartbeat = Some(std::time::Instant::now());
+            let body = protocol::RecordBody::Heartbeat {
+                app_version: crate::APP_VERSION.to_owned(),
+                content_version: content_version.clone(),
+                backlog: store.backlog().unwrap_or(0),
+                free_disk_bytes: crate::config::free_disk_bytes(
+                    store_path.parent().unwrap_or(std::path::Path::new(".")),
+                ),
+                uptime_ms: started.elapsed().as_millis() as u64,
+            };
+            let event = store.meta("event_id").ok().flatten();
+            if let Err(e) = store.append(clock.now(), event.as_deref(), body) {
+                tracing::warn!(error = %e, "heartbeat not recorded");
+            }
+        }
+        let backlog = store.backlog().unwrap_or(0);
+        set(&|s| s.backlog = backlog);
+        if client.is_none() {
+            match store.identity() {
+                Ok(Some(id)) => match SyncClient::new(id, clock.clone(), config.clone()) {
+                    Ok(c) => client = Some(c),
+                    Err(e) => {
+                        let msg = e.to_string();
+                        set(&|s| s.last_error = Some(msg.clone()));
+                    }
+                },
+                _ => set(&|s| s.enrolled = false),
+            }
+        }
+        let mut wait = config.interval;
+        if let Some(c) = client.as_mut() {
+            set(&|s| s.enrolled = true);
+            match c.round(&mut store).await {
+                Ok(report) => {
+                    attempt = 0;
+                    let now = clock.now().corrected_ms;
+                    let backlog = store.backlog().unwrap_or(0);
+                    set(&|s| {
+                        s.reachable = Some(true);
+                        s.revoked = false;
+                        s.last_sync_ms = Some(now);
+                        s.last_error = None;
+                        s.backlog = backlog;
+                        s.pushed += report.inserted + report.duplicates;
+                    });
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    tracing::warn!(error = %msg, attempt, "sync round failed");
+                    let revoked = matches!(e, SyncError::Revoked);
+                    let reachable = !matches!(e, SyncError::Network(_));
+                    set(&|s| {
+                        s.last_error = Some(msg.clone());
+                        s.revoked = revoked;
+                        s.reachable = Some(reachable);
+                    });
+                    let retry_after = match &e {
+                        SyncError::Server { retry_after, .. } => *retry_after,
+                        _ => None,
+                    };
+                    if e.is_permanent() {
+                        // Keep the data; try again only when told, or after the longest wait.
+                        client = None;
+                        wait = config.backoff_max;
+                    } else {
+                        wait = backoff(
+                            attempt,
+                            config.backoff_base,
+                            config.backoff_max,
+                            retry_after,
+                            &mut rng,
+                        );
+                        attempt = attempt.saturating_add(1);
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            cmd = rx.recv() => match cmd {
+                Some(Command::SyncNow) => {
+                    // Many writes in a burst make one round: take what is queued.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    while let Ok(c) = rx.try_recv() {
+                        if matches!(c, Command::Shutdown) {
+                            return;
+                        }
+                    }
+                }
+                Some(Command::Shutdown) | None => return,
+            },
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn backoff_grows_is_capped_and_honours_retry_after() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let base = Duration::from_millis(500);
+        let max = Duration::from_secs(300);
+        for attempt in 0..40 {
+            let d = backoff(attempt, base, max, None, &mut rng);
+            let ceiling = base.saturating_mul(1 << attempt.min(20)).min(max);
+            assert!(d <= ceiling, "attempt {attempt}: {d:?} > {ceiling:?}");
+        }
+        let d = backoff(0, base, max, Some(Duration::from_secs(7)), &mut rng);
+        assert!(d >= Duration::from_secs(7));
+        // A hostile Retry-After cannot park the kiosk beyond the cap.
+        let d = backoff(0, base, max, Some(Duration::from_secs(1_000_000)), &mut rng);
+        assert!(d <= max);
+    }
+
+    #[test]
+    fn batch_size_halves_on_413_and_recovers() {
+        let cases = [
+            (1000, 1000, Some(413), 500),
+            (1, 1000, Some(413), 1),
+            (500, 1000, Some(200), 1000),
+            (800, 1000, Some(200), 1000),
+            (250, 1000, Some(503), 250),
+            (250, 1000, None, 250),
+        ];
+        for (current, configured, status, want) in cases {
+            assert_eq!(
+                next_batch_size(current, configured, status),
+                want,
+                "{current} {status:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn resume_plan_follows_the_server() {
+        use ResumePlan::*;
+        let cases = [
+            // (server_next, local_acked, local_next) -> plan
+            ((1, 1, 1), Resume(1)),
+            ((5, 5, 10), Resume(5)),
+            ((3, 8, 10), Resume(3)),   // server restored from an older backup
+            ((10, 8, 10), Resume(10)), // ack lost after commit
+            ((15, 8, 10), Renumber { from: 8, to: 15 }), // store restored from a copy
+        ];
+        for ((s, a, n), want) in cases {
+            assert_eq!(resume_plan(s, a, n), want, "{s} {a} {n}");
+        }
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_or_when_marked_insecure() {
+        assert!(check_url("https://kiosk.example.vn", false).is_ok());
+        assert!(check_url("http://127.0.0.1:8080", false).is_ok());
+        assert!(check_url("http://localhost:8080/x", false).is_ok());
+        assert!(check_url("http://[::1]:8080", false).is_ok());
+        assert!(check_url("http://192.168.1.10:8080", false).is_err());
+        assert!(check_url("http://localhost.evil.example", false).is_err());
+        assert!(check_url("http://192.168.1.10:8080", true).is_ok());
+    }
+}
+
+/// Exchanges a one-time enrolment code for the kiosk's identity and saves it in the store.
+pub async fn enrol(
+    store: &mut Store,
+    server_url: &str,
+    code: &str,
+    insecure: bool,
+) -> Result<Identity, SyncError> {
+    check_url(server_url, insecure)?;
+    let http = http_client(Duration::from_secs(30));
+    let resp = http
+        .post(format!("{}/api/v1/enrol", server_url.trim_end_matches('/')))
+        .json(&protocol::sync::EnrolRequest {
+            code: code.trim().to_owned(),
+            app_version: crate::APP_VERSION.to_owned(),
+        })
+        .send()
+        .await
+        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let resp = check_status(resp).await?;
+    let e: protocol::sync::Enrolment = resp
+        .json()
+        .await
+        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let token_key = base64_decode(&e.token_key)
+        .ok_or_else(|| SyncError::Network("the server sent an unreadable token key".into()))?;
+    let identity = Identity {
+        kiosk_id: e.kiosk_id,
+        name: e.name,
+        secret: e.secret,
+        token_key,
+        server_url: server_url.trim_end_matches('/').to_owned(),
+        public_url: e.public_url,
+    };
+    store.set_identity(&identity)?;
+    if let Some(ev) = e.event_id {
+        store.set_meta("event_id", &ev)?;
+    }
+    Ok(identity)
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s).ok()
+}

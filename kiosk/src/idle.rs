@@ -1,0 +1,106 @@
+//! The visitor session and idle reset: any touch keeps the session alive; after the idle time
+//! a countdown shows, then the kiosk returns to the attract loop and forgets the visit.
+
+use bevy::input::touch::{TouchInput, TouchPhase};
+use bevy::prelude::*;
+use kiosk_core::session::Idle;
+use protocol::record::SessionEnd;
+
+use crate::kiosk::{Content, Lang, Services, Session};
+use crate::screens::Screen;
+use crate::theme::{self, palette};
+
+#[derive(Component)]
+struct CountdownOverlay;
+
+#[derive(Component)]
+struct CountdownText;
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(Update, (track_touches, tick_idle).chain());
+}
+
+fn track_touches(
+    mut touches: MessageReader<TouchInput>,
+    mouse: Res<ButtonInput<MouseButton>>,
+    keys: Res<ButtonInput<KeyCode>>,
+    screen: Res<State<Screen>>,
+    services: Res<Services>,
+    content: Res<Content>,
+    mut session: ResMut<Session>,
+) {
+    let touched = touches.read().any(|t| t.phase == TouchPhase::Started)
+        || mouse.get_just_pressed().next().is_some()
+        || keys.get_just_pressed().next().is_some();
+    if touched && *screen.get() != Screen::Attract {
+        for body in session.touch(services.mono_ms()) {
+            services.record(&content, body);
+        }
+    }
+}
+
+fn tick_idle(
+    mut commands: Commands,
+    session: ResMut<Session>,
+    services: Res<Services>,
+    content: Res<Content>,
+    lang: Res<Lang>,
+    screen: Res<State<Screen>>,
+    mut next: ResMut<NextState<Screen>>,
+    overlay: Query<Entity, With<CountdownOverlay>>,
+    mut overlay_text: Query<&mut Text, With<CountdownText>>,
+) {
+    let mut session = session;
+    let now = services.mono_ms();
+    match session.tick(now) {
+        Idle::Active => {
+            for e in &overlay {
+                commands.entity(e).despawn();
+            }
+        }
+        Idle::Countdown { seconds_left } => {
+            let msg = content.i18n.t_args(
+                &lang.0,
+                "idle-countdown",
+                &[("seconds", &seconds_left.to_string())],
+            );
+            if let Ok(mut text) = overlay_text.single_mut() {
+                if text.0 != msg {
+                    text.0 = msg;
+                }
+            } else if overlay.is_empty() {
+                commands.spawn((
+                    Name::new("Idle countdown"),
+                    CountdownOverlay,
+                    Node {
+                        position_type: PositionType::Absolute,
+                        bottom: px(40),
+                        left: percent(10),
+                        width: percent(80),
+                        padding: UiRect::all(px(24)),
+                        border_radius: BorderRadius::all(px(20)),
+                        justify_content: JustifyContent::Center,
+                        ..default()
+                    },
+                    BackgroundColor(palette::ACCENT),
+                    GlobalZIndex(100),
+                    children![(
+                        CountdownText,
+                        theme::label(msg, &lang.0, 34.0, palette::BACKGROUND)
+                    )],
+                ));
+            }
+        }
+        Idle::Reset => {
+            for body in session.end(SessionEnd::Idle, now) {
+                services.record(&content, body);
+            }
+            for e in &overlay {
+                commands.entity(e).despawn();
+            }
+            if *screen.get() != Screen::Attract {
+                next.set(Screen::Attract);
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! What the app knows: content, localisation, the recorder and the sync worker, the identity,
+//! the visitor session. Prepared in [`Setup::prepare`] before the window opens (all disk I/O
+//! happens there), then held as Bevy resources.
+
+use bevy::prelude::*;
+use kiosk_core::clock::Clock;
+use kiosk_core::config::KioskConfig;
+use kiosk_core::content::LoadedPack;
+use kiosk_core::i18n::Localiser;
+use kiosk_core::recorder::{Recorder, RecorderThread};
+use kiosk_core::session::Visitor;
+use kiosk_core::store::{Identity, Store};
+use kiosk_core::sync::{SyncConfig, SyncWorker};
+use protocol::RecordBody;
+
+/// Everything read from disk before the app starts.
+pub struct Setup {
+    pub pack: LoadedPack,
+    pub i18n: Localiser,
+    pub font: Option<Vec<u8>>,
+    pub identity: Option<Identity>,
+    pub recorder: Recorder,
+    pub recorder_thread: RecorderThread,
+    pub sync: SyncWorker,
+    pub event: Option<String>,
+    pub lang: String,
+    pub languages: Vec<String>,
+    pub idle_ms: u64,
+    pub countdown_ms: u64,
+}
+
+impl Setup {
+    pub fn prepare(config: &KioskConfig, lang: Option<&str>) -> anyhow::Result<Setup> {
+        let pack = LoadedPack::from_dir(&config.content_dir())?;
+        let i18n = Localiser::load(&config.locales_dir())?;
+        let font = match config.font_path() {
+            Some(p) => Some(
+                std::fs::read(&p)
+                    .map_err(|e| anyhow::anyhow!("cannot read the font {}: {e}", p.display()))?,
+            ),
+            None => {
+                tracing::warn!(
+                    "no Noto Sans CJK font found: Vietnamese and CJK text will not render. \
+                     Install fonts-noto-cjk or set `font` in the configuration"
+                );
+                None
+            }
+        };
+        let store_path = config.store_path();
+        let store = Store::open(&store_path)?;
+        let identity = store.identity()?;
+        let stored_event = store.meta("event_id")?;
+        drop(store);
+        let event = config
+            .event
+            .clone()
+            .or(stored_event)
+            .filter(|e| pack.pack.event(e).is_some());
+        let clock = Clock::system();
+        let sync = SyncWorker::spawn(
+            store_path.clone(),
+            clock.clone(),
+            SyncConfig {
+                interval: std::time::Duration::from_secs(config.sync_interval_seconds.max(1)),
+                insecure: config.insecure,
+                ..Default::default()
+            },
+            Some(pack.version.clone()),
+        );
+        let waker = sync.waker();
+        let (recorder, recorder_thread) = Recorder::start(store_path, clock, move || waker.wake())?;
+        let languages = pack.languages(event.as_deref());
+        let lang = lang
+            .map(str::to_owned)
+            .or_else(|| languages.first().cloned())
+            .unwrap_or_else(|| "vi".into());
+        Ok(Setup {
+            pack,
+            i18n,
+            font,
+            identity,
+            recorder,
+            recorder_thread,
+            sync,
+            event,
+            lang,
+            languages,
+            idle_ms: config.idle_seconds * 1000,
+            countdown_ms: config.countdown_seconds * 1000,
+        })
+    }
+}
+
+/// Content and text.
+#[derive(Resource)]
+pub struct Content {
+    pub pack: LoadedPack,
+    pub i18n: Localiser,
+    pub event: Option<String>,
+    pub languages: Vec<String>,
+}
+
+impl Content {
+    pub fn t(&self, lang: &str, id: &str) -> String {
+        self.i18n.t(lang, id)
+    }
+}
+
+/// The language the visitor reads now.
+#[derive(Resource, Clone, PartialEq, Eq, Debug)]
+pub struct Lang(pub String);
+
+/// Where records go, and the kiosk's identity for QR codes.
+#[derive(Resource)]
+pub struct Services {
+    pub recorder: Recorder,
+    pub identity: Option<Identity>,
+    /// Kept alive: dropping it stops the sync thread.
+    _sync: SyncWorker,
+    _recorder_thread: RecorderThread,
+}
+
+impl Services {
+    pub fn new(
+        setup_recorder: Recorder,
+        thread: RecorderThread,
+        identity: Option<Identity>,
+        sync: SyncWorker,
+    ) -> Self {
+        Services {
+            recorder: setup_recorder,
+            identity,
+            _sync: sync,
+            _recorder_thread: thread,
+        }
+    }
+
+    pub fn record(&self, content: &Content, body: RecordBody) {
+        self.recorder.record(content.event.as_deref(), body);
+    }
+
+    pub fn mono_ms(&self) -> u64 {
+        self.recorder.clock().mono_ms()
+    }
+}
+
+/// The visitor session (idle timer, views).
+#[derive(Resource, Deref, DerefMut)]
+pub struct Session(pub Visitor);

@@ -1,0 +1,180 @@
+//! `kiosk`: the touchscreen app. Parses the command line, prepares everything that touches the
+//! disk (store, content, fonts, locales) before the window opens, then runs the Bevy app.
+
+mod app;
+mod idle;
+mod kiosk;
+mod media;
+mod screens;
+mod script;
+mod theme;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use kiosk_core::config::KioskConfig;
+
+#[derive(Parser)]
+#[command(name = "kiosk", version, about = "Đồng Nai promotion kiosk")]
+struct Cli {
+    /// TOML configuration file (see docs/configuration.md).
+    #[arg(long, env = "PROMO_KIOSK_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the kiosk keeps its store. Default: the user's data directory.
+    #[arg(long, env = "PROMO_KIOSK_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Play a content pack from this folder (no server needed). Default: the demo pack.
+    #[arg(long, env = "PROMO_KIOSK_CONTENT")]
+    content: Option<PathBuf>,
+    /// The event to serve (its playlist and languages).
+    #[arg(long, env = "PROMO_KIOSK_EVENT")]
+    event: Option<String>,
+    /// Run a scenario script in the real window, then exit (see docs/testing.md).
+    #[arg(long)]
+    script: Option<PathBuf>,
+    /// Window size, e.g. 1920x1080 or 1080x1920.
+    #[arg(long, default_value = "1920x1080", value_parser = parse_size)]
+    window: (u32, u32),
+    /// Open in this language instead of the event's main language.
+    #[arg(long)]
+    lang: Option<String>,
+    /// Seconds without a touch before returning to the attract loop.
+    #[arg(long, env = "PROMO_KIOSK_IDLE_SECONDS")]
+    idle_seconds: Option<u64>,
+    /// Borderless full screen instead of a window.
+    #[arg(long)]
+    fullscreen: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Exchange a one-time enrolment code from the server for this kiosk's identity.
+    Enrol {
+        /// The sync server's URL, e.g. https://kiosk.example.vn.
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        code: String,
+        /// Allow plain HTTP to a server that is not on loopback.
+        #[arg(long)]
+        insecure: bool,
+    },
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("\"{s}\" is not a size like 1920x1080"))?;
+    let w: u32 = w.parse().map_err(|_| format!("bad width in \"{s}\""))?;
+    let h: u32 = h.parse().map_err(|_| format!("bad height in \"{s}\""))?;
+    if !(320..=8192).contains(&w) || !(320..=8192).contains(&h) {
+        return Err(format!(
+            "\"{s}\": width and height must be between 320 and 8192"
+        ));
+    }
+    Ok((w, h))
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let mut config = match KioskConfig::from_file(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    if cli.data_dir.is_some() {
+        config.data_dir = cli.data_dir.clone();
+    }
+    if cli.content.is_some() {
+        config.content = cli.content.clone();
+    }
+    if cli.event.is_some() {
+        config.event = cli.event.clone();
+    }
+    if let Some(s) = cli.idle_seconds {
+        config.idle_seconds = s.max(5);
+    }
+    if let Some(Command::Enrol {
+        server,
+        code,
+        insecure,
+    }) = &cli.command
+    {
+        return enrol(&config, server, code, *insecure || config.insecure);
+    }
+    let script = match &cli.script {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|s| kiosk_core::script::parse(&s).map_err(|e| e.to_string()))
+        {
+            Ok(lines) => Some((path.clone(), lines)),
+            Err(e) => {
+                eprintln!("script {}: {e}", path.display());
+                return std::process::ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        eprintln!(
+            "error: no display (neither DISPLAY nor WAYLAND_DISPLAY is set).\n\
+             The kiosk needs a screen. On a machine without one, run it under a virtual display:\n  \
+             xvfb-run -a -s '-screen 0 1920x1080x24' kiosk ...\n\
+             (Debian: apt-get install xvfb xauth mesa-vulkan-drivers libvulkan1; software Vulkan needs\n  \
+             VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json)"
+        );
+        return std::process::ExitCode::from(3);
+    }
+    let setup = match kiosk::Setup::prepare(&config, cli.lang.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let exit = app::build(setup, cli.window, cli.fullscreen, script).run();
+    match exit {
+        bevy::app::AppExit::Success => std::process::ExitCode::SUCCESS,
+        bevy::app::AppExit::Error(code) => std::process::ExitCode::from(code.get()),
+    }
+}
+
+fn enrol(config: &KioskConfig, server: &str, code: &str, insecure: bool) -> std::process::ExitCode {
+    let path = config.store_path();
+    let run = || -> anyhow::Result<kiosk_core::store::Identity> {
+        let mut store = kiosk_core::store::Store::open(&path)?;
+        if let Some(existing) = store.identity()? {
+            anyhow::bail!(
+                "this kiosk is already enrolled as {} (\"{}\") in {}; use another --data-dir for a new kiosk",
+                existing.kiosk_id,
+                existing.name,
+                path.display()
+            );
+        }
+        let rt = tokio_runtime()?;
+        Ok(rt.block_on(kiosk_core::sync::enrol(&mut store, server, code, insecure))?)
+    };
+    match run() {
+        Ok(id) => {
+            println!(
+                "enrolled as kiosk {} (\"{}\"), store {}",
+                id.kiosk_id,
+                id.name,
+                path.display()
+            );
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn tokio_runtime() -> std::io::Result<kiosk_core::Runtime> {
+    kiosk_core::runtime()
+}

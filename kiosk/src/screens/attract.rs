@@ -1,0 +1,257 @@
+//! The attract loop: the event's playlist full screen, images with a slow zoom and
+//! crossfades, a title card, and "Touch to start" cycling through the kiosk's languages.
+//! The next image is decoded ahead of time; if it is late the current one stays: never a
+//! black frame.
+
+use bevy::prelude::*;
+use protocol::ViewOrigin;
+
+use super::{Action, Screen};
+use crate::kiosk::{Content, Lang, Services, Session};
+use crate::media::Media;
+use crate::theme::{self, palette};
+
+const FADE_S: f32 = 1.2;
+const ZOOM: f32 = 8.0;
+const TOUCH_LINE_S: f32 = 2.5;
+
+#[derive(Resource, Default)]
+struct Loop {
+    index: usize,
+    elapsed: f32,
+    front: u8,
+    touch_elapsed: f32,
+    touch_lang: usize,
+    started: bool,
+}
+
+#[derive(Component)]
+struct Layer(u8);
+
+#[derive(Component)]
+struct TitleText;
+
+#[derive(Component)]
+struct PillarText;
+
+#[derive(Component)]
+struct TouchLine;
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<Loop>()
+        .add_systems(OnEnter(Screen::Attract), spawn_attract)
+        .add_systems(OnExit(Screen::Attract), end_attract_view)
+        .add_systems(
+            Update,
+            (advance_loop, cycle_touch_line).run_if(in_state(Screen::Attract)),
+        );
+}
+
+fn layer(n: u8) -> impl Bundle {
+    (
+        Name::new(format!("Attract layer {n}")),
+        Layer(n),
+        ImageNode::default().with_color(Color::WHITE.with_alpha(0.0)),
+        Node {
+            position_type: PositionType::Absolute,
+            width: percent(100),
+            height: percent(100),
+            ..default()
+        },
+        ZIndex(n as i32),
+    )
+}
+
+fn spawn_attract(
+    mut commands: Commands,
+    content: Res<Content>,
+    lang: Res<Lang>,
+    mut state: ResMut<Loop>,
+) {
+    state.started = false;
+    state.elapsed = 0.0;
+    let touch = content.t(&lang.0, "touch-to-start");
+    commands.spawn((
+        Name::new("Attract"),
+        DespawnOnExit(Screen::Attract),
+        Button,
+        Action::Go(Screen::Home),
+        Node {
+            width: percent(100),
+            height: percent(100),
+            flex_direction: FlexDirection::Column,
+            justify_content: JustifyContent::FlexEnd,
+            ..default()
+        },
+        BackgroundColor(palette::BACKGROUND),
+        children![
+            layer(0),
+            layer(1),
+            (
+                Name::new("Title card"),
+                ZIndex(10),
+                Node {
+                    flex_direction: FlexDirection::Column,
+                    padding: UiRect::new(px(80), px(80), px(40), px(40)),
+                    row_gap: px(8),
+                    ..default()
+                },
+                BackgroundColor(palette::PANEL),
+                children![
+                    (PillarText, theme::label("", &lang.0, 30.0, palette::ACCENT)),
+                    (TitleText, theme::label("", &lang.0, 64.0, palette::TEXT)),
+                    (
+                        TouchLine,
+                        theme::label(touch, &lang.0, 40.0, palette::MUTED),
+                        Node {
+                            margin: UiRect::top(px(24)),
+                            ..default()
+                        }
+                    ),
+                ]
+            ),
+        ],
+    ));
+}
+
+fn item_image(content: &Content, id: &str) -> Option<std::path::PathBuf> {
+    let item = content.pack.pack.item(id)?;
+    item.media.first().map(|m| content.pack.media_path(m))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn advance_loop(
+    time: Res<Time>,
+    mut state: ResMut<Loop>,
+    content: Res<Content>,
+    lang: Res<Lang>,
+    mut media: ResMut<Media>,
+    mut layers: Query<(&Layer, &mut ImageNode, &mut Node, &mut ZIndex)>,
+    mut title: Query<&mut Text, (With<TitleText>, Without<PillarText>)>,
+    mut pillar: Query<&mut Text, (With<PillarText>, Without<TitleText>)>,
+    mut session: ResMut<Session>,
+    services: Res<Services>,
+) {
+    let (items, secs) = content.pack.playlist(content.event.as_deref());
+    if items.is_empty() {
+        return;
+    }
+    let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+    let n = ids.len();
+    let current = ids[state.index % n];
+    let next = ids[(state.index + 1) % n];
+    let (w, h) = (1920, 1080);
+    let cur_img = item_image(&content, current).and_then(|p| media.get(&p, w, h));
+    // Decode the next image ahead of time.
+    let next_img = if state.elapsed > secs * 0.3 {
+        item_image(&content, next).and_then(|p| media.get(&p, w, h))
+    } else {
+        None
+    };
+    if !state.started {
+        state.started = true;
+        if let Some(done) =
+            session.begin_view(current, &lang.0, ViewOrigin::Attract, services.mono_ms())
+        {
+            services.record(&content, done);
+        }
+    }
+    state.elapsed += time.delta_secs();
+    let fade_start = secs - FADE_S;
+    // Hold the current item until the next image is ready: never an empty frame.
+    let next_ready = next_img.is_some()
+        || item_image(&content, next).is_some_and(|p| media.failed(&p))
+        || item_image(&content, next).is_none();
+    if state.elapsed > fade_start && !next_ready {
+        state.elapsed = fade_start;
+    }
+    let fade = ((state.elapsed - fade_start) / FADE_S).clamp(0.0, 1.0);
+    let front = state.front;
+    for (layer, mut image, mut node, mut z) in &mut layers {
+        let is_front = layer.0 == front;
+        // The incoming image fades in on top of the current one.
+        let want_z = if is_front { 0 } else { 1 };
+        if z.0 != want_z {
+            z.0 = want_z;
+        }
+        let (handle, alpha, progress) = if is_front {
+            (cur_img.clone(), 1.0, state.elapsed / secs)
+        } else {
+            (next_img.clone(), fade, 0.0)
+        };
+        if let Some(h) = handle {
+            if image.image != h {
+                image.image = h;
+            }
+            image.color.set_alpha(alpha);
+        } else if !is_front {
+            image.color.set_alpha(0.0);
+        }
+        let zoom = ZOOM * progress.clamp(0.0, 1.0);
+        node.width = percent(100.0 + zoom);
+        node.height = percent(100.0 + zoom);
+        node.left = percent(-zoom / 2.0);
+        node.top = percent(-zoom / 3.0);
+    }
+    let item = items[state.index % n];
+    let shown = content
+        .pack
+        .text(item, &lang.0)
+        .map(|t| t.title.clone())
+        .unwrap_or_default();
+    if let Ok(mut t) = title.single_mut()
+        && t.0 != shown
+    {
+        t.0 = shown;
+    }
+    let pillar_title = content
+        .pack
+        .pack
+        .pillars
+        .iter()
+        .find(|p| p.id == item.pillar)
+        .map(|p| content.pack.localised(&p.title, &lang.0).to_owned())
+        .unwrap_or_default();
+    if let Ok(mut t) = pillar.single_mut()
+        && t.0 != pillar_title
+    {
+        t.0 = pillar_title;
+    }
+    if state.elapsed >= secs {
+        state.elapsed = 0.0;
+        state.index = (state.index + 1) % n;
+        state.front = 1 - state.front;
+        if let Some(done) =
+            session.begin_view(next, &lang.0, ViewOrigin::Attract, services.mono_ms())
+        {
+            services.record(&content, done);
+        }
+    }
+}
+
+fn cycle_touch_line(
+    time: Res<Time>,
+    mut state: ResMut<Loop>,
+    content: Res<Content>,
+    mut line: Query<(&mut Text, &mut TextFont), With<TouchLine>>,
+) {
+    state.touch_elapsed += time.delta_secs();
+    if state.touch_elapsed < TOUCH_LINE_S {
+        return;
+    }
+    state.touch_elapsed = 0.0;
+    state.touch_lang = (state.touch_lang + 1) % content.languages.len().max(1);
+    let Some(lang) = content.languages.get(state.touch_lang) else {
+        return;
+    };
+    if let Ok((mut text, mut font)) = line.single_mut() {
+        text.0 = content.t(lang, "touch-to-start");
+        *font = theme::font(lang, 40.0);
+    }
+}
+
+fn end_attract_view(mut session: ResMut<Session>, services: Res<Services>, content: Res<Content>) {
+    if let Some(done) = session.end_view(services.mono_ms()) {
+        services.record(&content, done);
+    }
+}

@@ -1,0 +1,148 @@
+//! A pillar's items as cards with a picture, title and summary.
+
+use bevy::prelude::*;
+
+use super::{Action, Screen, Selection, portrait};
+use crate::kiosk::{Content, Lang};
+use crate::media::MediaSlot;
+use crate::theme::{self, palette};
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(OnEnter(Screen::Pillar), spawn_pillar);
+}
+
+fn spawn_pillar(
+    mut commands: Commands,
+    content: Res<Content>,
+    lang: Res<Lang>,
+    selection: Res<Selection>,
+    window: Single<&Window>,
+) {
+    let l = lang.0.clone();
+    let tall = portrait(&window);
+    let pillar = content
+        .pack
+        .pack
+        .pillars
+        .iter()
+        .find(|p| p.id == selection.pillar);
+    let title = pillar
+        .map(|p| content.pack.localised(&p.title, &l).to_owned())
+        .unwrap_or_default();
+    let color = super::home::pillar_color(pillar.and_then(|p| p.color.as_deref()));
+    let cards: Vec<_> = content
+        .pack
+        .items_in(&selection.pillar)
+        .into_iter()
+        .map(|item| {
+            let text = content.pack.text(item, &l);
+            (
+                item.id.clone(),
+                text.map(|t| t.title.clone()).unwrap_or_default(),
+                text.map(|t| t.summary.clone()).unwrap_or_default(),
+                item.media.first().map(|m| content.pack.media_path(m)),
+            )
+        })
+        .collect();
+    let back = content.t(&l, "back");
+    let lang_cards = l.clone();
+    let header = (
+        Name::new("Header"),
+        Node {
+            width: percent(100),
+            flex_direction: FlexDirection::Row,
+            align_items: AlignItems::Center,
+            column_gap: px(32),
+            ..default()
+        },
+        children![
+            theme::button(back, &l, 32.0, Action::Go(Screen::Home)),
+            theme::label(title, &l, 60.0, palette::TEXT),
+        ],
+    );
+    let grid = (
+        Name::new("Items"),
+        Node {
+            flex_direction: FlexDirection::Row,
+            flex_wrap: FlexWrap::Wrap,
+            justify_content: JustifyContent::Center,
+            column_gap: px(24),
+            row_gap: px(24),
+            ..default()
+        },
+        Children::spawn(SpawnIter(cards.into_iter().map(
+            move |(id, title, summary, image)| card(&lang_cards, id, title, summary, image, color),
+        ))),
+    );
+    commands.spawn((
+        Name::new("Pillar"),
+        DespawnOnExit(Screen::Pillar),
+        Node {
+            width: percent(100),
+            height: percent(100),
+            flex_direction: if tall {
+                FlexDirection::ColumnReverse
+            } else {
+                FlexDirection::Column
+            },
+            justify_content: if tall {
+                JustifyContent::FlexStart
+            } else {
+                JustifyContent::FlexStart
+            },
+            padding: UiRect::all(px(40)),
+            row_gap: px(28),
+            ..default()
+        },
+        children![header, grid],
+    ));
+}
+
+fn card(
+    lang: &str,
+    id: String,
+    title: String,
+    summary: String,
+    image: Option<std::path::PathBuf>,
+    color: Color,
+) -> impl Bundle + use<> {
+    (
+        Name::new(format!("Item {id}")),
+        Button,
+        Action::Item(id),
+        Node {
+            width: px(560),
+            flex_direction: FlexDirection::Column,
+            border_radius: BorderRadius::all(px(20)),
+            overflow: Overflow::clip(),
+            ..default()
+        },
+        BackgroundColor(color.with_alpha(0.85)),
+        children![
+            (
+                Node {
+                    width: px(560),
+                    height: px(240),
+                    ..default()
+                },
+                ImageNode::default().with_color(Color::NONE),
+                MediaSlot {
+                    path: image.unwrap_or_default(),
+                    max: (640, 360)
+                },
+            ),
+            (
+                Node {
+                    flex_direction: FlexDirection::Column,
+                    padding: UiRect::all(px(20)),
+                    row_gap: px(8),
+                    ..default()
+                },
+                children![
+                    theme::label(title, lang, 34.0, palette::TEXT),
+                    theme::label(summary, lang, 22.0, palette::MUTED),
+                ]
+            ),
+        ],
+    )
+}

@@ -1,0 +1,14 @@
+touch-to-start = Touch to start
+choose-language = Choose your language
+home-title = Discover Đồng Nai
+back = Back
+home = Home
+take-with-you = Take this with you
+take-with-you-hint = Scan with your phone camera to read this page on your phone.
+interested = I'm interested
+interested-hint = Scan to leave your contact: our promotion staff will follow up.
+no-server-qr = Ask our staff for this page: the kiosk is not connected to a server yet.
+key-facts = Key facts
+items-count = { $count } stories
+idle-countdown = Returning to the start in { $seconds } s. Touch the screen to stay.
+swipe-hint = Swipe for more pictures

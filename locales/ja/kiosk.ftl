@@ -1,0 +1,14 @@
+touch-to-start = 画面にタッチしてスタート
+choose-language = 言語を選択してください
+home-title = ドンナイを発見
+back = 戻る
+home = ホーム
+take-with-you = スマートフォンで持ち帰る
+take-with-you-hint = スマートフォンのカメラで読み取ると、このページをスマートフォンで見られます。
+interested = 興味があります
+interested-hint = 読み取って連絡先をお残しください。担当者からご連絡します。
+no-server-qr = このキオスクはまだサーバーに接続されていません。スタッフにお尋ねください。
+key-facts = 主な事実
+items-count = { $count }件のストーリー
+idle-countdown = { $seconds }秒後に最初の画面に戻ります。続けるには画面にタッチしてください。
+swipe-hint = スワイプして写真をもっと見る

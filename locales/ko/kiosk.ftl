@@ -1,0 +1,14 @@
+touch-to-start = 화면을 터치하여 시작하세요
+choose-language = 언어를 선택하세요
+home-title = 동나이를 만나보세요
+back = 뒤로
+home = 처음으로
+take-with-you = 휴대폰으로 가져가기
+take-with-you-hint = 휴대폰 카메라로 스캔하면 이 페이지를 휴대폰에서 볼 수 있습니다.
+interested = 관심 있습니다
+interested-hint = 스캔하여 연락처를 남겨 주세요. 투자·무역·관광 촉진 담당자가 연락드립니다.
+no-server-qr = 이 키오스크는 아직 서버에 연결되지 않았습니다. 직원에게 문의해 주세요.
+key-facts = 주요 사실
+items-count = 이야기 { $count }개
+idle-countdown = { $seconds }초 후 처음 화면으로 돌아갑니다. 계속하려면 화면을 터치하세요.
+swipe-hint = 밀어서 사진 더 보기

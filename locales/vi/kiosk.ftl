@@ -1,0 +1,14 @@
+touch-to-start = Chạm để bắt đầu
+choose-language = Chọn ngôn ngữ
+home-title = Khám phá Đồng Nai
+back = Quay lại
+home = Trang chủ
+take-with-you = Mang theo thông tin này
+take-with-you-hint = Quét bằng camera điện thoại để đọc trang này trên điện thoại.
+interested = Tôi quan tâm
+interested-hint = Quét để để lại liên hệ: cán bộ xúc tiến sẽ liên lạc với bạn.
+no-server-qr = Vui lòng hỏi nhân viên: kiosk chưa kết nối với máy chủ.
+key-facts = Thông tin chính
+items-count = { $count } câu chuyện
+idle-countdown = Trở về màn hình đầu sau { $seconds } giây. Chạm vào màn hình để tiếp tục.
+swipe-hint = Vuốt để xem thêm ảnh

@@ -1,0 +1,14 @@
+touch-to-start = 触摸屏幕开始
+choose-language = 请选择语言
+home-title = 探索同奈
+back = 返回
+home = 首页
+take-with-you = 用手机带走
+take-with-you-hint = 用手机相机扫描，即可在手机上阅读本页。
+interested = 我感兴趣
+interested-hint = 扫描留下您的联系方式，推广人员将与您联系。
+no-server-qr = 本机尚未连接服务器，请咨询工作人员。
+key-facts = 要点
+items-count = { $count } 个故事
+idle-countdown = { $seconds } 秒后返回首页。触摸屏幕即可继续。
+swipe-hint = 滑动查看更多图片

@@ -1,0 +1,146 @@
+//! Content packs: the document staff write as `pack.toml`, and the manifest the server
+//! publishes for kiosks (the same document plus each media file's sha256 and size).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Text per language tag (`vi`, `en`, `ko`, `ja`, `zh-Hans`, ...).
+pub type Localised = BTreeMap<String, String>;
+
+/// The five pillars of the city's image that every pack is organised by.
+pub const PILLARS: [&str; 5] = ["invest", "tourism", "culture", "products", "events"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pack {
+    pub id: String,
+    pub version: String,
+    pub default_language: String,
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub title: Localised,
+    #[serde(default)]
+    pub pillars: Vec<Pillar>,
+    #[serde(default)]
+    pub items: Vec<Item>,
+    #[serde(default)]
+    pub playlists: Vec<Playlist>,
+    #[serde(default)]
+    pub events: Vec<Event>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pillar {
+    pub id: String,
+    #[serde(default)]
+    pub icon: Option<String>,
+    #[serde(default)]
+    pub color: Option<String>,
+    pub title: Localised,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    pub id: String,
+    pub pillar: String,
+    #[serde(default)]
+    pub media: Vec<String>,
+    /// An external page for "more", shown on the phone page.
+    #[serde(default)]
+    pub link: Option<String>,
+    pub text: BTreeMap<String, ItemText>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemText {
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub facts: Vec<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Playlist {
+    pub id: String,
+    #[serde(default = "default_seconds")]
+    pub seconds_per_item: f32,
+    pub items: Vec<String>,
+}
+
+fn default_seconds() -> f32 {
+    8.0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub id: String,
+    pub playlist: String,
+    /// The kiosk's languages at this event, main language first.
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub name: Localised,
+    #[serde(default)]
+    pub venue: Option<String>,
+    #[serde(default)]
+    pub starts: Option<String>,
+    #[serde(default)]
+    pub ends: Option<String>,
+}
+
+impl Pack {
+    pub fn item(&self, id: &str) -> Option<&Item> {
+        self.items.iter().find(|i| i.id == id)
+    }
+    pub fn event(&self, id: &str) -> Option<&Event> {
+        self.events.iter().find(|e| e.id == id)
+    }
+    pub fn playlist(&self, id: &str) -> Option<&Playlist> {
+        self.playlists.iter().find(|p| p.id == id)
+    }
+    /// Every media path the pack references, in order, without repeats.
+    pub fn media_paths(&self) -> Vec<&str> {
+        let mut seen = std::collections::BTreeSet::new();
+        let icons = self.pillars.iter().filter_map(|p| p.icon.as_deref());
+        let media = self
+            .items
+            .iter()
+            .flat_map(|i| i.media.iter().map(|m| m.as_str()));
+        icons.chain(media).filter(|m| seen.insert(*m)).collect()
+    }
+}
+
+/// A media file of a published version, addressed by content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaEntry {
+    /// The path the pack uses for it.
+    pub path: String,
+    /// Lower-case hex sha256 of the bytes; the file is served at `/api/v1/media/<sha256>`.
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// `GET /api/v1/content/current` answer: what a kiosk should play.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Content version id, unique per publication (e.g. `dong-nai-demo@2026.11.26#3`).
+    pub version: String,
+    pub pack: Pack,
+    pub media: Vec<MediaEntry>,
+}
+
+impl Manifest {
+    pub fn total_bytes(&self) -> u64 {
+        self.media.iter().map(|m| m.size).sum()
+    }
+}

@@ -1,0 +1,318 @@
+//! Records: what a kiosk observes, appended to its store and pushed to the server exactly once.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// One observation made by a kiosk.
+///
+/// `(kiosk_id, seq)` is unique and gap-free per kiosk; `id` is a UUIDv7 made on the kiosk.
+/// Both are dedupe keys on the server. Times: `wall_ms` is the kiosk's system clock as it was
+/// (possibly 1970 or a year ahead), `boot_id` + `mono_ms` locate the record on the monotonic
+/// clock of one boot, which the server maps to real time once that boot has talked to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Schema version of the record (see [`crate::RECORD_SCHEMA`]).
+    #[serde(default = "default_schema")]
+    pub v: u16,
+    pub id: Uuid,
+    pub kiosk_id: Uuid,
+    pub seq: u64,
+    pub wall_ms: i64,
+    pub boot_id: Uuid,
+    pub mono_ms: u64,
+    /// True when the kiosk knew its clock to be right (it had the server's time in this boot).
+    #[serde(default)]
+    pub clock_ok: bool,
+    /// The event or delegation the kiosk was serving.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    pub body: RecordBody,
+}
+
+fn default_schema() -> u16 {
+    1
+}
+
+/// The typed body of a record. Internally tagged by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RecordBody {
+    /// A content item was on screen. The record is written when the view ends; it started
+    /// `dwell_ms` before the record's time.
+    View {
+        item: String,
+        lang: String,
+        dwell_ms: u64,
+        origin: ViewOrigin,
+    },
+    /// A touch on a control that is not otherwise recorded.
+    Interaction {
+        target: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<String>,
+    },
+    LanguageSelected {
+        lang: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<String>,
+    },
+    QrShown {
+        purpose: QrPurpose,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<String>,
+        lang: String,
+        nonce: String,
+    },
+    Lead(Box<LeadBody>),
+    /// A badge scan that could not be parsed, kept for staff (it may hold personal data, so it
+    /// is treated like a lead's personal fields: deleted from the kiosk once acknowledged).
+    RawScan {
+        raw: String,
+        reason: String,
+    },
+    Session {
+        session_id: Uuid,
+        phase: SessionPhase,
+    },
+    Heartbeat {
+        app_version: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content_version: Option<String>,
+        backlog: u64,
+        free_disk_bytes: u64,
+        uptime_ms: u64,
+    },
+    /// A kind this build does not know (written by a newer kiosk). The server keeps the JSON.
+    #[serde(other)]
+    Unknown,
+}
+
+impl RecordBody {
+    /// The `kind` tag as stored on the server.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RecordBody::View { .. } => "view",
+            RecordBody::Interaction { .. } => "interaction",
+            RecordBody::LanguageSelected { .. } => "language_selected",
+            RecordBody::QrShown { .. } => "qr_shown",
+            RecordBody::Lead(_) => "lead",
+            RecordBody::RawScan { .. } => "raw_scan",
+            RecordBody::Session { .. } => "session",
+            RecordBody::Heartbeat { .. } => "heartbeat",
+            RecordBody::Unknown => "unknown",
+        }
+    }
+
+    /// Whether the body carries personal data that the kiosk must delete once acknowledged.
+    pub fn has_personal_data(&self) -> bool {
+        matches!(self, RecordBody::Lead(_) | RecordBody::RawScan { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadBody {
+    /// Stable id of the lead (a second submission of the same visitor updates it).
+    pub lead_id: Uuid,
+    pub contact: Contact,
+    #[serde(default)]
+    pub interests: Vec<String>,
+    pub source: LeadSource,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Consent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// True once the kiosk has deleted the personal fields (after acknowledgement). A server
+    /// that receives a redacted lead again (restored from backup) keeps what it has.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub organisation: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub email: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phone: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub country: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+}
+
+impl Contact {
+    pub fn is_empty(&self) -> bool {
+        self == &Contact::default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadSource {
+    PhoneForm,
+    Badge,
+    KioskForm,
+}
+
+impl LeadSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadSource::PhoneForm => "phone_form",
+            LeadSource::Badge => "badge",
+            LeadSource::KioskForm => "kiosk_form",
+        }
+    }
+}
+
+/// The consent a visitor gave: which text, which version, in which language, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub text_id: String,
+    pub version: u32,
+    pub lang: String,
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViewOrigin {
+    /// Shown by the attract loop with nobody touching the screen.
+    Attract,
+    /// Opened by a visitor.
+    Visitor,
+    /// Shown by a presenter to a delegation.
+    Presenter,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QrPurpose {
+    /// "Take this with you": the item page on the visitor's phone.
+    TakeAway,
+    /// "I'm interested": the lead form.
+    Interest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum SessionPhase {
+    Start,
+    End {
+        reason: SessionEnd,
+        duration_ms: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionEnd {
+    /// Nobody touched the screen for the idle time.
+    Idle,
+    /// The visitor went back to the attract loop.
+    Explicit,
+    /// The app shut down mid-session.
+    Shutdown,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(body: RecordBody) -> Record {
+        Record {
+            v: 1,
+            id: Uuid::now_v7(),
+            kiosk_id: Uuid::now_v7(),
+            seq: 7,
+            wall_ms: 1,
+            boot_id: Uuid::now_v7(),
+            mono_ms: 5,
+            clock_ok: false,
+            event_id: Some("fair".into()),
+            body,
+        }
+    }
+
+    #[test]
+    fn every_kind_round_trips() {
+        let bodies = vec![
+            RecordBody::View {
+                item: "a".into(),
+                lang: "ko".into(),
+                dwell_ms: 3,
+                origin: ViewOrigin::Attract,
+            },
+            RecordBody::Interaction {
+                target: "t".into(),
+                item: None,
+            },
+            RecordBody::LanguageSelected {
+                lang: "ja".into(),
+                previous: Some("vi".into()),
+            },
+            RecordBody::QrShown {
+                purpose: QrPurpose::Interest,
+                item: Some("x".into()),
+                lang: "en".into(),
+                nonce: "n".into(),
+            },
+            RecordBody::Lead(Box::new(LeadBody {
+                lead_id: Uuid::now_v7(),
+                contact: Contact {
+                    name: "Kim Minji".into(),
+                    ..Default::default()
+                },
+                interests: vec!["invest".into()],
+                source: LeadSource::Badge,
+                consent: None,
+                item: None,
+                lang: None,
+                redacted: false,
+            })),
+            RecordBody::Session {
+                session_id: Uuid::now_v7(),
+                phase: SessionPhase::End {
+                    reason: SessionEnd::Idle,
+                    duration_ms: 9,
+                },
+            },
+            RecordBody::Heartbeat {
+                app_version: "1".into(),
+                content_version: None,
+                backlog: 0,
+                free_disk_bytes: 1,
+                uptime_ms: 2,
+            },
+        ];
+        for body in bodies {
+            let r = sample(body);
+            let json = serde_json::to_string(&r).unwrap();
+            let back: Record = serde_json::from_str(&json).unwrap();
+            assert_eq!(r, back, "{json}");
+        }
+    }
+
+    #[test]
+    fn unknown_kinds_and_fields_from_newer_kiosks_are_accepted() {
+        let r = sample(RecordBody::Unknown);
+        let mut json: serde_json::Value = serde_json::to_value(&r).unwrap();
+        json["body"] = serde_json::json!({"kind": "hologram", "depth": 3});
+        json["future_field"] = serde_json::json!(true);
+        let back: Record = serde_json::from_value(json).unwrap();
+        assert_eq!(back.body, RecordBody::Unknown);
+    }
+
+    #[test]
+    fn records_from_older_kiosks_without_optional_fields_are_accepted() {
+        let json = r#"{"id":"0192f0c0-0000-7000-8000-000000000001","kiosk_id":"0192f0c0-0000-7000-8000-000000000002","seq":1,"wall_ms":0,"boot_id":"0192f0c0-0000-7000-8000-000000000003","mono_ms":0,"body":{"kind":"interaction","target":"home"}}"#;
+        let r: Record = serde_json::from_str(json).unwrap();
+        assert_eq!(r.v, 1);
+        assert!(!r.clock_ok);
+        assert_eq!(r.event_id, None);
+    }
+}

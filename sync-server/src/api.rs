@@ -1,0 +1,162 @@
+//! The kiosk API under `/api/v1`: enrolment, cursor, push, content manifest and media.
+
+use std::io::Read;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use protocol::sync::{Cursor, EnrolRequest, Enrolment, PushAck};
+use tower::ServiceExt;
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::storage::{IncomingBatch, KioskAuth};
+
+/// Largest decompressed push body. A batch is capped far below this by the kiosk.
+pub const MAX_PUSH_DECOMPRESSED: u64 = 64 << 20;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/enrol", post(enrol))
+        .route("/api/v1/sync/cursor", get(cursor))
+        .route("/api/v1/sync/push", post(push))
+        .route("/api/v1/content/current", get(current_content))
+        .route("/api/v1/media/{sha256}", get(media))
+}
+
+/// The authenticated kiosk, from `Authorization: Bearer <kiosk_id>.<secret>`.
+pub struct Kiosk(pub KioskAuth);
+
+impl FromRequestParts<AppState> for Kiosk {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .ok_or(AppError::Unauthorised)?;
+        let (id, secret) = protocol::sync::parse_bearer(header).ok_or(AppError::Unauthorised)?;
+        let secret = secret.to_owned();
+        let storage = state.storage.clone();
+        let auth = tokio::task::spawn_blocking(move || storage.authenticate(id, &secret)).await??;
+        Ok(Kiosk(auth))
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn enrol(
+    State(state): State<AppState>,
+    Json(req): Json<EnrolRequest>,
+) -> Result<Json<Enrolment>, AppError> {
+    let storage = state.storage.clone();
+    let now = protocol::now_ms();
+    let e = tokio::task::spawn_blocking(move || storage.enrol(&req.code, &req.app_version, now))
+        .await??;
+    tracing::info!(kiosk = %e.uuid, name = %e.name, "kiosk enrolled");
+    Ok(Json(Enrolment {
+        kiosk_id: e.uuid,
+        name: e.name,
+        secret: e.secret,
+        token_key: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &e.token_key),
+        event_id: e.event_id,
+        public_url: state.config.public_url.clone(),
+        server_time_ms: protocol::now_ms(),
+    }))
+}
+
+#[tracing::instrument(skip_all)]
+async fn cursor(State(state): State<AppState>, Kiosk(k): Kiosk) -> Result<Json<Cursor>, AppError> {
+    let storage = state.storage.clone();
+    let c = tokio::task::spawn_blocking(move || storage.cursor(&k, protocol::now_ms())).await??;
+    Ok(Json(c))
+}
+
+#[tracing::instrument(skip_all, fields(kiosk))]
+async fn push(
+    State(state): State<AppState>,
+    Kiosk(k): Kiosk,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<PushAck>, AppError> {
+    tracing::Span::current().record("kiosk", tracing::field::display(k.uuid));
+    let storage = state.storage.clone();
+    let zstd = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.eq_ignore_ascii_case("zstd"))
+        .unwrap_or(false);
+    let ack = tokio::task::spawn_blocking(move || -> Result<PushAck, AppError> {
+        let json = if zstd {
+            decompress_capped(&body, MAX_PUSH_DECOMPRESSED)?
+        } else {
+            body.to_vec()
+        };
+        let batch: IncomingBatch = serde_json::from_slice(&json)
+            .map_err(|e| AppError::BadRequest(format!("the batch is not valid JSON: {e}")))?;
+        Ok(storage.ingest(&k, batch, protocol::now_ms())?)
+    })
+    .await??;
+    Ok(Json(ack))
+}
+
+/// Decompresses a zstd body, refusing (413) more than `cap` bytes: no decompression bombs.
+pub fn decompress_capped(body: &[u8], cap: u64) -> Result<Vec<u8>, AppError> {
+    let decoder = zstd::stream::read::Decoder::new(body)
+        .map_err(|e| AppError::BadRequest(format!("the zstd body is unreadable: {e}")))?;
+    let mut out = Vec::new();
+    decoder
+        .take(cap + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| AppError::BadRequest(format!("the zstd body is unreadable: {e}")))?;
+    if out.len() as u64 > cap {
+        return Err(AppError::PayloadTooLarge);
+    }
+    Ok(out)
+}
+
+#[tracing::instrument(skip_all)]
+async fn current_content(
+    State(state): State<AppState>,
+    Kiosk(_): Kiosk,
+) -> Result<Response, AppError> {
+    let storage = state.storage.clone();
+    let m = tokio::task::spawn_blocking(move || storage.current_manifest()).await??;
+    Ok(match m {
+        Some(m) => Json(m).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+/// Media by content hash, with HTTP Range so interrupted downloads resume.
+async fn media(
+    State(state): State<AppState>,
+    Path(sha256): Path<String>,
+    req: Request<Body>,
+) -> Result<Response, AppError> {
+    if sha256.len() != 64
+        || !sha256
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        return Err(AppError::NotFound);
+    }
+    let path = state.media_dir().join(&sha256);
+    let resp = tower_http::services::ServeFile::new(path)
+        .oneshot(req)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    if resp.status() == StatusCode::NOT_FOUND {
+        return Err(AppError::NotFound);
+    }
+    let mut resp = resp.map(Body::new);
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    Ok(resp)
+}

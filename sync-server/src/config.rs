@@ -1,0 +1,48 @@
+//! Server configuration: a TOML file, overridden by environment variables and flags (see
+//! `docs/configuration.md`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Where the database and media live.
+    pub data_dir: PathBuf,
+    /// The base URL phones reach the server at (printed in QR codes).
+    pub public_url: String,
+    /// Largest request body accepted (bytes, before decompression).
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".parse().expect("valid address"),
+            data_dir: PathBuf::from("server-data"),
+            public_url: "http://127.0.0.1:8080".into(),
+            max_body_bytes: 16 << 20,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Reads a TOML file; a missing file gives the defaults.
+    pub fn from_file(path: Option<&std::path::Path>) -> anyhow::Result<ServerConfig> {
+        match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    anyhow::anyhow!("cannot read the configuration {}: {e}", p.display())
+                })?;
+                toml::from_str(&text).map_err(|e| {
+                    anyhow::anyhow!("the configuration {} is invalid: {e}", p.display())
+                })
+            }
+            None => Ok(ServerConfig::default()),
+        }
+    }
+}

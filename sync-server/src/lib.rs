@@ -1,0 +1,86 @@
+//! The sync server: kiosks push records and pull content here; visitors' phones open its
+//! landing pages; staff export leads and read reports.
+//!
+//! The HTTP layer ([`api`]) is thin: it authenticates, decodes, and hands blocking work to the
+//! [`storage::Storage`] interface on the blocking pool. [`sqlite`] implements it.
+
+pub mod api;
+pub mod config;
+pub mod content;
+pub mod error;
+pub mod sqlite;
+pub mod storage;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderValue;
+use axum::response::Response;
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub use config::ServerConfig;
+use storage::Storage;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Arc<dyn Storage>,
+    pub config: Arc<ServerConfig>,
+}
+
+impl AppState {
+    pub fn media_dir(&self) -> PathBuf {
+        self.config.data_dir.join("media")
+    }
+}
+
+/// Opens the SQLite database in the configured data directory.
+pub fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(config.data_dir.join("media"))?;
+    let storage = sqlite::SqliteStorage::open(&config.data_dir.join("server.sqlite"))?;
+    Ok(AppState {
+        storage: Arc::new(storage),
+        config: Arc::new(config),
+    })
+}
+
+/// Every route, with the body limit, tracing, and the server's time on every answer.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    api::router()
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::map_response(stamp_server_time))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn stamp_server_time(mut resp: Response) -> Response {
+    if let Some(detail) = resp.extensions().get::<error::InternalDetail>() {
+        tracing::error!(detail = %detail.0, "internal error");
+    }
+    if let Ok(v) = HeaderValue::from_str(&protocol::now_ms().to_string()) {
+        resp.headers_mut().insert(protocol::SERVER_TIME_HEADER, v);
+    }
+    resp
+}
+
+/// Serves on an already bound listener until `shutdown` resolves (tests bind 127.0.0.1:0).
+/// `TCP_NODELAY` is set on every accepted connection.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,188 @@
+//! `sync-server`: serve the kiosk API, and the staff's command-line tools.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sync_server::{ServerConfig, content, open_state};
+
+#[derive(Parser)]
+#[command(name = "sync-server", version, about = "promo-kiosk's sync server")]
+struct Cli {
+    /// TOML configuration file (see docs/configuration.md).
+    #[arg(long, global = true, env = "PROMO_SERVER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the database and media live.
+    #[arg(long, global = true, env = "PROMO_SERVER_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API until interrupted.
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8080.
+        #[arg(long, env = "PROMO_SERVER_LISTEN")]
+        listen: Option<std::net::SocketAddr>,
+        /// Base URL that phones reach this server at (goes into QR codes).
+        #[arg(long, env = "PROMO_SERVER_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// Manage kiosks.
+    #[command(subcommand)]
+    Kiosk(KioskCmd),
+    /// Validate and import content packs.
+    #[command(subcommand)]
+    Content(ContentCmd),
+}
+
+#[derive(Subcommand)]
+enum KioskCmd {
+    /// Create a kiosk and print its one-time enrolment code (also as a QR code).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        event: Option<String>,
+        /// Print only the code (for scripts).
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// List kiosks and their health.
+    List,
+    /// Revoke a kiosk: its next push fails with 401.
+    Revoke { id: uuid::Uuid },
+}
+
+#[derive(Subcommand)]
+enum ContentCmd {
+    /// Check a pack folder and report every problem with its file and line.
+    Validate { dir: PathBuf },
+    /// Import a pack folder and publish it to the kiosks.
+    Import { dir: PathBuf },
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    let mut config = ServerConfig::from_file(cli.config.as_deref())?;
+    if let Some(d) = cli.data_dir {
+        config.data_dir = d;
+    }
+    match cli.command {
+        Command::Serve { listen, public_url } => {
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            match public_url {
+                Some(u) => config.public_url = u,
+                None if cli.config.is_none() => {
+                    config.public_url = format!("http://{}", config.listen)
+                }
+                None => {}
+            }
+            let state = open_state(config.clone())?;
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(config.listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {}", config.listen))?;
+                tracing::info!(addr = %listener.local_addr()?, data = %config.data_dir.display(), "serving");
+                sync_server::serve(listener, state, async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+                anyhow::Ok(())
+            })?;
+        }
+        Command::Kiosk(cmd) => {
+            let state = open_state(config)?;
+            let now = protocol::now_ms();
+            match cmd {
+                KioskCmd::Add { name, event, quiet } => {
+                    let k = state.storage.create_kiosk(&name, event.as_deref(), now)?;
+                    if quiet {
+                        println!("{}", k.code);
+                    } else {
+                        let qr = qrcode::QrCode::new(k.code.as_bytes())?
+                            .render::<qrcode::render::unicode::Dense1x2>()
+                            .quiet_zone(true)
+                            .build();
+                        println!(
+                            "{qr}\nkiosk {}  \"{name}\"\nenrolment code: {}\n(valid 7 days; on the kiosk: kiosk enrol --server URL --code {})",
+                            k.uuid, k.code, k.code
+                        );
+                    }
+                }
+                KioskCmd::List => {
+                    let mut out = std::io::stdout().lock();
+                    for k in state.storage.kiosks()? {
+                        writeln!(
+                            out,
+                            "{}  {:<20} event={:<24} enrolled={} revoked={} next_seq={} app={} content={} backlog={}",
+                            k.uuid,
+                            k.name,
+                            k.event_id.unwrap_or_default(),
+                            k.enrolled,
+                            k.revoked,
+                            k.next_seq,
+                            k.app_version.unwrap_or_default(),
+                            k.content_version.unwrap_or_default(),
+                            k.backlog.map(|b| b.to_string()).unwrap_or_default()
+                        )?;
+                    }
+                }
+                KioskCmd::Revoke { id } => {
+                    state.storage.revoke_kiosk(id, now)?;
+                    println!(
+                        "kiosk {id} revoked: its next push fails with 401; its data stays on it"
+                    );
+                }
+            }
+        }
+        Command::Content(ContentCmd::Validate { dir }) => {
+            let (_, problems) = content::validate(&dir);
+            for p in &problems {
+                println!("{p}");
+            }
+            let errors = problems
+                .iter()
+                .filter(|p| p.severity == content::Severity::Error)
+                .count();
+            let warnings = problems.len() - errors;
+            println!("{}: {errors} errors, {warnings} warnings", dir.display());
+            if errors > 0 {
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+        }
+        Command::Content(ContentCmd::Import { dir }) => {
+            let state = open_state(config)?;
+            let m = content::import(&dir, state.storage.as_ref(), &state.media_dir())?;
+            println!(
+                "published {} ({} media files, {} bytes)",
+                m.version,
+                m.media.len(),
+                m.total_bytes()
+            );
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}

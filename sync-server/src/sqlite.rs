@@ -1,0 +1,660 @@
+//! The SQLite implementation of [`Storage`]: one file, WAL, one writer connection and a small
+//! pool of readers.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{LazyLock, Mutex};
+
+use protocol::RecordBody;
+use protocol::content::Manifest;
+use protocol::sync::{Cursor, PushAck};
+use rand::Rng;
+use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite_migration::{M, Migrations};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::storage::*;
+
+static MIGRATIONS: LazyLock<Migrations<'static>> =
+    LazyLock::new(|| Migrations::new(vec![M::up(include_str!("../migrations/01-core/up.sql"))]));
+
+/// How long an enrolment code stays valid.
+const ENROL_CODE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+
+pub struct SqliteStorage {
+    path: std::path::PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn open_conn(path: &Path) -> Result<Connection, StorageError> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    Ok(conn)
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// Codes are typed by staff from a screen: no 0/O or 1/I.
+fn new_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    let c: String = (0..8)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("{}-{}", &c[..4], &c[4..])
+}
+
+fn normalise_code(code: &str) -> String {
+    let c: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if c.len() == 8 {
+        format!("{}-{}", &c[..4], &c[4..])
+    } else {
+        c
+    }
+}
+
+impl SqliteStorage {
+    pub fn open(path: &Path) -> Result<SqliteStorage, StorageError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StorageError::Db(e.to_string()))?;
+        }
+        let mut conn = open_conn(path)?;
+        MIGRATIONS
+            .to_latest(&mut conn)
+            .map_err(|e| StorageError::Db(e.to_string()))?;
+        Ok(SqliteStorage {
+            path: path.to_owned(),
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self
+            .writer
+            .lock()
+            .map_err(|_| StorageError::Db("writer lock poisoned".into()))?;
+        f(&mut conn)
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let conn = self.readers.lock().ok().and_then(|mut p| p.pop());
+        let conn = match conn {
+            Some(c) => c,
+            None => open_conn(&self.path)?,
+        };
+        let out = f(&conn);
+        if let Ok(mut p) = self.readers.lock()
+            && p.len() < 8
+        {
+            p.push(conn);
+        }
+        out
+    }
+
+    /// A read-only connection for reports and tests.
+    pub fn connection(&self) -> Result<Connection, StorageError> {
+        open_conn(&self.path)
+    }
+}
+
+#[derive(Default)]
+struct ViewAgg {
+    views: i64,
+    dwell: i64,
+}
+
+impl Storage for SqliteStorage {
+    fn create_kiosk(
+        &self,
+        name: &str,
+        event_id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<NewKiosk, StorageError> {
+        let uuid = Uuid::now_v7();
+        let code = new_code();
+        let expires_ms = now_ms + ENROL_CODE_TTL_MS;
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO kiosks(uuid, name, event_id, enrol_code_hash, enrol_expires_ms, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![uuid.to_string(), name, event_id, sha256_hex(code.as_bytes()), expires_ms, now_ms],
+            )?;
+            Ok(())
+        })?;
+        Ok(NewKiosk {
+            uuid,
+            code,
+            expires_ms,
+        })
+    }
+
+    fn enrol(&self, code: &str, app_version: &str, now_ms: i64) -> Result<Enrolled, StorageError> {
+        let hash = sha256_hex(normalise_code(code).as_bytes());
+        let mut rng = rand::rng();
+        let secret: String = hex::encode(rng.random::<[u8; 32]>());
+        let token_key = rng.random::<[u8; 32]>().to_vec();
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let row: Option<(i64, String, String, Option<String>, Option<i64>)> = tx
+                .query_row(
+                    "SELECT id, uuid, name, event_id, revoked_ms FROM kiosks
+                     WHERE enrol_code_hash = ?1 AND enrol_expires_ms > ?2",
+                    params![hash, now_ms],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )
+                .optional()?;
+            let Some((id, uuid, name, event_id, revoked)) = row else {
+                return Err(StorageError::BadCode);
+            };
+            if revoked.is_some() {
+                return Err(StorageError::Revoked);
+            }
+            tx.execute(
+                "UPDATE kiosks SET secret_hash = ?2, token_key = ?3, enrol_code_hash = NULL,
+                 enrolled_ms = ?4, app_version = ?5 WHERE id = ?1",
+                params![
+                    id,
+                    sha256_hex(secret.as_bytes()),
+                    token_key,
+                    now_ms,
+                    app_version
+                ],
+            )?;
+            tx.commit()?;
+            Ok(Enrolled {
+                uuid: Uuid::parse_str(&uuid).map_err(|e| StorageError::Db(e.to_string()))?,
+                name,
+                secret: secret.clone(),
+                token_key: token_key.clone(),
+                event_id,
+            })
+        })
+    }
+
+    fn revoke_kiosk(&self, uuid: Uuid, now_ms: i64) -> Result<(), StorageError> {
+        self.write(|c| {
+            let n = c.execute(
+                "UPDATE kiosks SET revoked_ms = ?2, enrol_code_hash = NULL WHERE uuid = ?1",
+                params![uuid.to_string(), now_ms],
+            )?;
+            if n == 0 {
+                return Err(StorageError::NotFound);
+            }
+            Ok(())
+        })
+    }
+
+    fn set_kiosk_event(&self, uuid: Uuid, event_id: Option<&str>) -> Result<(), StorageError> {
+        self.write(|c| {
+            let n = c.execute(
+                "UPDATE kiosks SET event_id = ?2 WHERE uuid = ?1",
+                params![uuid.to_string(), event_id],
+            )?;
+            if n == 0 {
+                return Err(StorageError::NotFound);
+            }
+            Ok(())
+        })
+    }
+
+    fn kiosks(&self) -> Result<Vec<KioskInfo>, StorageError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT uuid, name, event_id, secret_hash IS NOT NULL, revoked_ms IS NOT NULL, next_seq,
+                        last_seen_ms, app_version, content_version, backlog, free_disk_bytes
+                 FROM kiosks ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(KioskInfo {
+                    uuid: Uuid::parse_str(&r.get::<_, String>(0)?).unwrap_or_default(),
+                    name: r.get(1)?,
+                    event_id: r.get(2)?,
+                    enrolled: r.get(3)?,
+                    revoked: r.get(4)?,
+                    next_seq: r.get::<_, i64>(5)? as u64,
+                    last_seen_ms: r.get(6)?,
+                    app_version: r.get(7)?,
+                    content_version: r.get(8)?,
+                    backlog: r.get(9)?,
+                    free_disk_bytes: r.get(10)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn authenticate(&self, uuid: Uuid, secret: &str) -> Result<KioskAuth, StorageError> {
+        self.read(|c| {
+            let row: Option<(i64, Option<String>, Option<String>, Option<i64>)> = c
+                .query_row(
+                    "SELECT id, secret_hash, event_id, revoked_ms FROM kiosks WHERE uuid = ?1",
+                    [uuid.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((row, Some(hash), event_id, revoked)) = row else {
+                return Err(StorageError::Unauthorised);
+            };
+            // Both sides are hashes of equal length; compare without an early exit.
+            let given = sha256_hex(secret.as_bytes());
+            let same = given
+                .bytes()
+                .zip(hash.bytes())
+                .fold(given.len() ^ hash.len(), |acc, (a, b)| {
+                    acc | (a ^ b) as usize
+                })
+                == 0;
+            if !same {
+                return Err(StorageError::Unauthorised);
+            }
+            if revoked.is_some() {
+                return Err(StorageError::Revoked);
+            }
+            Ok(KioskAuth {
+                row,
+                uuid,
+                event_id,
+            })
+        })
+    }
+
+    fn token_key(&self, uuid: Uuid) -> Result<Vec<u8>, StorageError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT token_key FROM kiosks WHERE uuid = ?1 AND token_key IS NOT NULL",
+                [uuid.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(StorageError::NotFound)
+        })
+    }
+
+    fn cursor(&self, kiosk: &KioskAuth, now_ms: i64) -> Result<Cursor, StorageError> {
+        self.read(|c| {
+            let next: i64 = c.query_row(
+                "SELECT next_seq FROM kiosks WHERE id = ?1",
+                [kiosk.row],
+                |r| r.get(0),
+            )?;
+            Ok(Cursor {
+                next_seq: next as u64,
+                server_time_ms: now_ms,
+            })
+        })
+    }
+
+    fn ingest(
+        &self,
+        kiosk: &KioskAuth,
+        mut batch: IncomingBatch,
+        now_ms: i64,
+    ) -> Result<PushAck, StorageError> {
+        if let Some(r) = batch.records.iter().find(|r| r.kiosk_id != kiosk.uuid) {
+            return Err(StorageError::Invalid(format!(
+                "record {} belongs to kiosk {}, not to the kiosk that sent it",
+                r.id, r.kiosk_id
+            )));
+        }
+        batch.records.sort_by_key(|r| r.seq);
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut next_seq: i64 = tx.query_row(
+                "SELECT next_seq FROM kiosks WHERE id = ?1",
+                [kiosk.row],
+                |r| r.get(0),
+            )?;
+            // The boot the kiosk is in now is placed on the server's clock.
+            tx.execute(
+                "INSERT OR IGNORE INTO kiosk_boots(kiosk, boot_id, ref_server_ms, ref_mono_ms)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    kiosk.row,
+                    batch.clock.boot_id.as_bytes().as_slice(),
+                    now_ms,
+                    batch.clock.mono_ms as i64
+                ],
+            )?;
+            let mut boots: HashMap<Uuid, Option<(i64, i64)>> = HashMap::new();
+            let mut views: HashMap<(String, String, String, i64, String), ViewAgg> = HashMap::new();
+            let mut kinds: HashMap<(String, String, i64), i64> = HashMap::new();
+            let mut lead_ids: Vec<Uuid> = Vec::new();
+            let (mut inserted, mut duplicates) = (0u64, 0u64);
+            {
+                let mut boot_q = tx.prepare_cached(
+                    "SELECT ref_server_ms, ref_mono_ms FROM kiosk_boots WHERE kiosk = ?1 AND boot_id = ?2",
+                )?;
+                let mut ins = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO records(kiosk, seq, id, kind, event_id, wall_ms, boot_id, mono_ms,
+                        clock_ok, corrected_ms, time_quality, received_ms, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                )?;
+                let mut lead_upsert = tx.prepare_cached(
+                    "INSERT INTO leads(lead_id, kiosk, event_id, item, lang, source, name, organisation,
+                        email, phone, country, title, interests, consent, created_ms, updated_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+                     ON CONFLICT(lead_id) DO UPDATE SET
+                        name = excluded.name, organisation = excluded.organisation,
+                        email = excluded.email, phone = excluded.phone, country = excluded.country,
+                        title = excluded.title, interests = excluded.interests,
+                        consent = excluded.consent, updated_ms = ?16
+                     WHERE leads.erased_ms IS NULL AND ?17 = 0",
+                )?;
+                let mut heartbeat = tx.prepare_cached(
+                    "UPDATE kiosks SET app_version = ?2, content_version = ?3, backlog = ?4,
+                        free_disk_bytes = ?5, uptime_ms = ?6 WHERE id = ?1",
+                )?;
+                for r in &batch.records {
+                    let boot = *boots.entry(r.boot_id).or_insert_with(|| {
+                        boot_q
+                            .query_row(params![kiosk.row, r.boot_id.as_bytes().as_slice()], |x| {
+                                Ok((x.get(0)?, x.get(1)?))
+                            })
+                            .optional()
+                            .ok()
+                            .flatten()
+                    });
+                    let (corrected, quality) = match boot {
+                        Some((server, mono)) => (server + (r.mono_ms as i64 - mono), "boot"),
+                        None if r.clock_ok || plausible(r.wall_ms, now_ms) => (r.wall_ms, "kiosk"),
+                        None => (now_ms, "received"),
+                    };
+                    let typed: Option<RecordBody> = serde_json::from_str(r.body.get()).ok();
+                    let kind = typed.as_ref().map(|b| b.kind()).unwrap_or("unknown");
+                    let event = r.event_id.clone().unwrap_or_default();
+                    let n = ins.execute(params![
+                        kiosk.row,
+                        r.seq as i64,
+                        r.id.as_bytes().as_slice(),
+                        kind,
+                        r.event_id,
+                        r.wall_ms,
+                        r.boot_id.as_bytes().as_slice(),
+                        r.mono_ms as i64,
+                        r.clock_ok,
+                        corrected,
+                        quality,
+                        now_ms,
+                        r.body.get(),
+                    ])?;
+                    if r.seq as i64 == next_seq {
+                        next_seq += 1;
+                    }
+                    if let Some(RecordBody::Lead(lead)) = &typed {
+                        lead_ids.push(lead.lead_id);
+                    }
+                    if n == 0 {
+                        duplicates += 1;
+                        continue;
+                    }
+                    inserted += 1;
+                    let hour = corrected.div_euclid(3_600_000);
+                    *kinds.entry((event.clone(), kind.to_owned(), hour)).or_default() += 1;
+                    match typed {
+                        Some(RecordBody::View {
+                            item,
+                            lang,
+                            dwell_ms,
+                            origin,
+                        }) => {
+                            let origin = serde_json::to_value(origin)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_owned))
+                                .unwrap_or_default();
+                            let agg = views.entry((event, item, lang, hour, origin)).or_default();
+                            agg.views += 1;
+                            agg.dwell += dwell_ms as i64;
+                        }
+                        Some(RecordBody::Lead(lead)) => {
+                            let interests = serde_json::to_string(&lead.interests).unwrap_or_default();
+                            let consent = lead
+                                .consent
+                                .as_ref()
+                                .and_then(|c| serde_json::to_string(c).ok());
+                            lead_upsert.execute(params![
+                                lead.lead_id.as_bytes().as_slice(),
+                                kiosk.row,
+                                r.event_id,
+                                lead.item,
+                                lead.lang,
+                                lead.source.as_str(),
+                                lead.contact.name,
+                                lead.contact.organisation,
+                                lead.contact.email,
+                                lead.contact.phone,
+                                lead.contact.country,
+                                lead.contact.title,
+                                interests,
+                                consent,
+                                corrected,
+                                now_ms,
+                                lead.redacted,
+                            ])?;
+                        }
+                        Some(RecordBody::Heartbeat {
+                            app_version,
+                            content_version,
+                            backlog,
+                            free_disk_bytes,
+                            uptime_ms,
+                        }) => {
+                            heartbeat.execute(params![
+                                kiosk.row,
+                                app_version,
+                                content_version,
+                                backlog as i64,
+                                free_disk_bytes as i64,
+                                uptime_ms as i64
+                            ])?;
+                        }
+                        _ => {}
+                    }
+                }
+                let mut up_views = tx.prepare_cached(
+                    "INSERT INTO rollup_views(event_id, item, lang, hour, origin, views, dwell_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT DO UPDATE SET views = views + excluded.views,
+                        dwell_ms = dwell_ms + excluded.dwell_ms",
+                )?;
+                for ((event, item, lang, hour, origin), agg) in views {
+                    up_views.execute(params![event, item, lang, hour, origin, agg.views, agg.dwell])?;
+                }
+                let mut up_kinds = tx.prepare_cached(
+                    "INSERT INTO rollup_kinds(event_id, kind, hour, count) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT DO UPDATE SET count = count + excluded.count",
+                )?;
+                for ((event, kind, hour), n) in kinds {
+                    up_kinds.execute(params![event, kind, hour, n])?;
+                }
+            }
+            // A hole the kiosk can no longer fill is recorded, and the cursor moves past it.
+            if batch.pruned_below as i64 > next_seq {
+                tx.execute(
+                    "INSERT INTO seq_gaps(kiosk, from_seq, to_seq, noted_ms) VALUES (?1, ?2, ?3, ?4)",
+                    params![kiosk.row, next_seq, batch.pruned_below as i64, now_ms],
+                )?;
+                tracing::warn!(kiosk = %kiosk.uuid, from = next_seq, to = batch.pruned_below, "kiosk declared records it no longer holds");
+                next_seq = batch.pruned_below as i64;
+            }
+            // Records stored earlier beyond a gap that this batch filled.
+            {
+                let mut exists =
+                    tx.prepare_cached("SELECT 1 FROM records WHERE kiosk = ?1 AND seq = ?2")?;
+                while exists.exists(params![kiosk.row, next_seq])? {
+                    next_seq += 1;
+                }
+            }
+            tx.execute(
+                "UPDATE kiosks SET next_seq = ?2, last_seen_ms = ?3 WHERE id = ?1",
+                params![kiosk.row, next_seq, now_ms],
+            )?;
+            let erased_leads = if lead_ids.is_empty() {
+                Vec::new()
+            } else {
+                let set: HashSet<Uuid> = lead_ids.into_iter().collect();
+                let mut q = tx.prepare_cached(
+                    "SELECT 1 FROM leads WHERE lead_id = ?1 AND erased_ms IS NOT NULL",
+                )?;
+                let mut out = Vec::new();
+                for id in set {
+                    if q.exists([id.as_bytes().as_slice()])? {
+                        out.push(id);
+                    }
+                }
+                out.sort();
+                out
+            };
+            tx.commit()?;
+            Ok(PushAck {
+                inserted,
+                duplicates,
+                next_seq: next_seq as u64,
+                server_time_ms: now_ms,
+                erased_leads,
+            })
+        })
+    }
+
+    fn erase_lead(&self, lead_id: Uuid, now_ms: i64) -> Result<(), StorageError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            // A tombstone even for a lead not seen yet, so that it never arrives later.
+            tx.execute(
+                "INSERT INTO leads(lead_id, source, created_ms, updated_ms, erased_ms)
+                 VALUES (?1, 'erased', ?2, ?2, ?2)
+                 ON CONFLICT(lead_id) DO UPDATE SET name = '', organisation = '', email = '',
+                    phone = '', title = '', notes = '', erased_ms = ?2, updated_ms = ?2",
+                params![lead_id.as_bytes().as_slice(), now_ms],
+            )?;
+            // The lead's personal fields also leave the raw records.
+            let rows: Vec<(i64, i64, String)> = {
+                let mut q = tx.prepare(
+                    "SELECT kiosk, seq, body FROM records WHERE kind = 'lead' AND body LIKE ?1",
+                )?;
+                q.query_map([format!("%{lead_id}%")], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect::<Result<_, _>>()?
+            };
+            for (kiosk, seq, body) in rows {
+                if let Ok(RecordBody::Lead(mut lead)) = serde_json::from_str::<RecordBody>(&body)
+                    && lead.lead_id == lead_id
+                {
+                    lead.contact = protocol::Contact {
+                        country: lead.contact.country.clone(),
+                        ..Default::default()
+                    };
+                    lead.redacted = true;
+                    let redacted = serde_json::to_string(&RecordBody::Lead(lead))
+                        .map_err(|e| StorageError::Db(e.to_string()))?;
+                    tx.execute(
+                        "UPDATE records SET body = ?3 WHERE kiosk = ?1 AND seq = ?2",
+                        params![kiosk, seq, redacted],
+                    )?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn record_media(&self, sha256: &str, size: u64, now_ms: i64) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO media(sha256, size, created_ms) VALUES (?1, ?2, ?3)",
+                params![sha256, size as i64, now_ms],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn publish(&self, manifest: &Manifest, now_ms: i64) -> Result<(), StorageError> {
+        let json = serde_json::to_string(manifest).map_err(|e| StorageError::Db(e.to_string()))?;
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO content_versions(version, manifest, created_ms, published_ms)
+                 VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT(version) DO UPDATE SET published_ms = ?3",
+                params![manifest.version, json, now_ms],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn current_manifest(&self) -> Result<Option<Manifest>, StorageError> {
+        self.read(|c| {
+            let json: Option<String> = c
+                .query_row(
+                    "SELECT manifest FROM content_versions WHERE published_ms IS NOT NULL
+                     ORDER BY published_ms DESC, id DESC LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            json.map(|j| serde_json::from_str(&j).map_err(|e| StorageError::Db(e.to_string())))
+                .transpose()
+        })
+    }
+
+    fn media_known(&self, sha256: &str) -> Result<bool, StorageError> {
+        self.read(|c| {
+            Ok(c.prepare_cached("SELECT 1 FROM media WHERE sha256 = ?1")?
+                .exists([sha256])?)
+        })
+    }
+
+    fn count_records(&self, kiosk: Option<Uuid>) -> Result<u64, StorageError> {
+        self.read(|c| {
+            let n: i64 = match kiosk {
+                Some(k) => c.query_row(
+                    "SELECT count(*) FROM records WHERE kiosk = (SELECT id FROM kiosks WHERE uuid = ?1)",
+                    [k.to_string()],
+                    |r| r.get(0),
+                )?,
+                None => c.query_row("SELECT count(*) FROM records", [], |r| r.get(0))?,
+            };
+            Ok(n as u64)
+        })
+    }
+}
+
+/// A kiosk wall time that could be true: after 2024 and not ahead of the server by a day.
+fn plausible(wall_ms: i64, now_ms: i64) -> bool {
+    wall_ms > 1_704_067_200_000 && wall_ms < now_ms + 86_400_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        MIGRATIONS.validate().unwrap();
+    }
+
+    #[test]
+    fn codes_are_normalised_as_staff_type_them() {
+        assert_eq!(normalise_code("abcd efgh"), "ABCD-EFGH");
+        assert_eq!(normalise_code("ABCD-EFGH"), "ABCD-EFGH");
+        let c = new_code();
+        assert_eq!(normalise_code(&c), c);
+    }
+}

@@ -1,0 +1,132 @@
+//! The storage interface of the server: small enough that a PostgreSQL implementation can
+//! follow the SQLite one in [`crate::sqlite`]. Every method is blocking; handlers call it on
+//! the blocking pool.
+
+use protocol::content::Manifest;
+use protocol::sync::{ClockSample, Cursor, PushAck};
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+/// A record as the server reads it: typed envelope, body kept as the kiosk sent it so that
+/// fields and kinds this build does not know are stored intact.
+#[derive(Debug, serde::Deserialize)]
+pub struct IncomingRecord {
+    pub id: Uuid,
+    pub kiosk_id: Uuid,
+    pub seq: u64,
+    pub wall_ms: i64,
+    pub boot_id: Uuid,
+    pub mono_ms: u64,
+    #[serde(default)]
+    pub clock_ok: bool,
+    #[serde(default)]
+    pub event_id: Option<String>,
+    pub body: Box<RawValue>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct IncomingBatch {
+    pub clock: ClockSample,
+    #[serde(default)]
+    pub pruned_below: u64,
+    pub records: Vec<IncomingRecord>,
+}
+
+/// An authenticated kiosk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskAuth {
+    pub row: i64,
+    pub uuid: Uuid,
+    pub event_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewKiosk {
+    pub uuid: Uuid,
+    /// The one-time enrolment code, shown once.
+    pub code: String,
+    pub expires_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KioskInfo {
+    pub uuid: Uuid,
+    pub name: String,
+    pub event_id: Option<String>,
+    pub enrolled: bool,
+    pub revoked: bool,
+    pub next_seq: u64,
+    pub last_seen_ms: Option<i64>,
+    pub app_version: Option<String>,
+    pub content_version: Option<String>,
+    pub backlog: Option<i64>,
+    pub free_disk_bytes: Option<i64>,
+}
+
+/// What enrolment hands the kiosk (before the server adds its public URL and time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolled {
+    pub uuid: Uuid,
+    pub name: String,
+    pub secret: String,
+    pub token_key: Vec<u8>,
+    pub event_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("unknown or already used enrolment code")]
+    BadCode,
+    #[error("unknown kiosk credentials")]
+    Unauthorised,
+    #[error("this kiosk was revoked")]
+    Revoked,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("not found")]
+    NotFound,
+    #[error("database error: {0}")]
+    Db(String),
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError::Db(e.to_string())
+    }
+}
+
+pub trait Storage: Send + Sync + 'static {
+    /// Creates a kiosk and its one-time enrolment code.
+    fn create_kiosk(
+        &self,
+        name: &str,
+        event_id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<NewKiosk, StorageError>;
+    /// Exchanges a one-time code for the kiosk's secret and token key.
+    fn enrol(&self, code: &str, app_version: &str, now_ms: i64) -> Result<Enrolled, StorageError>;
+    fn revoke_kiosk(&self, uuid: Uuid, now_ms: i64) -> Result<(), StorageError>;
+    fn set_kiosk_event(&self, uuid: Uuid, event_id: Option<&str>) -> Result<(), StorageError>;
+    fn kiosks(&self) -> Result<Vec<KioskInfo>, StorageError>;
+    /// Checks a kiosk's bearer credentials.
+    fn authenticate(&self, uuid: Uuid, secret: &str) -> Result<KioskAuth, StorageError>;
+    /// The key a kiosk signs QR tokens with.
+    fn token_key(&self, uuid: Uuid) -> Result<Vec<u8>, StorageError>;
+    fn cursor(&self, kiosk: &KioskAuth, now_ms: i64) -> Result<Cursor, StorageError>;
+    /// Stores a batch idempotently in one transaction; the answer is sent only after commit.
+    fn ingest(
+        &self,
+        kiosk: &KioskAuth,
+        batch: IncomingBatch,
+        now_ms: i64,
+    ) -> Result<PushAck, StorageError>;
+    /// Erases a lead: tombstone, personal fields gone, never restored by a re-upload.
+    fn erase_lead(&self, lead_id: Uuid, now_ms: i64) -> Result<(), StorageError>;
+    fn record_media(&self, sha256: &str, size: u64, now_ms: i64) -> Result<(), StorageError>;
+    /// Stores a content version and makes it the current one.
+    fn publish(&self, manifest: &Manifest, now_ms: i64) -> Result<(), StorageError>;
+    fn current_manifest(&self) -> Result<Option<Manifest>, StorageError>;
+    fn media_known(&self, sha256: &str) -> Result<bool, StorageError>;
+    /// Counts for tests and reports: records per kind.
+    fn count_records(&self, kiosk: Option<Uuid>) -> Result<u64, StorageError>;
+}

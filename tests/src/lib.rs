@@ -1,0 +1,214 @@
+//! End-to-end harness: the real sync server on `127.0.0.1:0`, real kiosk stores and sync
+//! clients, and a fault-injecting HTTP proxy between them.
+
+pub mod proxy;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kiosk_core::clock::{Clock, Stamp};
+use kiosk_core::store::{Identity, Store};
+use protocol::{RecordBody, ViewOrigin};
+use sync_server::storage::Storage;
+use sync_server::{AppState, ServerConfig};
+
+/// A running server on loopback, on its own runtime thread.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub data_dir: PathBuf,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server whose database lives in `data_dir` (kept across restarts).
+    pub fn start(data_dir: &Path) -> TestServer {
+        let config = ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: data_dir.to_owned(),
+            public_url: "http://127.0.0.1:0".into(),
+            ..Default::default()
+        };
+        let state = sync_server::open_state(config).expect("open server state");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let st = state.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                sync_server::serve(listener, st, async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().expect("server address");
+        TestServer {
+            addr,
+            state,
+            data_dir: data_dir.to_owned(),
+            shutdown: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.state.storage
+    }
+
+    /// Every `(seq, id)` the server holds for a kiosk, in order.
+    pub fn records_of(&self, kiosk: uuid::Uuid) -> Vec<(u64, uuid::Uuid)> {
+        let conn = rusqlite::Connection::open(self.data_dir.join("server.sqlite")).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT seq, id FROM records WHERE kiosk = (SELECT id FROM kiosks WHERE uuid = ?1) ORDER BY seq",
+            )
+            .unwrap();
+        stmt.query_map([kiosk.to_string()], |r| {
+            Ok((
+                r.get::<_, i64>(0)? as u64,
+                uuid::Uuid::from_slice(&r.get::<_, Vec<u8>>(1)?).unwrap(),
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+
+    /// A consistent copy of the database, as a nightly backup would make.
+    pub fn backup_to(&self, path: &Path) {
+        let conn = rusqlite::Connection::open(self.data_dir.join("server.sqlite")).unwrap();
+        conn.execute("VACUUM INTO ?1", [path.to_str().unwrap()])
+            .unwrap();
+    }
+
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+
+    fn stop_inner(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
+
+/// Creates a kiosk on the server and enrols a fresh store at `store_path` against `url`.
+pub fn enrol_store(server: &TestServer, store_path: &Path, url: &str) -> Identity {
+    let k = server
+        .storage()
+        .create_kiosk("test kiosk", Some("test-event"), protocol::now_ms())
+        .unwrap();
+    let mut store = Store::open(store_path).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(kiosk_core::sync::enrol(&mut store, url, &k.code, false))
+        .expect("enrol")
+}
+
+/// A realistic mix of records: mostly views, with sessions, QR codes and some leads.
+pub fn sample_body(i: u64) -> RecordBody {
+    const ITEMS: [&str; 8] = [
+        "long-thanh-airport",
+        "industrial-parks",
+        "cat-tien",
+        "tri-an-lake",
+        "van-mieu-tran-bien",
+        "bien-hoa-pottery",
+        "tan-trieu-pomelo",
+        "cashew",
+    ];
+    const LANGS: [&str; 5] = ["vi", "en", "ko", "ja", "zh-Hans"];
+    let item = ITEMS[(i % 8) as usize].to_owned();
+    let lang = LANGS[(i / 8 % 5) as usize].to_owned();
+    match i % 50 {
+        0 => RecordBody::Lead(Box::new(protocol::record::LeadBody {
+            lead_id: uuid::Uuid::now_v7(),
+            contact: protocol::Contact {
+                name: format!("Visitor {i}"),
+                email: format!("visitor{i}@example.kr"),
+                country: "KR".into(),
+                ..Default::default()
+            },
+            interests: vec!["invest".into()],
+            source: protocol::LeadSource::KioskForm,
+            consent: Some(protocol::Consent {
+                text_id: "lead-consent".into(),
+                version: 1,
+                lang: lang.clone(),
+                at_ms: 0,
+            }),
+            item: Some(item),
+            lang: Some(lang),
+            redacted: false,
+        })),
+        1 => RecordBody::QrShown {
+            purpose: protocol::QrPurpose::Interest,
+            item: Some(item),
+            lang,
+            nonce: format!("{i:016x}"),
+        },
+        2 => RecordBody::LanguageSelected {
+            lang,
+            previous: None,
+        },
+        _ => RecordBody::View {
+            item,
+            lang,
+            dwell_ms: 2_000 + (i * 37) % 9_000,
+            origin: if i % 3 == 0 {
+                ViewOrigin::Visitor
+            } else {
+                ViewOrigin::Attract
+            },
+        },
+    }
+}
+
+/// Appends `n` sample records in transactions of 5,000.
+pub fn fill_store(store: &mut Store, clock: &Clock, start: u64, n: u64) {
+    let mut i = start;
+    while i < start + n {
+        let end = (i + 5_000).min(start + n);
+        store
+            .append_many((i..end).map(|k| -> (Stamp, Option<String>, RecordBody) {
+                (clock.now(), Some("test-event".to_owned()), sample_body(k))
+            }))
+            .unwrap();
+        i = end;
+    }
+}
+
+/// Every `(seq, id)` of a store, in order.
+pub fn store_records(store: &Store) -> Vec<(u64, uuid::Uuid)> {
+    store
+        .all()
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.seq, s.id))
+        .collect()
+}

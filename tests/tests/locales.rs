@@ -1,0 +1,114 @@
+//! The Fluent files: every file parses, every locale has every message of the reference
+//! locale with the same arguments, and every message is used by the code.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use fluent_syntax::ast;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// message id -> argument names, per locale.
+fn messages(file: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let res = fluent_syntax::parser::parse(text.as_str())
+        .unwrap_or_else(|(_, errs)| panic!("{}: {errs:?}", file.display()));
+    let mut out = BTreeMap::new();
+    for entry in res.body {
+        if let ast::Entry::Message(m) = entry {
+            let mut args = BTreeSet::new();
+            if let Some(v) = &m.value {
+                collect_args(v, &mut args);
+            }
+            out.insert(m.id.name.to_owned(), args);
+        }
+    }
+    out
+}
+
+fn collect_args(p: &ast::Pattern<&str>, args: &mut BTreeSet<String>) {
+    for el in &p.elements {
+        if let ast::PatternElement::Placeable { expression } = el {
+            collect_expr(expression, args);
+        }
+    }
+}
+
+fn collect_expr(e: &ast::Expression<&str>, args: &mut BTreeSet<String>) {
+    match e {
+        ast::Expression::Inline(ast::InlineExpression::VariableReference { id }) => {
+            args.insert(id.name.to_owned());
+        }
+        ast::Expression::Select { selector, variants } => {
+            if let ast::InlineExpression::VariableReference { id } = selector {
+                args.insert(id.name.to_owned());
+            }
+            for v in variants {
+                collect_args(&v.value, args);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn rust_sources(dir: &Path, out: &mut String) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_sources(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push_str(&std::fs::read_to_string(&p).unwrap());
+        }
+    }
+}
+
+#[test]
+fn every_locale_is_complete_consistent_and_used() {
+    let locales = root().join("locales");
+    let reference = messages(&locales.join("en").join("kiosk.ftl"));
+    assert!(!reference.is_empty());
+    let mut tags = Vec::new();
+    for dir in std::fs::read_dir(&locales).unwrap().flatten() {
+        let tag = dir.file_name().to_string_lossy().into_owned();
+        tags.push(tag.clone());
+        let msgs = messages(&dir.path().join("kiosk.ftl"));
+        for (id, args) in &reference {
+            let got = msgs
+                .get(id)
+                .unwrap_or_else(|| panic!("{tag} lacks \"{id}\" (it would fall back to en)"));
+            assert_eq!(got, args, "{tag}: \"{id}\" has different arguments");
+        }
+        for id in msgs.keys() {
+            assert!(
+                reference.contains_key(id),
+                "{tag} has \"{id}\", which en lacks"
+            );
+        }
+    }
+    for required in ["vi", "en", "ko", "ja", "zh-Hans"] {
+        assert!(tags.iter().any(|t| t == required), "no {required} locale");
+    }
+    let mut code = String::new();
+    rust_sources(&root().join("kiosk").join("src"), &mut code);
+    for id in reference.keys() {
+        assert!(
+            code.contains(&format!("\"{id}\"")),
+            "\"{id}\" is not used by the kiosk"
+        );
+    }
+}
+
+#[test]
+fn the_kiosk_localiser_loads_the_real_files_and_never_shows_an_id() {
+    let l = kiosk_core::i18n::Localiser::load(&root().join("locales")).unwrap();
+    assert_eq!(l.t("vi", "touch-to-start"), "Chạm để bắt đầu");
+    assert_eq!(l.t("ko", "touch-to-start"), "화면을 터치하여 시작하세요");
+    // zh-Hant falls back to zh-Hans.
+    assert_eq!(l.t("zh-Hant", "back"), l.t("zh-Hans", "back"));
+    assert_eq!(
+        l.t_args("ja", "idle-countdown", &[("seconds", "7")]),
+        "7秒後に最初の画面に戻ります。続けるには画面にタッチしてください。"
+    );
+}

@@ -1,0 +1,322 @@
+//! Every record lands on the server exactly once, whatever the network, a crash or a restore
+//! does: the real server on loopback, the real kiosk store and sync client.
+
+use std::time::{Duration, Instant};
+
+use e2e::proxy::{DEFAULT_SCHEDULE, FaultProxy};
+use e2e::{TestServer, enrol_store, fill_store, store_records};
+use kiosk_core::clock::Clock;
+use kiosk_core::store::Store;
+use kiosk_core::sync::{SyncClient, SyncConfig, SyncError};
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn fast_config() -> SyncConfig {
+    SyncConfig {
+        request_timeout: Duration::from_secs(10),
+        ..Default::default()
+    }
+}
+
+/// Runs rounds until the server has every record, retrying through faults.
+async fn drain(client: &mut SyncClient, store: &mut Store, deadline: Duration) -> u32 {
+    let start = Instant::now();
+    let mut failures = 0;
+    loop {
+        assert!(start.elapsed() < deadline, "did not drain in {deadline:?}");
+        match client.round(store).await {
+            Ok(_) if store.backlog().unwrap() == 0 => return failures,
+            Ok(_) => {}
+            Err(e) => {
+                assert!(!e.is_permanent(), "permanent error: {e}");
+                failures += 1;
+            }
+        }
+    }
+}
+
+#[test]
+fn hundred_thousand_records_through_a_faulty_network_land_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let store_path = dir.path().join("kiosk.sqlite");
+    let rt = rt();
+    let proxy = rt.block_on(FaultProxy::start(server.addr, 0x5eed, &DEFAULT_SCHEDULE));
+    let identity = enrol_store(&server, &store_path, &server.url());
+    let mut store = Store::open(&store_path).unwrap();
+    let clock = Clock::system();
+    fill_store(&mut store, &clock, 0, 100_000);
+
+    let mut identity_via_proxy = identity.clone();
+    identity_via_proxy.server_url = proxy.url();
+    // Small batches: hundreds of requests, so that every kind of fault happens many times.
+    let config = SyncConfig {
+        batch_records: 400,
+        ..fast_config()
+    };
+    let mut client = SyncClient::new(identity_via_proxy, clock, config).unwrap();
+    let failures = rt.block_on(drain(&mut client, &mut store, Duration::from_secs(240)));
+
+    let faults = proxy.fault_counts();
+    eprintln!("failures={failures} faults={faults:?}");
+    for f in [
+        "Duplicate",
+        "DropMidResponse",
+        "DropMidRequest",
+        "Answer413",
+        "Answer503",
+        "Reset",
+    ] {
+        assert!(
+            faults.get(f).copied().unwrap_or(0) >= 5,
+            "schedule injected {f} fewer than 5 times"
+        );
+    }
+    let server_records = server.records_of(identity.kiosk_id);
+    let kiosk_records = store_records(&store);
+    assert_eq!(server_records.len(), 100_000);
+    assert_eq!(
+        server_records, kiosk_records,
+        "record by record, same seq and id"
+    );
+    // Leads lost their personal fields on the kiosk once acknowledged.
+    assert_eq!(store.personal_records().unwrap(), 0);
+}
+
+#[test]
+fn server_restart_and_restore_from_an_older_backup_mid_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let server_dir = dir.path().join("server");
+    let store_path = dir.path().join("kiosk.sqlite");
+    let rt = rt();
+    let server = TestServer::start(&server_dir);
+    let identity = enrol_store(&server, &store_path, &server.url());
+    let mut store = Store::open(&store_path).unwrap();
+    let clock = Clock::system();
+
+    fill_store(&mut store, &clock, 0, 3_000);
+    let mut client = SyncClient::new(identity.clone(), clock.clone(), fast_config()).unwrap();
+    rt.block_on(drain(&mut client, &mut store, Duration::from_secs(60)));
+    let backup = dir.path().join("backup.sqlite");
+    server.backup_to(&backup);
+
+    fill_store(&mut store, &clock, 3_000, 4_000);
+    rt.block_on(drain(&mut client, &mut store, Duration::from_secs(60)));
+    assert_eq!(server.records_of(identity.kiosk_id).len(), 7_000);
+
+    // Restart: same database, new port.
+    server.stop();
+    let server = TestServer::start(&server_dir);
+    fill_store(&mut store, &clock, 7_000, 1_000);
+    let mut moved = identity.clone();
+    moved.server_url = server.url();
+    let mut client = SyncClient::new(moved.clone(), clock.clone(), fast_config()).unwrap();
+    rt.block_on(drain(&mut client, &mut store, Duration::from_secs(60)));
+    assert_eq!(server.records_of(identity.kiosk_id).len(), 8_000);
+
+    // The server is restored from the backup taken at 3,000: the kiosk sends the rest again.
+    server.stop();
+    for f in ["server.sqlite-wal", "server.sqlite-shm"] {
+        let _ = std::fs::remove_file(server_dir.join(f));
+    }
+    std::fs::copy(&backup, server_dir.join("server.sqlite")).unwrap();
+    let server = TestServer::start(&server_dir);
+    assert_eq!(server.records_of(identity.kiosk_id).len(), 3_000);
+    moved.server_url = server.url();
+    let mut client = SyncClient::new(moved, clock.clone(), fast_config()).unwrap();
+    fill_store(&mut store, &clock, 8_000, 500);
+    rt.block_on(drain(&mut client, &mut store, Duration::from_secs(60)));
+    assert_eq!(server.records_of(identity.kiosk_id), store_records(&store));
+    assert_eq!(store_records(&store).len(), 8_500);
+}
+
+#[test]
+fn a_revoked_kiosk_gets_401_and_keeps_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let store_path = dir.path().join("kiosk.sqlite");
+    let rt = rt();
+    let identity = enrol_store(&server, &store_path, &server.url());
+    let mut store = Store::open(&store_path).unwrap();
+    let clock = Clock::system();
+    fill_store(&mut store, &clock, 0, 10);
+    server
+        .storage()
+        .revoke_kiosk(identity.kiosk_id, protocol::now_ms())
+        .unwrap();
+    let mut client = SyncClient::new(identity, clock, fast_config()).unwrap();
+    let err = rt.block_on(client.round(&mut store)).unwrap_err();
+    assert!(matches!(err, SyncError::Revoked), "{err}");
+    assert!(err.is_permanent());
+    assert_eq!(store.backlog().unwrap(), 10);
+    assert_eq!(store.personal_records().unwrap(), 1);
+}
+
+#[test]
+fn an_enrolment_code_works_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let k = server
+        .storage()
+        .create_kiosk("hall A", None, protocol::now_ms())
+        .unwrap();
+    let rt = rt();
+    let mut a = Store::open(&dir.path().join("a.sqlite")).unwrap();
+    let mut b = Store::open(&dir.path().join("b.sqlite")).unwrap();
+    let lower = k.code.to_lowercase().replace('-', " ");
+    let id = rt
+        .block_on(kiosk_core::sync::enrol(
+            &mut a,
+            &server.url(),
+            &lower,
+            false,
+        ))
+        .unwrap();
+    assert_eq!(id.kiosk_id, k.uuid);
+    assert_eq!(id.token_key.len(), 32);
+    let again = rt.block_on(kiosk_core::sync::enrol(
+        &mut b,
+        &server.url(),
+        &k.code,
+        false,
+    ));
+    assert!(
+        matches!(again, Err(SyncError::Server { status: 403, .. })),
+        "{again:?}"
+    );
+}
+
+#[test]
+fn records_from_a_kiosk_that_booted_at_1970_or_a_year_ahead_are_dated_right() {
+    for skew in [-protocol::now_ms(), 365 * 24 * 3600 * 1000] {
+        let dir = tempfile::tempdir().unwrap();
+        let server = TestServer::start(&dir.path().join("server"));
+        let store_path = dir.path().join("kiosk.sqlite");
+        let rt = rt();
+        let identity = enrol_store(&server, &store_path, &server.url());
+        let mut store = Store::open(&store_path).unwrap();
+        let clock = Clock::new(uuid::Uuid::now_v7(), 5_000, skew);
+        // Before the kiosk has talked to the server in this boot.
+        fill_store(&mut store, &clock, 0, 20);
+        assert!(!store.all().unwrap()[0].stamp.clock_ok);
+        std::thread::sleep(Duration::from_millis(300));
+        let mut client = SyncClient::new(identity.clone(), clock.clone(), fast_config()).unwrap();
+        rt.block_on(drain(&mut client, &mut store, Duration::from_secs(30)));
+        // After.
+        fill_store(&mut store, &clock, 20, 20);
+        assert!(store.all().unwrap()[25].stamp.clock_ok);
+        rt.block_on(drain(&mut client, &mut store, Duration::from_secs(30)));
+
+        let conn =
+            rusqlite::Connection::open(dir.path().join("server").join("server.sqlite")).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT wall_ms, corrected_ms, received_ms, time_quality FROM records ORDER BY seq",
+            )
+            .unwrap();
+        let rows: Vec<(i64, i64, i64, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows.len(), 40);
+        for (i, (wall, corrected, received, quality)) in rows.iter().enumerate() {
+            assert_eq!(quality, "boot");
+            assert!(
+                (wall - received).abs() > 3_600_000,
+                "the kiosk clock was wrong"
+            );
+            assert!(corrected <= received, "record {i} dated after it arrived");
+            assert!(
+                received - corrected < 5_000,
+                "record {i}: corrected {corrected}, received {received}"
+            );
+        }
+        // Records made before contact are dated before the first contact.
+        assert!(rows[0].1 <= rows[19].1 && rows[19].1 <= rows[20].1);
+    }
+}
+
+#[test]
+fn a_hostile_push_gets_a_clear_error_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let store_path = dir.path().join("kiosk.sqlite");
+    let rt = rt();
+    let identity = enrol_store(&server, &store_path, &server.url());
+    let http = reqwest::Client::new();
+    let auth = protocol::sync::bearer(identity.kiosk_id, &identity.secret);
+    let url = format!("{}/api/v1/sync/push", server.url());
+    rt.block_on(async {
+        // Not JSON.
+        let r = http.post(&url).header("authorization", &auth).body("{{{").send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        // A zstd bomb: 100 MB of zeros compressed to a few kB.
+        let bomb = zstd::bulk::compress(&vec![b' '; 100 << 20], 19).unwrap();
+        let r = http
+            .post(&url)
+            .header("authorization", &auth)
+            .header("content-encoding", "zstd")
+            .body(bomb)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 413);
+        // A record claiming to come from another kiosk.
+        let body = serde_json::json!({"clock": {"boot_id": uuid::Uuid::now_v7(), "mono_ms": 1, "wall_ms": 1},
+            "records": [{"id": uuid::Uuid::now_v7(), "kiosk_id": uuid::Uuid::now_v7(), "seq": 1, "wall_ms": 1,
+            "boot_id": uuid::Uuid::now_v7(), "mono_ms": 1, "body": {"kind": "interaction", "target": "x"}}]});
+        let r = http.post(&url).header("authorization", &auth).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        // No credentials.
+        let r = http.post(&url).body("{}").send().await.unwrap();
+        assert_eq!(r.status(), 401);
+    });
+    // Nothing was stored, and a real push still works.
+    assert_eq!(server.records_of(identity.kiosk_id).len(), 0);
+    let mut store = Store::open(&store_path).unwrap();
+    fill_store(&mut store, &Clock::system(), 0, 100);
+    let mut client = SyncClient::new(identity.clone(), Clock::system(), fast_config()).unwrap();
+    rt.block_on(drain(&mut client, &mut store, Duration::from_secs(30)));
+    assert_eq!(server.records_of(identity.kiosk_id).len(), 100);
+}
+
+#[test]
+fn an_erased_lead_is_not_restored_by_a_re_upload_and_the_erasure_reaches_the_kiosk() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let store_path = dir.path().join("kiosk.sqlite");
+    let rt = rt();
+    let identity = enrol_store(&server, &store_path, &server.url());
+    let mut store = Store::open(&store_path).unwrap();
+    let clock = Clock::system();
+    fill_store(&mut store, &clock, 0, 1); // record 0 is a lead
+    let lead_id = match &store.all().unwrap()[0].body {
+        protocol::RecordBody::Lead(l) => l.lead_id,
+        other => panic!("{other:?}"),
+    };
+    // Staff erase it on the server before the kiosk uploads (e.g. the ack was lost before).
+    server
+        .storage()
+        .erase_lead(lead_id, protocol::now_ms())
+        .unwrap();
+    let mut client = SyncClient::new(identity, clock, fast_config()).unwrap();
+    rt.block_on(drain(&mut client, &mut store, Duration::from_secs(30)));
+    let conn = rusqlite::Connection::open(dir.path().join("server").join("server.sqlite")).unwrap();
+    let (email, erased): (String, Option<i64>) = conn
+        .query_row(
+            "SELECT email, erased_ms FROM leads WHERE lead_id = ?1",
+            [lead_id.as_bytes().as_slice()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(email, "");
+    assert!(erased.is_some());
+    assert_eq!(store.personal_records().unwrap(), 0);
+}
