@@ -39,8 +39,9 @@ impl Setup {
                     .map_err(|e| anyhow::anyhow!("cannot read the font {}: {e}", p.display()))?,
             ),
             None => {
-                tracing::warn!(
-                    "no Noto Sans CJK font found: Vietnamese and CJK text will not render. \
+                // Logging starts with the app; this must be seen before it.
+                eprintln!(
+                    "warning: no Noto Sans CJK font found: Vietnamese and CJK text will not render. \
                      Install fonts-noto-cjk or set `font` in the configuration"
                 );
                 None

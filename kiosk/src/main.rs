@@ -1,6 +1,9 @@
 //! `kiosk`: the touchscreen app. Parses the command line, prepares everything that touches the
 //! disk (store, content, fonts, locales) before the window opens, then runs the Bevy app.
 
+// Bevy systems receive their data as parameters and queries: long signatures are the norm.
+#![allow(clippy::too_many_arguments, clippy::type_complexity)]
+
 mod app;
 mod idle;
 mod kiosk;

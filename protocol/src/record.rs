@@ -129,6 +129,18 @@ pub struct LeadBody {
     pub redacted: bool,
 }
 
+impl LeadBody {
+    /// Removes the personal fields, keeping the country for reports, and marks the lead
+    /// redacted (after acknowledgement on the kiosk, or after an erasure on the server).
+    pub fn redact(&mut self) {
+        self.contact = Contact {
+            country: std::mem::take(&mut self.contact.country),
+            ..Default::default()
+        };
+        self.redacted = true;
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
     #[serde(default, skip_serializing_if = "String::is_empty")]

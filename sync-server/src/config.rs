@@ -17,6 +17,8 @@ pub struct ServerConfig {
     pub public_url: String,
     /// Largest request body accepted (bytes, before decompression).
     pub max_body_bytes: usize,
+    /// Where the Fluent files of the staff pages are. Default: the installation's `locales/`.
+    pub locales: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -26,11 +28,16 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("server-data"),
             public_url: "http://127.0.0.1:8080".into(),
             max_body_bytes: 16 << 20,
+            locales: None,
         }
     }
 }
 
 impl ServerConfig {
+    pub fn locales_dir(&self) -> PathBuf {
+        self.locales.clone().unwrap_or_else(locales::default_dir)
+    }
+
     /// Reads a TOML file; a missing file gives the defaults.
     pub fn from_file(path: Option<&std::path::Path>) -> anyhow::Result<ServerConfig> {
         match path {

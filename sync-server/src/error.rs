@@ -19,6 +19,9 @@ pub enum AppError {
     /// 400: the request is malformed; the message says what is wrong.
     #[error("{0}")]
     BadRequest(String),
+    /// 403: a form's CSRF token did not match.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404.
     #[error("not found")]
     NotFound,
@@ -61,6 +64,7 @@ impl AppError {
             AppError::Unauthorised => (StatusCode::UNAUTHORIZED, "unauthorised"),
             AppError::Revoked => (StatusCode::UNAUTHORIZED, "revoked"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             AppError::BadCode => (StatusCode::FORBIDDEN, "bad_code"),
@@ -85,10 +89,10 @@ impl IntoResponse for AppError {
             }),
         )
             .into_response();
-        if let AppError::Busy(s) = self {
-            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
-                resp.headers_mut().insert("retry-after", v);
-            }
+        if let AppError::Busy(s) = self
+            && let Ok(v) = HeaderValue::from_str(&s.to_string())
+        {
+            resp.headers_mut().insert("retry-after", v);
         }
         if let AppError::Internal(detail) = &self {
             resp.extensions_mut().insert(InternalDetail(detail.clone()));

@@ -9,6 +9,7 @@ pub mod config;
 pub mod content;
 pub mod error;
 pub mod sqlite;
+pub mod staff;
 pub mod storage;
 
 use std::future::Future;
@@ -30,7 +31,9 @@ use storage::Storage;
 #[derive(Clone)]
 pub struct AppState {
     pub storage: Arc<dyn Storage>,
+    pub staff: Arc<dyn storage::StaffStorage>,
     pub config: Arc<ServerConfig>,
+    pub i18n: Arc<locales::Localiser>,
 }
 
 impl AppState {
@@ -42,10 +45,15 @@ impl AppState {
 /// Opens the SQLite database in the configured data directory.
 pub fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(config.data_dir.join("media"))?;
-    let storage = sqlite::SqliteStorage::open(&config.data_dir.join("server.sqlite"))?;
+    let storage = Arc::new(sqlite::SqliteStorage::open(
+        &config.data_dir.join("server.sqlite"),
+    )?);
+    let i18n = locales::Localiser::load(&config.locales_dir())?;
     Ok(AppState {
-        storage: Arc::new(storage),
+        storage: storage.clone(),
+        staff: storage,
         config: Arc::new(config),
+        i18n: Arc::new(i18n),
     })
 }
 
@@ -53,6 +61,7 @@ pub fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     api::router()
+        .merge(staff::router())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::map_response(stamp_server_time))

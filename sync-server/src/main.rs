@@ -37,6 +37,27 @@ enum Command {
     /// Validate and import content packs.
     #[command(subcommand)]
     Content(ContentCmd),
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCmd),
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create a staff account; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// admin or staff.
+        #[arg(long, default_value = "staff")]
+        role: String,
+        /// The organisation, e.g. "Investment, Trade and Tourism Promotion Centre".
+        #[arg(long)]
+        org: String,
+        /// Succeed without change when the account exists (for scripts).
+        #[arg(long)]
+        if_missing: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -157,6 +178,41 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     );
                 }
             }
+        }
+        Command::User(UserCmd::Add {
+            email,
+            role,
+            org,
+            if_missing,
+        }) => {
+            if !sync_server::staff::ROLES.contains(&role.as_str()) {
+                anyhow::bail!(
+                    "unknown role \"{role}\": use one of {}",
+                    sync_server::staff::ROLES.join(", ")
+                );
+            }
+            let state = open_state(config)?;
+            if state.staff.user_by_email(&email)?.is_some() && if_missing {
+                println!("user {email} exists");
+                return Ok(std::process::ExitCode::SUCCESS);
+            }
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            if password.chars().count() < 10 {
+                anyhow::bail!("the password must have at least 10 characters");
+            }
+            let hash =
+                sync_server::staff::hash_password(password).map_err(|e| anyhow::anyhow!(e))?;
+            let now = protocol::now_ms();
+            let id = state.staff.add_user(&email, &hash, &role, &org, now)?;
+            state.staff.audit(
+                None,
+                "user_add",
+                &format!("{email} role={role} org={org}"),
+                now,
+            )?;
+            println!("user {email} created (id {id}, role {role}, org {org})");
         }
         Command::Content(ContentCmd::Validate { dir }) => {
             let (_, problems) = content::validate(&dir);

@@ -153,7 +153,8 @@ impl Storage for SqliteStorage {
         let token_key = rng.random::<[u8; 32]>().to_vec();
         self.write(|c| {
             let tx = c.transaction()?;
-            let row: Option<(i64, String, String, Option<String>, Option<i64>)> = tx
+            type Row = (i64, String, String, Option<String>, Option<i64>);
+            let row: Option<Row> = tx
                 .query_row(
                     "SELECT id, uuid, name, event_id, revoked_ms FROM kiosks
                      WHERE enrol_code_hash = ?1 AND enrol_expires_ms > ?2",
@@ -243,7 +244,8 @@ impl Storage for SqliteStorage {
 
     fn authenticate(&self, uuid: Uuid, secret: &str) -> Result<KioskAuth, StorageError> {
         self.read(|c| {
-            let row: Option<(i64, Option<String>, Option<String>, Option<i64>)> = c
+            type Row = (i64, Option<String>, Option<String>, Option<i64>);
+            let row: Option<Row> = c
                 .query_row(
                     "SELECT id, secret_hash, event_id, revoked_ms FROM kiosks WHERE uuid = ?1",
                     [uuid.to_string()],
@@ -358,6 +360,9 @@ impl Storage for SqliteStorage {
                         consent = excluded.consent, updated_ms = ?16
                      WHERE leads.erased_ms IS NULL AND ?17 = 0",
                 )?;
+                let mut erased_q = tx.prepare_cached(
+                    "SELECT 1 FROM leads WHERE lead_id = ?1 AND erased_ms IS NOT NULL",
+                )?;
                 let mut heartbeat = tx.prepare_cached(
                     "UPDATE kiosks SET app_version = ?2, content_version = ?3, backlog = ?4,
                         free_disk_bytes = ?5, uptime_ms = ?6 WHERE id = ?1",
@@ -377,8 +382,19 @@ impl Storage for SqliteStorage {
                         None if r.clock_ok || plausible(r.wall_ms, now_ms) => (r.wall_ms, "kiosk"),
                         None => (now_ms, "received"),
                     };
-                    let typed: Option<RecordBody> = serde_json::from_str(r.body.get()).ok();
+                    let mut typed: Option<RecordBody> = serde_json::from_str(r.body.get()).ok();
                     let kind = typed.as_ref().map(|b| b.kind()).unwrap_or("unknown");
+                    // A lead erased here arrives without its personal fields, even in the raw body.
+                    let mut body = std::borrow::Cow::Borrowed(r.body.get());
+                    if let Some(RecordBody::Lead(lead)) = &mut typed
+                        && erased_q.exists([lead.lead_id.as_bytes().as_slice()])?
+                    {
+                        lead.redact();
+                        body = std::borrow::Cow::Owned(
+                            serde_json::to_string(&RecordBody::Lead(lead.clone()))
+                                .map_err(|e| StorageError::Db(e.to_string()))?,
+                        );
+                    }
                     let event = r.event_id.clone().unwrap_or_default();
                     let n = ins.execute(params![
                         kiosk.row,
@@ -393,7 +409,7 @@ impl Storage for SqliteStorage {
                         corrected,
                         quality,
                         now_ms,
-                        r.body.get(),
+                        body.as_ref(),
                     ])?;
                     if r.seq as i64 == next_seq {
                         next_seq += 1;
@@ -558,11 +574,7 @@ impl Storage for SqliteStorage {
                 if let Ok(RecordBody::Lead(mut lead)) = serde_json::from_str::<RecordBody>(&body)
                     && lead.lead_id == lead_id
                 {
-                    lead.contact = protocol::Contact {
-                        country: lead.contact.country.clone(),
-                        ..Default::default()
-                    };
-                    lead.redacted = true;
+                    lead.redact();
                     let redacted = serde_json::to_string(&RecordBody::Lead(lead))
                         .map_err(|e| StorageError::Db(e.to_string()))?;
                     tx.execute(
@@ -639,6 +651,135 @@ impl Storage for SqliteStorage {
 /// A kiosk wall time that could be true: after 2024 and not ahead of the server by a day.
 fn plausible(wall_ms: i64, now_ms: i64) -> bool {
     wall_ms > 1_704_067_200_000 && wall_ms < now_ms + 86_400_000
+}
+
+impl StaffStorage for SqliteStorage {
+    fn add_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: &str,
+        org: &str,
+        now_ms: i64,
+    ) -> Result<i64, StorageError> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO users(email, password_hash, role, org, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![email, password_hash, role, org, now_ms],
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    StorageError::Invalid(format!("a user with the email {email} already exists"))
+                }
+                other => other.into(),
+            })?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT id, email, password_hash, role, org FROM users WHERE email = ?1 AND disabled_ms IS NULL",
+                [email],
+                |r| Ok(User { id: r.get(0)?, email: r.get(1)?, password_hash: r.get(2)?, role: r.get(3)?, org: r.get(4)? }),
+            )
+            .optional()?)
+        })
+    }
+
+    fn create_session(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        csrf: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute("DELETE FROM staff_sessions WHERE expires_ms < ?1", [now_ms])?;
+            c.execute(
+                "INSERT INTO staff_sessions(token_hash, user_id, csrf, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash, user_id, csrf, now_ms, expires_ms],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn session(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<(User, String)>, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT u.id, u.email, u.password_hash, u.role, u.org, s.csrf
+                 FROM staff_sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = ?1 AND s.expires_ms > ?2 AND u.disabled_ms IS NULL",
+                params![token_hash, now_ms],
+                |r| {
+                    Ok((
+                        User {
+                            id: r.get(0)?,
+                            email: r.get(1)?,
+                            password_hash: r.get(2)?,
+                            role: r.get(3)?,
+                            org: r.get(4)?,
+                        },
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .optional()?)
+        })
+    }
+
+    fn delete_session(&self, token_hash: &str) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute(
+                "DELETE FROM staff_sessions WHERE token_hash = ?1",
+                [token_hash],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn audit(
+        &self,
+        user_id: Option<i64>,
+        action: &str,
+        detail: &str,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO audit(at_ms, user_id, action, detail) VALUES (?1, ?2, ?3, ?4)",
+                params![now_ms, user_id, action, detail],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn summary(&self) -> Result<Summary, StorageError> {
+        let kiosks = self.kiosks()?;
+        self.read(|c| {
+            let mut stmt =
+                c.prepare("SELECT kind, sum(count) FROM rollup_kinds GROUP BY kind ORDER BY kind")?;
+            let kinds = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let leads = c.query_row(
+                "SELECT count(*) FROM leads WHERE erased_ms IS NULL",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok(Summary {
+                kiosks,
+                kinds,
+                leads,
+            })
+        })
+    }
 }
 
 #[cfg(test)]

@@ -130,3 +130,59 @@ pub trait Storage: Send + Sync + 'static {
     /// Counts for tests and reports: records per kind.
     fn count_records(&self, kiosk: Option<Uuid>) -> Result<u64, StorageError>;
 }
+
+/// A staff account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub org: String,
+}
+
+/// What the staff dashboard shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub kiosks: Vec<KioskInfo>,
+    /// Records per kind, from the roll-ups.
+    pub kinds: Vec<(String, i64)>,
+    /// Leads not erased.
+    pub leads: i64,
+}
+
+/// Staff accounts, sessions, audit and the dashboard: the part of storage the web pages use.
+pub trait StaffStorage: Send + Sync + 'static {
+    fn add_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: &str,
+        org: &str,
+        now_ms: i64,
+    ) -> Result<i64, StorageError>;
+    fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError>;
+    fn create_session(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        csrf: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StorageError>;
+    /// The user and CSRF token of a live session.
+    fn session(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<(User, String)>, StorageError>;
+    fn delete_session(&self, token_hash: &str) -> Result<(), StorageError>;
+    fn audit(
+        &self,
+        user_id: Option<i64>,
+        action: &str,
+        detail: &str,
+        now_ms: i64,
+    ) -> Result<(), StorageError>;
+    fn summary(&self) -> Result<Summary, StorageError>;
+}

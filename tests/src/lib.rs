@@ -180,7 +180,7 @@ pub fn sample_body(i: u64) -> RecordBody {
             item,
             lang,
             dwell_ms: 2_000 + (i * 37) % 9_000,
-            origin: if i % 3 == 0 {
+            origin: if i.is_multiple_of(3) {
                 ViewOrigin::Visitor
             } else {
                 ViewOrigin::Attract

@@ -64,16 +64,21 @@ fn rust_sources(dir: &Path, out: &mut String) {
     }
 }
 
-#[test]
-fn every_locale_is_complete_consistent_and_used() {
+/// Checks one Fluent file name across the locales that must have it (and any that do), and
+/// that the code in `code_dirs` uses every message.
+fn check(file: &str, required: &[&str], code_dirs: &[&str]) {
     let locales = root().join("locales");
-    let reference = messages(&locales.join("en").join("kiosk.ftl"));
+    let reference = messages(&locales.join("en").join(file));
     assert!(!reference.is_empty());
     let mut tags = Vec::new();
     for dir in std::fs::read_dir(&locales).unwrap().flatten() {
         let tag = dir.file_name().to_string_lossy().into_owned();
+        let path = dir.path().join(file);
+        if !path.exists() {
+            continue;
+        }
         tags.push(tag.clone());
-        let msgs = messages(&dir.path().join("kiosk.ftl"));
+        let msgs = messages(&path);
         for (id, args) in &reference {
             let got = msgs
                 .get(id)
@@ -87,17 +92,29 @@ fn every_locale_is_complete_consistent_and_used() {
             );
         }
     }
-    for required in ["vi", "en", "ko", "ja", "zh-Hans"] {
-        assert!(tags.iter().any(|t| t == required), "no {required} locale");
+    for r in required {
+        assert!(tags.iter().any(|t| t == r), "no {r}/{file}");
     }
     let mut code = String::new();
-    rust_sources(&root().join("kiosk").join("src"), &mut code);
+    for d in code_dirs {
+        rust_sources(&root().join(d), &mut code);
+    }
     for id in reference.keys() {
         assert!(
             code.contains(&format!("\"{id}\"")),
-            "\"{id}\" is not used by the kiosk"
+            "\"{id}\" of {file} is not used by {code_dirs:?}"
         );
     }
+}
+
+#[test]
+fn every_locale_is_complete_consistent_and_used() {
+    check(
+        "kiosk.ftl",
+        &["vi", "en", "ko", "ja", "zh-Hans"],
+        &["kiosk/src"],
+    );
+    check("staff.ftl", &["vi", "en"], &["sync-server/src"]);
 }
 
 #[test]

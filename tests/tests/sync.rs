@@ -318,5 +318,14 @@ fn an_erased_lead_is_not_restored_by_a_re_upload_and_the_erasure_reaches_the_kio
         .unwrap();
     assert_eq!(email, "");
     assert!(erased.is_some());
+    let raw: String = conn
+        .query_row("SELECT body FROM records WHERE kind = 'lead'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(
+        !raw.contains("@example"),
+        "the raw record kept personal data: {raw}"
+    );
     assert_eq!(store.personal_records().unwrap(), 0);
 }

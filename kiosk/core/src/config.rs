@@ -100,18 +100,7 @@ impl KioskConfig {
 }
 
 pub fn default_locales_dir() -> PathBuf {
-    [
-        std::env::var_os("PROMO_LOCALES_DIR").map(PathBuf::from),
-        Some(PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../locales"
-        ))),
-        Some(PathBuf::from("locales")),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|p| p.is_dir())
-    .unwrap_or_else(|| PathBuf::from("locales"))
+    locales::default_dir()
 }
 
 /// Free bytes on the disk holding `dir`, for heartbeats.

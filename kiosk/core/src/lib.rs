@@ -7,7 +7,8 @@
 pub mod clock;
 pub mod config;
 pub mod content;
-pub mod i18n;
+/// Localisation lives in the `locales` crate, beside the Fluent files; re-exported here.
+pub use locales as i18n;
 pub mod media;
 pub mod qr;
 pub mod recorder;

@@ -12,7 +12,6 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use protocol::record::LeadBody;
 use protocol::{Record, RecordBody};
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
@@ -398,14 +397,10 @@ fn read_next_seq(conn: &Connection) -> Result<u64, StoreError> {
 fn redact_json(body: &str) -> Result<String, serde_json::Error> {
     let body: RecordBody = serde_json::from_str(body)?;
     let redacted = match body {
-        RecordBody::Lead(lead) => RecordBody::Lead(Box::new(LeadBody {
-            contact: protocol::Contact {
-                country: lead.contact.country.clone(),
-                ..Default::default()
-            },
-            redacted: true,
-            ..*lead
-        })),
+        RecordBody::Lead(mut lead) => {
+            lead.redact();
+            RecordBody::Lead(lead)
+        }
         RecordBody::RawScan { reason, .. } => RecordBody::RawScan {
             raw: String::new(),
             reason,
@@ -419,7 +414,7 @@ fn redact_json(body: &str) -> Result<String, serde_json::Error> {
 mod tests {
     use super::*;
     use crate::clock::Clock;
-    use protocol::record::{Contact, LeadSource};
+    use protocol::record::{Contact, LeadBody, LeadSource};
 
     fn lead() -> RecordBody {
         RecordBody::Lead(Box::new(LeadBody {

@@ -382,7 +382,7 @@ pub struct Waker(tokio::sync::mpsc::UnboundedSender<Command>);
 
 impl Waker {
     pub fn wake(&self) {
-        let _ = self.0.send(Command::SyncNow);
+        let _ = self.0.send(Command::NewRecords);
     }
 }
 
@@ -390,7 +390,10 @@ impl Waker {
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(300);
 
 enum Command {
+    /// Staff asked: sync now, even while backing off.
     SyncNow,
+    /// A record was written: sync soon, but not before a backoff delay has passed.
+    NewRecords,
     Shutdown,
 }
 
@@ -560,22 +563,74 @@ async fn run(
                 }
             }
         }
-        tokio::select! {
-            cmd = rx.recv() => match cmd {
-                Some(Command::SyncNow) => {
-                    // Many writes in a burst make one round: take what is queued.
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                    while let Ok(c) = rx.try_recv() {
-                        if matches!(c, Command::Shutdown) {
-                            return;
+        let deadline = tokio::time::Instant::now() + wait;
+        let backing_off = attempt > 0 || client.is_none();
+        loop {
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    // New records do not cut a backoff short: a failing server is not hammered.
+                    Some(Command::NewRecords) if backing_off => continue,
+                    Some(Command::NewRecords) | Some(Command::SyncNow) => {
+                        // Many writes in a burst make one round: take what is queued.
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        while let Ok(c) = rx.try_recv() {
+                            if matches!(c, Command::Shutdown) {
+                                return;
+                            }
                         }
+                        break;
                     }
-                }
-                Some(Command::Shutdown) | None => return,
-            },
-            _ = tokio::time::sleep(wait) => {}
+                    Some(Command::Shutdown) | None => return,
+                },
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
         }
     }
+}
+
+/// Exchanges a one-time enrolment code for the kiosk's identity and saves it in the store.
+pub async fn enrol(
+    store: &mut Store,
+    server_url: &str,
+    code: &str,
+    insecure: bool,
+) -> Result<Identity, SyncError> {
+    check_url(server_url, insecure)?;
+    let http = http_client(Duration::from_secs(30));
+    let resp = http
+        .post(format!("{}/api/v1/enrol", server_url.trim_end_matches('/')))
+        .json(&protocol::sync::EnrolRequest {
+            code: code.trim().to_owned(),
+            app_version: crate::APP_VERSION.to_owned(),
+        })
+        .send()
+        .await
+        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let resp = check_status(resp).await?;
+    let e: protocol::sync::Enrolment = resp
+        .json()
+        .await
+        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let token_key = base64_decode(&e.token_key)
+        .ok_or_else(|| SyncError::Network("the server sent an unreadable token key".into()))?;
+    let identity = Identity {
+        kiosk_id: e.kiosk_id,
+        name: e.name,
+        secret: e.secret,
+        token_key,
+        server_url: server_url.trim_end_matches('/').to_owned(),
+        public_url: e.public_url,
+    };
+    store.set_identity(&identity)?;
+    if let Some(ev) = e.event_id {
+        store.set_meta("event_id", &ev)?;
+    }
+    Ok(identity)
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s).ok()
 }
 
 #[cfg(test)]
@@ -645,49 +700,4 @@ mod tests {
         assert!(check_url("http://localhost.evil.example", false).is_err());
         assert!(check_url("http://192.168.1.10:8080", true).is_ok());
     }
-}
-
-/// Exchanges a one-time enrolment code for the kiosk's identity and saves it in the store.
-pub async fn enrol(
-    store: &mut Store,
-    server_url: &str,
-    code: &str,
-    insecure: bool,
-) -> Result<Identity, SyncError> {
-    check_url(server_url, insecure)?;
-    let http = http_client(Duration::from_secs(30));
-    let resp = http
-        .post(format!("{}/api/v1/enrol", server_url.trim_end_matches('/')))
-        .json(&protocol::sync::EnrolRequest {
-            code: code.trim().to_owned(),
-            app_version: crate::APP_VERSION.to_owned(),
-        })
-        .send()
-        .await
-        .map_err(|e| SyncError::Network(e.to_string()))?;
-    let resp = check_status(resp).await?;
-    let e: protocol::sync::Enrolment = resp
-        .json()
-        .await
-        .map_err(|e| SyncError::Network(e.to_string()))?;
-    let token_key = base64_decode(&e.token_key)
-        .ok_or_else(|| SyncError::Network("the server sent an unreadable token key".into()))?;
-    let identity = Identity {
-        kiosk_id: e.kiosk_id,
-        name: e.name,
-        secret: e.secret,
-        token_key,
-        server_url: server_url.trim_end_matches('/').to_owned(),
-        public_url: e.public_url,
-    };
-    store.set_identity(&identity)?;
-    if let Some(ev) = e.event_id {
-        store.set_meta("event_id", &ev)?;
-    }
-    Ok(identity)
-}
-
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.decode(s).ok()
 }

@@ -32,6 +32,9 @@ struct Layer(u8);
 struct TitleText;
 
 #[derive(Component)]
+struct AttractRoot;
+
+#[derive(Component)]
 struct PillarText;
 
 #[derive(Component)]
@@ -73,6 +76,7 @@ fn spawn_attract(
     let touch = content.t(&lang.0, "touch-to-start");
     commands.spawn((
         Name::new("Attract"),
+        AttractRoot,
         DespawnOnExit(Screen::Attract),
         Button,
         Action::Go(Screen::Home),
@@ -119,7 +123,6 @@ fn item_image(content: &Content, id: &str) -> Option<std::path::PathBuf> {
     item.media.first().map(|m| content.pack.media_path(m))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn advance_loop(
     time: Res<Time>,
     mut state: ResMut<Loop>,
@@ -131,6 +134,7 @@ fn advance_loop(
     mut pillar: Query<&mut Text, (With<PillarText>, Without<TitleText>)>,
     mut session: ResMut<Session>,
     services: Res<Services>,
+    mut root: Query<&mut BackgroundColor, With<AttractRoot>>,
 ) {
     let (items, secs) = content.pack.playlist(content.event.as_deref());
     if items.is_empty() {
@@ -204,14 +208,22 @@ fn advance_loop(
     {
         t.0 = shown;
     }
-    let pillar_title = content
+    let pillar_def = content
         .pack
         .pack
         .pillars
         .iter()
-        .find(|p| p.id == item.pillar)
+        .find(|p| p.id == item.pillar);
+    let pillar_title = pillar_def
         .map(|p| content.pack.localised(&p.title, &lang.0).to_owned())
         .unwrap_or_default();
+    // Under a missing or late image the pillar's colour shows, never an empty screen.
+    let field = super::home::pillar_color(pillar_def.and_then(|p| p.color.as_deref()));
+    if let Ok(mut bg) = root.single_mut()
+        && bg.0 != field
+    {
+        bg.0 = field;
+    }
     if let Ok(mut t) = pillar.single_mut()
         && t.0 != pillar_title
     {

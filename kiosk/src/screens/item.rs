@@ -35,7 +35,6 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(Update, swipe_gallery.run_if(in_state(Screen::Item)));
 }
 
-#[allow(clippy::too_many_arguments)]
 fn spawn_item(
     mut commands: Commands,
     content: Res<Content>,
@@ -68,8 +67,8 @@ fn spawn_item(
     let count = gallery_images.len();
 
     let mut qr_panels = Vec::new();
-    match &services.identity {
-        Some(id) => {
+    if let Some(id) = &services.identity {
+        {
             let event = content.event.clone().unwrap_or_default();
             for (purpose, label, hint) in [
                 (QrPurpose::TakeAway, "take-with-you", "take-with-you-hint"),
@@ -115,7 +114,6 @@ fn spawn_item(
                 qr_panels.push((content.t(&l, label), content.t(&l, hint), handle, short));
             }
         }
-        None => {}
     }
     let no_server = qr_panels.is_empty().then(|| content.t(&l, "no-server-qr"));
     let back = content.t(&l, "back");

@@ -46,6 +46,8 @@ fn spawn_pillar(
         .collect();
     let back = content.t(&l, "back");
     let lang_cards = l.clone();
+    // Three cards a row on a landscape screen, two on a portrait one.
+    let card_width = if tall { 480.0 } else { 560.0 };
     let header = (
         Name::new("Header"),
         Node {
@@ -66,12 +68,15 @@ fn spawn_pillar(
             flex_direction: FlexDirection::Row,
             flex_wrap: FlexWrap::Wrap,
             justify_content: JustifyContent::Center,
+            align_content: AlignContent::FlexStart,
             column_gap: px(24),
             row_gap: px(24),
             ..default()
         },
         Children::spawn(SpawnIter(cards.into_iter().map(
-            move |(id, title, summary, image)| card(&lang_cards, id, title, summary, image, color),
+            move |(id, title, summary, image)| {
+                card(&lang_cards, id, title, summary, image, color, card_width)
+            },
         ))),
     );
     commands.spawn((
@@ -85,11 +90,7 @@ fn spawn_pillar(
             } else {
                 FlexDirection::Column
             },
-            justify_content: if tall {
-                JustifyContent::FlexStart
-            } else {
-                JustifyContent::FlexStart
-            },
+            justify_content: JustifyContent::FlexStart,
             padding: UiRect::all(px(40)),
             row_gap: px(28),
             ..default()
@@ -105,13 +106,15 @@ fn card(
     summary: String,
     image: Option<std::path::PathBuf>,
     color: Color,
+    width: f32,
 ) -> impl Bundle + use<> {
     (
         Name::new(format!("Item {id}")),
         Button,
         Action::Item(id),
         Node {
-            width: px(560),
+            width: px(width),
+            flex_shrink: 0.0,
             flex_direction: FlexDirection::Column,
             border_radius: BorderRadius::all(px(20)),
             overflow: Overflow::clip(),

@@ -33,10 +33,10 @@ fn main() -> anyhow::Result<()> {
     let start = store.next_seq()?;
     for i in 0..records {
         store.append(clock.now(), Some("test-event"), e2e::sample_body(start + i))?;
-        if i % 50 == 49 {
-            if let Err(e) = rt.block_on(client.round(&mut store)) {
-                eprintln!("round failed: {e}");
-            }
+        if i % 50 == 49
+            && let Err(e) = rt.block_on(client.round(&mut store))
+        {
+            eprintln!("round failed: {e}");
         }
     }
     while store.backlog()? > 0 {

@@ -1,4 +1,4 @@
-//! Localisation: Fluent files in `locales/<tag>/*.ftl`, a fallback chain per language
+//! Localisation for the kiosk and the server's pages: Fluent files in `locales/<tag>/*.ftl`, a fallback chain per language
 //! (e.g. zh-Hant → zh-Hans → en → vi), and no raw message id ever shown.
 
 use std::collections::HashMap;
@@ -83,6 +83,9 @@ impl Localiser {
                 .map(|e| e.path())
                 .filter(|p| p.extension().is_some_and(|e| e == "ftl"))
                 .collect();
+            if files.is_empty() {
+                continue;
+            }
             files.sort();
             for path in files {
                 let text = std::fs::read_to_string(&path).map_err(|source| I18nError::Io {
@@ -144,6 +147,19 @@ impl Localiser {
             .get(lang)
             .is_some_and(|b| b.get_message(id).is_some())
     }
+}
+
+/// The `locales/` folder of this workspace (the folder of this crate), or `PROMO_LOCALES_DIR`.
+pub fn default_dir() -> std::path::PathBuf {
+    [
+        std::env::var_os("PROMO_LOCALES_DIR").map(std::path::PathBuf::from),
+        Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
+        Some(std::path::PathBuf::from("locales")),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|p| p.join("en").is_dir())
+    .unwrap_or_else(|| std::path::PathBuf::from("locales"))
 }
 
 #[cfg(test)]

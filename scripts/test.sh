@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace, the kiosk window tests under Xvfb included.
+# Installs what the tests need first. One profile (release) for tests and binaries, so
+# that Bevy is compiled once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh test
+. scripts/env.sh
+cargo fmt --all -- --check
+cargo clippy --release --workspace --all-targets -- -D warnings
+cargo build --release --workspace --bins
+cargo test --release --workspace --no-fail-fast

@@ -1,0 +1,403 @@
+//! The staff pages: log in (argon2 password hashes, an HttpOnly SameSite session cookie, CSRF
+//! tokens on every form) and a dashboard of kiosks and what they recorded. Server-rendered
+//! HTML in Vietnamese or English from the same Fluent files as the kiosk.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use rand::Rng;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::sqlite::sha256_hex;
+use crate::storage::User;
+
+const SESSION_COOKIE: &str = "promo_session";
+const LOGIN_CSRF_COOKIE: &str = "promo_login_csrf";
+const LANG_COOKIE: &str = "promo_lang";
+const SESSION_TTL_MS: i64 = 12 * 3600 * 1000;
+pub const ROLES: [&str; 2] = ["admin", "staff"];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/staff", get(dashboard))
+        .route("/staff/login", get(login_page).post(login))
+        .route("/staff/logout", post(logout))
+}
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(|e| e.to_string())?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn random_token() -> String {
+    hex::encode(rand::rng().random::<[u8; 32]>())
+}
+
+/// `vi` unless the staff member chose English (query `?lang=` or the cookie).
+fn staff_lang(headers: &HeaderMap, query: Option<&str>) -> &'static str {
+    match query.or_else(|| cookie(headers, LANG_COOKIE)) {
+        Some("en") => "en",
+        _ => "vi",
+    }
+}
+
+/// Escapes text for HTML.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(lang: &str, title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>\
+         body{{font-family:system-ui,'Noto Sans',sans-serif;margin:0;background:#f4f6f7;color:#14262e}}\
+         header{{background:#14262e;color:#fff;padding:12px 24px;display:flex;gap:16px;align-items:center}}\
+         header a,header button{{color:#fff}} main{{padding:24px;max-width:1100px;margin:auto}}\
+         table{{border-collapse:collapse;width:100%;background:#fff}} th,td{{padding:8px;border-bottom:1px solid #dde;text-align:left}}\
+         .card{{background:#fff;padding:24px;border-radius:12px;max-width:420px;margin:48px auto}}\
+         input{{display:block;width:100%;padding:10px;margin:6px 0 16px;box-sizing:border-box}}\
+         button{{padding:10px 18px;background:#1f6f8b;color:#fff;border:0;border-radius:8px}}\
+         .err{{color:#b00020}} .kinds{{display:flex;gap:16px;flex-wrap:wrap}} .kinds div{{background:#fff;padding:12px 18px;border-radius:8px}}\
+         </style></head><body>{body}</body></html>",
+        title = esc(title)
+    )
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+    error: Option<String>,
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let lang = staff_lang(&headers, q.lang.as_deref());
+    let t = |id: &str| state.i18n.t(lang, id);
+    let csrf = random_token();
+    let error = if q.error.is_some() {
+        format!("<p class=\"err\">{}</p>", esc(&t("staff-login-failed")))
+    } else {
+        String::new()
+    };
+    let other = if lang == "vi" {
+        ("en", "English")
+    } else {
+        ("vi", "Tiếng Việt")
+    };
+    let body = format!(
+        "<div class=\"card\"><h1>{title}</h1>{error}\
+         <form method=\"post\" action=\"/staff/login\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <label>{email}<input name=\"email\" type=\"email\" autocomplete=\"username\" required></label>\
+         <label>{password}<input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+         <button type=\"submit\">{submit}</button></form>\
+         <p><a href=\"/staff/login?lang={olang}\">{oname}</a></p></div>",
+        title = esc(&t("staff-login-title")),
+        email = esc(&t("staff-email")),
+        password = esc(&t("staff-password")),
+        submit = esc(&t("staff-login")),
+        olang = other.0,
+        oname = other.1,
+    );
+    let mut resp = Html(page(lang, &t("staff-login-title"), &body)).into_response();
+    set_cookie(
+        &mut resp,
+        &state,
+        LOGIN_CSRF_COOKIE,
+        &csrf,
+        "/staff/login",
+        600,
+    );
+    set_cookie(
+        &mut resp,
+        &state,
+        LANG_COOKIE,
+        lang,
+        "/staff",
+        365 * 24 * 3600,
+    );
+    resp
+}
+
+fn set_cookie(
+    resp: &mut Response,
+    state: &AppState,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: i64,
+) {
+    let secure = if state.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let v = format!(
+        "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+    );
+    if let Ok(v) = HeaderValue::from_str(&v) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+    csrf: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    // Double-submit: the form's token must match the cookie set with the form.
+    if cookie(&headers, LOGIN_CSRF_COOKIE) != Some(form.csrf.as_str()) || form.csrf.is_empty() {
+        return Err(AppError::Forbidden(
+            "the login form expired: reload the page and try again".into(),
+        ));
+    }
+    let staff = state.staff.clone();
+    let email = form.email.trim().to_owned();
+    let password = form.password;
+    let user: Option<User> = tokio::task::spawn_blocking(move || {
+        let user = staff.user_by_email(&email)?;
+        Ok::<_, crate::storage::StorageError>(
+            user.filter(|u| verify_password(&password, &u.password_hash)),
+        )
+    })
+    .await??;
+    let now = protocol::now_ms();
+    let Some(user) = user else {
+        let staff = state.staff.clone();
+        let email = form.email.clone();
+        tokio::task::spawn_blocking(move || staff.audit(None, "login_failed", &email, now))
+            .await??;
+        return Ok(Redirect::to("/staff/login?error=1").into_response());
+    };
+    let token = random_token();
+    let csrf = random_token();
+    let staff = state.staff.clone();
+    let (uid, email) = (user.id, user.email.clone());
+    let token_hash = sha256_hex(token.as_bytes());
+    tokio::task::spawn_blocking(move || {
+        staff.create_session(uid, &token_hash, &csrf, now, now + SESSION_TTL_MS)?;
+        staff.audit(Some(uid), "login", &email, now)
+    })
+    .await??;
+    let mut resp = Redirect::to("/staff").into_response();
+    set_cookie(
+        &mut resp,
+        &state,
+        SESSION_COOKIE,
+        &token,
+        "/staff",
+        SESSION_TTL_MS / 1000,
+    );
+    Ok(resp)
+}
+
+async fn current_user(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(User, String)>, AppError> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let hash = sha256_hex(token.as_bytes());
+    let staff = state.staff.clone();
+    Ok(tokio::task::spawn_blocking(move || staff.session(&hash, protocol::now_ms())).await??)
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    let Some((user, csrf)) = current_user(&state, &headers).await? else {
+        return Ok(Redirect::to("/staff/login").into_response());
+    };
+    if csrf != form.csrf {
+        return Err(AppError::Forbidden(
+            "the form expired: reload the page and try again".into(),
+        ));
+    }
+    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    let hash = sha256_hex(token.as_bytes());
+    let staff = state.staff.clone();
+    let now = protocol::now_ms();
+    tokio::task::spawn_blocking(move || {
+        staff.delete_session(&hash)?;
+        staff.audit(Some(user.id), "logout", &user.email, now)
+    })
+    .await??;
+    let mut resp = Redirect::to("/staff/login").into_response();
+    set_cookie(&mut resp, &state, SESSION_COOKIE, "", "/staff", 0);
+    Ok(resp)
+}
+
+/// The message id naming a record kind.
+fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "view" => "staff-kind-view",
+        "interaction" => "staff-kind-interaction",
+        "language_selected" => "staff-kind-language-selected",
+        "qr_shown" => "staff-kind-qr-shown",
+        "lead" => "staff-kind-lead",
+        "raw_scan" => "staff-kind-raw-scan",
+        "session" => "staff-kind-session",
+        "heartbeat" => "staff-kind-heartbeat",
+        _ => "staff-kind-unknown",
+    }
+}
+
+fn when(ms: Option<i64>) -> String {
+    ms.and_then(|ms| time::OffsetDateTime::from_unix_timestamp(ms / 1000).ok())
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| "—".into())
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Result<Response, AppError> {
+    let Some((user, csrf)) = current_user(&state, &headers).await? else {
+        return Ok(Redirect::to("/staff/login").into_response());
+    };
+    let lang = staff_lang(&headers, q.lang.as_deref());
+    let t = |id: &str| state.i18n.t(lang, id);
+    let staff = state.staff.clone();
+    let summary = tokio::task::spawn_blocking(move || staff.summary()).await??;
+    let kinds: String = summary
+        .kinds
+        .iter()
+        .map(|(k, n)| {
+            format!(
+                "<div><strong>{n}</strong><br>{}</div>",
+                esc(&t(kind_label(k)))
+            )
+        })
+        .collect();
+    let rows: String = summary
+        .kiosks
+        .iter()
+        .map(|k| {
+            let status = if k.revoked {
+                t("staff-kiosk-revoked")
+            } else if k.enrolled {
+                t("staff-kiosk-enrolled")
+            } else {
+                t("staff-kiosk-waiting")
+            };
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&k.name),
+                esc(k.event_id.as_deref().unwrap_or("—")),
+                esc(&status),
+                esc(&when(k.last_seen_ms)),
+                k.next_seq.saturating_sub(1),
+                k.backlog.map(|b| b.to_string()).unwrap_or_else(|| "—".into()),
+                esc(k.content_version.as_deref().unwrap_or("—")),
+            )
+        })
+        .collect();
+    let other = if lang == "vi" {
+        ("en", "English")
+    } else {
+        ("vi", "Tiếng Việt")
+    };
+    let body = format!(
+        "<header><strong>{title}</strong><span>{who}</span><a href=\"/staff?lang={olang}\">{oname}</a>\
+         <form method=\"post\" action=\"/staff/logout\" style=\"margin-left:auto\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <button type=\"submit\">{logout}</button></form></header><main>\
+         <h2>{records}</h2><div class=\"kinds\">{kinds}<div><strong>{leads}</strong><br>{leads_label}</div></div>\
+         <h2>{kiosks}</h2><table><thead><tr><th>{c_name}</th><th>{c_event}</th><th>{c_status}</th><th>{c_seen}</th>\
+         <th>{c_records}</th><th>{c_backlog}</th><th>{c_content}</th></tr></thead><tbody>{rows}</tbody></table></main>",
+        title = esc(&t("staff-dashboard-title")),
+        who = esc(&format!("{} · {}", user.email, user.org)),
+        olang = other.0,
+        oname = other.1,
+        logout = esc(&t("staff-logout")),
+        records = esc(&t("staff-records")),
+        leads = summary.leads,
+        leads_label = esc(&t("staff-leads")),
+        kiosks = esc(&t("staff-kiosks")),
+        c_name = esc(&t("staff-col-name")),
+        c_event = esc(&t("staff-col-event")),
+        c_status = esc(&t("staff-col-status")),
+        c_seen = esc(&t("staff-col-last-seen")),
+        c_records = esc(&t("staff-col-records")),
+        c_backlog = esc(&t("staff-col-backlog")),
+        c_content = esc(&t("staff-col-content")),
+    );
+    let mut resp = Html(page(lang, &t("staff-dashboard-title"), &body)).into_response();
+    if q.lang.is_some() {
+        set_cookie(
+            &mut resp,
+            &state,
+            LANG_COOKIE,
+            lang,
+            "/staff",
+            365 * 24 * 3600,
+        );
+    }
+    *resp.status_mut() = StatusCode::OK;
+    Ok(resp)
+}
