@@ -144,3 +144,22 @@ impl Manifest {
         self.media.iter().map(|m| m.size).sum()
     }
 }
+
+/// The size a PNG's header claims, read from its first 24 bytes, before any decoder runs: a
+/// file that claims 100000×100000 pixels is refused without touching the rest of it.
+pub fn png_dimensions(header: &[u8]) -> Option<(u32, u32)> {
+    if header.len() < 24 || &header[..8] != b"\x89PNG\r\n\x1a\n" || &header[12..16] != b"IHDR" {
+        return None;
+    }
+    let w = u32::from_be_bytes(header[16..20].try_into().ok()?);
+    let h = u32::from_be_bytes(header[20..24].try_into().ok()?);
+    Some((w, h))
+}
+
+/// Reads the first bytes of a file and returns the PNG size it claims, if it is a PNG.
+pub fn png_file_dimensions(path: &std::path::Path) -> Option<(u32, u32)> {
+    use std::io::Read;
+    let mut head = [0u8; 24];
+    std::fs::File::open(path).ok()?.read_exact(&mut head).ok()?;
+    png_dimensions(&head)
+}

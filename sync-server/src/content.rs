@@ -244,6 +244,13 @@ fn check_media(dir: &Path, media: &str, text: &str, problems: &mut Vec<Problem>)
 
 /// Reads the header first and refuses decompression bombs before decoding; then decodes.
 pub fn check_image(path: &Path) -> Result<(u32, u32), String> {
+    if let Some((w, h)) = protocol::content::png_file_dimensions(path)
+        && w as u64 * h as u64 > MAX_PIXELS
+    {
+        return Err(format!(
+            "the image claims {w}×{h} pixels, more than the limit of {MAX_PIXELS}: scale it down"
+        ));
+    }
     let reader = image::ImageReader::open(path)
         .and_then(|r| r.with_guessed_format())
         .map_err(|e| format!("cannot open the image: {e}"))?;

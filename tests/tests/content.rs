@@ -1,0 +1,157 @@
+//! `sync-server content validate`: the demo pack is clean; a broken pack gets every problem
+//! named with its file (and line, for `pack.toml`), and a non-zero exit.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().join(name)
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[test]
+fn the_demo_pack_validates_without_warnings() {
+    let (pack, problems) = sync_server::content::validate(&root().join("assets").join("demo-pack"));
+    assert!(problems.is_empty(), "{problems:#?}");
+    let pack = pack.unwrap();
+    assert!(pack.items.len() >= 24, "{} items", pack.items.len());
+    for pillar in protocol::content::PILLARS {
+        assert!(
+            pack.items.iter().any(|i| i.pillar == pillar),
+            "no item in {pillar}"
+        );
+    }
+    for item in &pack.items {
+        for lang in ["vi", "en", "ko", "ja", "zh-Hans"] {
+            assert!(item.text.contains_key(lang), "{} lacks {lang}", item.id);
+        }
+    }
+}
+
+#[test]
+fn the_demo_art_generator_is_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("assets/demo-pack/pack.toml"),
+        dir.path().join("pack.toml"),
+    )
+    .unwrap();
+    let out = Command::new(bin("gen_demo_art"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let name = "media/cat-tien-1.png";
+    let generated = std::fs::read(dir.path().join(name)).unwrap();
+    let committed = std::fs::read(root().join("assets/demo-pack").join(name)).unwrap();
+    assert!(
+        generated == committed,
+        "{name} differs from the committed file"
+    );
+}
+
+/// CRC-32 (IEEE), for a hand-made PNG chunk.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                0xedb8_8320 ^ (crc >> 1)
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A PNG whose header claims `w`×`h` pixels, with no image data.
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&ihdr);
+    png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    png
+}
+
+#[test]
+fn a_broken_pack_names_each_problem_and_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let media = dir.path().join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    let good = root().join("assets/demo-pack/media/cat-tien-1.png");
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(media.join("truncated.png"), &bytes[..bytes.len() / 3]).unwrap();
+    std::fs::write(media.join("bomb.png"), png_header(100_000, 100_000)).unwrap();
+    std::fs::copy(&good, media.join("ok.png")).unwrap();
+    std::fs::write(
+        dir.path().join("pack.toml"),
+        r#"id = "broken"
+version = "1"
+default_language = "vi"
+languages = ["vi", "en"]
+
+[[pillars]]
+id = "tourism"
+[pillars.title]
+vi = "Du lịch"
+en = "Tourism"
+
+[[items]]
+id = "a"
+pillar = "tourism"
+media = ["media/truncated.png", "media/bomb.png"]
+[items.text.vi]
+title = "A"
+[items.text.en]
+title = "A"
+
+[[items]]
+id = "b"
+pillar = "space"
+media = ["media/ok.png", "media/missing.png"]
+[items.text.vi]
+title = "B"
+"#,
+    )
+    .unwrap();
+    let out = Command::new(bin("sync-server"))
+        .args(["content", "validate"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    let has = |needle: &str| text.lines().any(|l| l.contains(needle));
+    assert!(
+        has("truncated.png: error: corrupt or truncated image"),
+        "{text}"
+    );
+    assert!(
+        has("bomb.png: error: the image claims 100000×100000 pixels"),
+        "{text}"
+    );
+    assert!(has("missing.png: error: missing media file"), "{text}");
+    assert!(
+        has("pack.toml:23: error: item \"b\" names unknown pillar \"space\""),
+        "{text}"
+    );
+    assert!(
+        has("pack.toml:22: warning: item \"b\" has no text in en"),
+        "{text}"
+    );
+    assert!(!has("ok.png"), "{text}");
+}
