@@ -22,7 +22,12 @@ if [ ! -f "$data/kiosk/kiosk.sqlite" ] || ! "$bin/sync-server" --data-dir "$data
   code=$("$bin/sync-server" --data-dir "$data/server" kiosk add --name "demo kiosk" --event korea-investment-2026 --quiet)
   "$bin/kiosk" --data-dir "$data/kiosk" enrol --server "$url" --code "$code"
 fi
+demo_email="demo@dongnai.example"
+demo_password="dong-nai-demo-2026"
+echo "$demo_password" | "$bin/sync-server" --data-dir "$data/server" user add --email "$demo_email" \
+  --role admin --org "Investment, Trade and Tourism Promotion Centre" --if-missing >/dev/null
 echo
+echo "staff page:  $url/staff   login: $demo_email / $demo_password"
 echo "sync server: $url   (log: $data/server.log)"
 echo "kiosks:      $bin/sync-server --data-dir $data/server kiosk list"
 echo

@@ -309,9 +309,10 @@ pub fn import(dir: &Path, storage: &dyn Storage, media_dir: &Path) -> anyhow::Re
             sha256: sha,
             size: bytes.len() as u64,
         });
-        eprint!("\rimporting media {}/{}", n + 1, paths.len());
+        if n % 10 == 9 || n + 1 == paths.len() {
+            eprintln!("importing media {}/{}", n + 1, paths.len());
+        }
     }
-    eprintln!();
     let digest = {
         let mut h = Sha256::new();
         h.update(serde_json::to_vec(&pack)?);

@@ -16,8 +16,12 @@ use uuid::Uuid;
 
 use crate::storage::*;
 
-static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| Migrations::new(vec![M::up(include_str!("../migrations/01-core/up.sql"))]));
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/01-core/up.sql")),
+        M::up(include_str!("../migrations/02-staff/up.sql")),
+    ])
+});
 
 /// How long an enrolment code stays valid.
 const ENROL_CODE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;

@@ -14,7 +14,7 @@ use crate::theme::{self, palette};
 
 /// Pixels a touch must travel sideways to count as a swipe (at 1080p).
 const SWIPE_PX: f32 = 120.0;
-const QR_PX: f32 = 300.0;
+const QR_PX: f32 = 260.0;
 
 #[derive(Component)]
 struct Gallery {
@@ -181,9 +181,21 @@ fn spawn_item(
             ..default()
         },
         children![
-            theme::label(title, &l, 56.0, palette::TEXT),
+            (
+                Node {
+                    flex_direction: FlexDirection::Row,
+                    column_gap: px(24),
+                    margin: UiRect::top(px(12)),
+                    ..default()
+                },
+                children![
+                    theme::button(back, &l, 30.0, Action::Go(Screen::Pillar)),
+                    theme::button(home, &l, 30.0, Action::Go(Screen::Home)),
+                ]
+            ),
+            theme::label(title, &l, 52.0, palette::TEXT),
             theme::label(summary, &l, 30.0, palette::ACCENT),
-            theme::label(body, &l, 26.0, palette::TEXT),
+            theme::label(body, &l, 24.0, palette::TEXT),
             theme::label(facts_title, &l, 28.0, palette::MUTED),
             (
                 Node {
@@ -211,18 +223,6 @@ fn spawn_item(
                 ))),
             ),
             theme::label(no_server.unwrap_or_default(), &l, 24.0, palette::MUTED),
-            (
-                Node {
-                    flex_direction: FlexDirection::Row,
-                    column_gap: px(24),
-                    margin: UiRect::top(px(12)),
-                    ..default()
-                },
-                children![
-                    theme::button(back, &l, 30.0, Action::Go(Screen::Pillar)),
-                    theme::button(home, &l, 30.0, Action::Go(Screen::Home)),
-                ]
-            ),
         ],
     );
     commands.spawn((

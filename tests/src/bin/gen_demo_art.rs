@@ -90,7 +90,7 @@ fn landscape(id: &str, variant: u32, base: Col) -> RgbImage {
                 y,
                 rng.range(0.03, 0.08),
                 rng.range(2.0, 6.0),
-                rng.range(0.0, 6.28),
+                rng.range(0.0, std::f32::consts::TAU),
                 rng.range(7.0, 13.0),
             )
         })
@@ -122,7 +122,7 @@ fn landscape(id: &str, variant: u32, base: Col) -> RgbImage {
             }
         }
         if variant == 0 {
-            let centre = river.0 + river.1 * (y * river.2 * 6.28).sin();
+            let centre = river.0 + river.1 * (y * river.2 * std::f32::consts::TAU).sin();
             let half = 0.01 + 0.08 * (y - 0.55).max(0.0);
             if y > 0.55 && (x - centre).abs() < half {
                 c = mix(c, mix(sky_low, [0.8, 0.9, 1.0], 0.4), 0.75);
@@ -162,11 +162,11 @@ fn icon(pillar: &str, base: Col) -> RgbaImage {
                     || inside(160.0, 64.0, 195.0, 196.0)
             }
             "tourism" => {
-                (y >= 90.0 && y <= 190.0 && (x - 110.0).abs() <= (y - 90.0) * 0.8)
+                ((90.0..=190.0).contains(&y) && (x - 110.0).abs() <= (y - 90.0) * 0.8)
                     || circle(180.0, 80.0, 22.0)
             }
             "culture" => {
-                (y >= 64.0 && y <= 100.0 && (x - 128.0).abs() <= 40.0 + (y - 64.0) * 1.6)
+                ((64.0..=100.0).contains(&y) && (x - 128.0).abs() <= 40.0 + (y - 64.0) * 1.6)
                     || inside(60.0, 186.0, 196.0, 200.0)
                     || inside(80.0, 100.0, 100.0, 186.0)
                     || inside(156.0, 100.0, 176.0, 186.0)
