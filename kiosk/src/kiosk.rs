@@ -31,7 +31,22 @@ pub struct Setup {
 
 impl Setup {
     pub fn prepare(config: &KioskConfig, lang: Option<&str>) -> anyhow::Result<Setup> {
-        let pack = LoadedPack::from_dir(&config.content_dir())?;
+        // Content: a folder given on the command line, else the version pulled from the
+        // server, else the demo pack.
+        let cache = kiosk_core::pull::ContentCache::new(
+            config.content_cache_dir(),
+            config.content_quota_mb.saturating_mul(1 << 20),
+        );
+        let pulled = if config.content.is_none() {
+            cache.current_pack()
+        } else {
+            None
+        };
+        let standalone = config.content.is_some();
+        let pack = match pulled {
+            Some(p) => p,
+            None => LoadedPack::from_dir(&config.content_dir())?,
+        };
         let i18n = Localiser::load(&config.locales_dir())?;
         let font = match config.font_path() {
             Some(p) => Some(
@@ -67,6 +82,8 @@ impl Setup {
                 ..Default::default()
             },
             Some(pack.version.clone()),
+            // A kiosk told to play a folder does not replace it with server content.
+            (!standalone).then_some(cache),
         );
         let waker = sync.waker();
         let (recorder, recorder_thread) = Recorder::start(store_path, clock, move || waker.wake())?;
@@ -116,8 +133,8 @@ pub struct Lang(pub String);
 pub struct Services {
     pub recorder: Recorder,
     pub identity: Option<Identity>,
-    /// Kept alive: dropping it stops the sync thread.
-    _sync: SyncWorker,
+    /// Dropping it stops the sync thread.
+    sync: SyncWorker,
     _recorder_thread: RecorderThread,
 }
 
@@ -131,13 +148,18 @@ impl Services {
         Services {
             recorder: setup_recorder,
             identity,
-            _sync: sync,
+            sync,
             _recorder_thread: thread,
         }
     }
 
     pub fn record(&self, content: &Content, body: RecordBody) {
         self.recorder.record(content.event.as_deref(), body);
+    }
+
+    /// A content version the sync worker pulled, if one is ready (never blocks).
+    pub fn take_new_content(&self) -> Option<LoadedPack> {
+        self.sync.take_new_content()
     }
 
     pub fn mono_ms(&self) -> u64 {

@@ -27,3 +27,4 @@ staff-kind-raw-scan = unreadable badge scans
 staff-kind-session = session records
 staff-kind-heartbeat = heartbeats
 staff-kind-unknown = records of newer kinds
+staff-qr-opened = QR codes opened on phones

@@ -27,3 +27,4 @@ staff-kind-raw-scan = lượt quét thẻ không đọc được
 staff-kind-session = bản ghi phiên
 staff-kind-heartbeat = tín hiệu hoạt động
 staff-kind-unknown = bản ghi loại mới
+staff-qr-opened = mã QR được mở trên điện thoại

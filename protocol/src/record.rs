@@ -29,6 +29,23 @@ pub struct Record {
     pub body: RecordBody,
 }
 
+/// The wire form of a [`Record`] whose body is already JSON (as the kiosk stores it):
+/// serialises to exactly what `Record` does, without parsing the body again.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RecordRef<'a> {
+    pub v: u16,
+    pub id: Uuid,
+    pub kiosk_id: Uuid,
+    pub seq: u64,
+    pub wall_ms: i64,
+    pub boot_id: Uuid,
+    pub mono_ms: u64,
+    pub clock_ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<&'a str>,
+    pub body: &'a serde_json::value::RawValue,
+}
+
 fn default_schema() -> u16 {
     1
 }
@@ -81,6 +98,9 @@ pub enum RecordBody {
         backlog: u64,
         free_disk_bytes: u64,
         uptime_ms: u64,
+        /// Why the newest published content is not playing (e.g. it does not fit the cache).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content_error: Option<String>,
     },
     /// A kind this build does not know (written by a newer kiosk). The server keeps the JSON.
     #[serde(other)]
@@ -299,6 +319,7 @@ mod tests {
                 backlog: 0,
                 free_disk_bytes: 1,
                 uptime_ms: 2,
+                content_error: Some("does not fit".into()),
             },
         ];
         for body in bodies {
@@ -307,6 +328,33 @@ mod tests {
             let back: Record = serde_json::from_str(&json).unwrap();
             assert_eq!(r, back, "{json}");
         }
+    }
+
+    #[test]
+    fn the_raw_wire_form_serialises_like_a_record() {
+        let r = sample(RecordBody::View {
+            item: "cat-tien".into(),
+            lang: "ja".into(),
+            dwell_ms: 5,
+            origin: ViewOrigin::Visitor,
+        });
+        let body = serde_json::value::to_raw_value(&r.body).unwrap();
+        let wire = RecordRef {
+            v: r.v,
+            id: r.id,
+            kiosk_id: r.kiosk_id,
+            seq: r.seq,
+            wall_ms: r.wall_ms,
+            boot_id: r.boot_id,
+            mono_ms: r.mono_ms,
+            clock_ok: r.clock_ok,
+            event_id: r.event_id.as_deref(),
+            body: &body,
+        };
+        assert_eq!(
+            serde_json::to_string(&wire).unwrap(),
+            serde_json::to_string(&r).unwrap()
+        );
     }
 
     #[test]

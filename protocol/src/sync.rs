@@ -37,6 +37,15 @@ fn is_zero(v: &u64) -> bool {
     *v == 0
 }
 
+/// A [`PushBatch`] of records whose bodies are already JSON; serialises the same way.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushBatchRef<'a> {
+    pub clock: ClockSample,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pruned_below: u64,
+    pub records: Vec<crate::record::RecordRef<'a>>,
+}
+
 /// The answer to a push, sent only after the batch is committed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushAck {

@@ -19,6 +19,9 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Where the Fluent files of the staff pages are. Default: the installation's `locales/`.
     pub locales: Option<PathBuf>,
+    /// The largest screen the kiosks have, `[width, height]`: larger images are scaled down
+    /// to fit it at import.
+    pub max_display: [u32; 2],
 }
 
 impl Default for ServerConfig {
@@ -29,6 +32,7 @@ impl Default for ServerConfig {
             public_url: "http://127.0.0.1:8080".into(),
             max_body_bytes: 16 << 20,
             locales: None,
+            max_display: [3840, 2160],
         }
     }
 }

@@ -276,8 +276,76 @@ pub fn check_image(path: &Path) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
-/// Imports a valid pack: media stored by sha256 in `media_dir`, the manifest published.
-pub fn import(dir: &Path, storage: &dyn Storage, media_dir: &Path) -> anyhow::Result<Manifest> {
+/// Scales an image down to fit `max` (width, height) and re-encodes it in its own format;
+/// `None` when it already fits.
+pub fn prescale(bytes: &[u8], rel: &Path, max: (u32, u32)) -> anyhow::Result<Option<Vec<u8>>> {
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format()?;
+    let format = reader.format();
+    let (w, h) = reader.into_dimensions()?;
+    if w <= max.0 && h <= max.1 {
+        return Ok(None);
+    }
+    let img =
+        image::load_from_memory(bytes)?.resize(max.0, max.1, image::imageops::FilterType::Lanczos3);
+    let mut out = std::io::Cursor::new(Vec::new());
+    match format {
+        Some(image::ImageFormat::Jpeg) => {
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 88)
+                .encode_image(&img.to_rgb8())?
+        }
+        _ => img.write_to(&mut out, image::ImageFormat::Png)?,
+    }
+    tracing::info!(file = %rel.display(), from = %format!("{w}×{h}"), to = %format!("{}×{}", img.width(), img.height()), "scaled down for the kiosks' screens");
+    Ok(Some(out.into_inner()))
+}
+
+/// A progress bar on a terminal; a line every tenth of the way otherwise (logs, CI).
+struct Progress {
+    total: usize,
+    tty: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            total,
+            tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn step(&self, done: usize) {
+        let width = 30;
+        let filled = done * width / self.total.max(1);
+        if self.tty {
+            eprint!(
+                "\r[{}{}] {done}/{} media",
+                "#".repeat(filled),
+                ".".repeat(width - filled),
+                self.total
+            );
+            if done == self.total {
+                eprintln!();
+            }
+        } else if done == self.total || done.is_multiple_of((self.total / 10).max(1)) {
+            eprintln!(
+                "[{}{}] {done}/{} media",
+                "#".repeat(filled),
+                ".".repeat(width - filled),
+                self.total
+            );
+        }
+    }
+}
+
+/// Imports a valid pack: images larger than `max_display` scaled down to it, media stored by
+/// sha256 in `media_dir`, the manifest published.
+pub fn import(
+    dir: &Path,
+    storage: &dyn Storage,
+    media_dir: &Path,
+    max_display: (u32, u32),
+) -> anyhow::Result<Manifest> {
     let (pack, problems) = validate(dir);
     let errors: Vec<_> = problems
         .iter()
@@ -294,8 +362,10 @@ pub fn import(dir: &Path, storage: &dyn Storage, media_dir: &Path) -> anyhow::Re
     let now = protocol::now_ms();
     let paths = pack.media_paths();
     let mut media = Vec::with_capacity(paths.len());
+    let progress = Progress::new(paths.len());
     for (n, rel) in paths.iter().enumerate() {
-        let bytes = std::fs::read(dir.join(rel))?;
+        let original = std::fs::read(dir.join(rel))?;
+        let bytes = prescale(&original, Path::new(rel), max_display)?.unwrap_or(original);
         let sha = hex::encode(Sha256::digest(&bytes));
         let dest = media_dir.join(&sha);
         if !dest.exists() {
@@ -309,9 +379,7 @@ pub fn import(dir: &Path, storage: &dyn Storage, media_dir: &Path) -> anyhow::Re
             sha256: sha,
             size: bytes.len() as u64,
         });
-        if n % 10 == 9 || n + 1 == paths.len() {
-            eprintln!("importing media {}/{}", n + 1, paths.len());
-        }
+        progress.step(n + 1);
     }
     let digest = {
         let mut h = Sha256::new();

@@ -8,6 +8,7 @@ pub mod api;
 pub mod config;
 pub mod content;
 pub mod error;
+pub mod phone;
 pub mod sqlite;
 pub mod staff;
 pub mod storage;
@@ -32,6 +33,8 @@ use storage::Storage;
 pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub staff: Arc<dyn storage::StaffStorage>,
+    pub phone: Arc<dyn storage::PhoneStorage>,
+    pub limiter: Arc<phone::RateLimiter>,
     pub config: Arc<ServerConfig>,
     pub i18n: Arc<locales::Localiser>,
 }
@@ -51,7 +54,9 @@ pub fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
     let i18n = locales::Localiser::load(&config.locales_dir())?;
     Ok(AppState {
         storage: storage.clone(),
-        staff: storage,
+        staff: storage.clone(),
+        phone: storage,
+        limiter: Arc::new(phone::RateLimiter::default()),
         config: Arc::new(config),
         i18n: Arc::new(i18n),
     })
@@ -62,6 +67,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     api::router()
         .merge(staff::router())
+        .merge(phone::router())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::map_response(stamp_server_time))
@@ -89,7 +95,10 @@ pub async fn serve(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -40,6 +40,15 @@ enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCmd),
+    /// Act on leads.
+    #[command(subcommand)]
+    Lead(LeadCmd),
+}
+
+#[derive(Subcommand)]
+enum LeadCmd {
+    /// Erase a lead: its personal fields go, a tombstone stays so that no kiosk brings it back.
+    Erase { id: uuid::Uuid },
 }
 
 #[derive(Subcommand)]
@@ -158,7 +167,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     for k in state.storage.kiosks()? {
                         writeln!(
                             out,
-                            "{}  {:<20} event={:<24} enrolled={} revoked={} next_seq={} app={} content={} backlog={}",
+                            "{}  {:<20} event={:<24} enrolled={} revoked={} next_seq={} app={} content={}{} backlog={}",
                             k.uuid,
                             k.name,
                             k.event_id.unwrap_or_default(),
@@ -167,6 +176,9 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                             k.next_seq,
                             k.app_version.unwrap_or_default(),
                             k.content_version.unwrap_or_default(),
+                            k.content_error
+                                .map(|e| format!(" ({e})"))
+                                .unwrap_or_default(),
                             k.backlog.map(|b| b.to_string()).unwrap_or_default()
                         )?;
                     }
@@ -214,6 +226,15 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             )?;
             println!("user {email} created (id {id}, role {role}, org {org})");
         }
+        Command::Lead(LeadCmd::Erase { id }) => {
+            let state = open_state(config)?;
+            let now = protocol::now_ms();
+            state.storage.erase_lead(id, now)?;
+            state
+                .staff
+                .audit(None, "lead_erase", &id.to_string(), now)?;
+            println!("lead {id} erased; a tombstone keeps it from coming back");
+        }
         Command::Content(ContentCmd::Validate { dir }) => {
             let (_, problems) = content::validate(&dir);
             for p in &problems {
@@ -231,7 +252,8 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Content(ContentCmd::Import { dir }) => {
             let state = open_state(config)?;
-            let m = content::import(&dir, state.storage.as_ref(), &state.media_dir())?;
+            let [w, h] = state.config.max_display;
+            let m = content::import(&dir, state.storage.as_ref(), &state.media_dir(), (w, h))?;
             println!(
                 "published {} ({} media files, {} bytes)",
                 m.version,

@@ -20,6 +20,8 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
         M::up(include_str!("../migrations/01-core/up.sql")),
         M::up(include_str!("../migrations/02-staff/up.sql")),
+        M::up(include_str!("../migrations/03-content-error/up.sql")),
+        M::up(include_str!("../migrations/04-phone/up.sql")),
     ])
 });
 
@@ -224,7 +226,7 @@ impl Storage for SqliteStorage {
         self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT uuid, name, event_id, secret_hash IS NOT NULL, revoked_ms IS NOT NULL, next_seq,
-                        last_seen_ms, app_version, content_version, backlog, free_disk_bytes
+                        last_seen_ms, app_version, content_version, backlog, free_disk_bytes, content_error
                  FROM kiosks ORDER BY id",
             )?;
             let rows = stmt.query_map([], |r| {
@@ -240,6 +242,7 @@ impl Storage for SqliteStorage {
                     content_version: r.get(8)?,
                     backlog: r.get(9)?,
                     free_disk_bytes: r.get(10)?,
+                    content_error: r.get(11)?,
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -340,8 +343,8 @@ impl Storage for SqliteStorage {
                 ],
             )?;
             let mut boots: HashMap<Uuid, Option<(i64, i64)>> = HashMap::new();
-            let mut views: HashMap<(String, String, String, i64, String), ViewAgg> = HashMap::new();
-            let mut kinds: HashMap<(String, String, i64), i64> = HashMap::new();
+            let mut views: HashMap<(String, String, String, i64, &str), ViewAgg> = HashMap::new();
+            let mut kinds: HashMap<(String, &str, i64), i64> = HashMap::new();
             let mut lead_ids: Vec<Uuid> = Vec::new();
             let (mut inserted, mut duplicates) = (0u64, 0u64);
             {
@@ -369,7 +372,7 @@ impl Storage for SqliteStorage {
                 )?;
                 let mut heartbeat = tx.prepare_cached(
                     "UPDATE kiosks SET app_version = ?2, content_version = ?3, backlog = ?4,
-                        free_disk_bytes = ?5, uptime_ms = ?6 WHERE id = ?1",
+                        free_disk_bytes = ?5, uptime_ms = ?6, content_error = ?7 WHERE id = ?1",
                 )?;
                 for r in &batch.records {
                     let boot = *boots.entry(r.boot_id).or_insert_with(|| {
@@ -427,7 +430,7 @@ impl Storage for SqliteStorage {
                     }
                     inserted += 1;
                     let hour = corrected.div_euclid(3_600_000);
-                    *kinds.entry((event.clone(), kind.to_owned(), hour)).or_default() += 1;
+                    *kinds.entry((event.clone(), kind, hour)).or_default() += 1;
                     match typed {
                         Some(RecordBody::View {
                             item,
@@ -435,10 +438,11 @@ impl Storage for SqliteStorage {
                             dwell_ms,
                             origin,
                         }) => {
-                            let origin = serde_json::to_value(origin)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_owned))
-                                .unwrap_or_default();
+                            let origin = match origin {
+                                protocol::ViewOrigin::Attract => "attract",
+                                protocol::ViewOrigin::Visitor => "visitor",
+                                protocol::ViewOrigin::Presenter => "presenter",
+                            };
                             let agg = views.entry((event, item, lang, hour, origin)).or_default();
                             agg.views += 1;
                             agg.dwell += dwell_ms as i64;
@@ -475,6 +479,7 @@ impl Storage for SqliteStorage {
                             backlog,
                             free_disk_bytes,
                             uptime_ms,
+                            content_error,
                         }) => {
                             heartbeat.execute(params![
                                 kiosk.row,
@@ -482,7 +487,8 @@ impl Storage for SqliteStorage {
                                 content_version,
                                 backlog as i64,
                                 free_disk_bytes as i64,
-                                uptime_ms as i64
+                                uptime_ms as i64,
+                                content_error
                             ])?;
                         }
                         _ => {}
@@ -777,11 +783,70 @@ impl StaffStorage for SqliteStorage {
                 [],
                 |r| r.get(0),
             )?;
+            let qr_opens = c.query_row("SELECT count(*) FROM qr_opens", [], |r| r.get(0))?;
             Ok(Summary {
                 kiosks,
                 kinds,
                 leads,
+                qr_opens,
             })
+        })
+    }
+}
+
+impl PhoneStorage for SqliteStorage {
+    fn record_open(&self, open: &QrOpen, now_ms: i64) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO qr_opens(nonce, kiosk, event_id, item, lang, purpose, at_ms)
+                 VALUES (?1, (SELECT id FROM kiosks WHERE uuid = ?2), ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    open.nonce,
+                    open.kiosk.to_string(),
+                    open.event_id,
+                    open.item,
+                    open.lang,
+                    open.purpose,
+                    now_ms
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn upsert_phone_lead(&self, lead: &PhoneLead, now_ms: i64) -> Result<bool, StorageError> {
+        let interests =
+            serde_json::to_string(&lead.interests).map_err(|e| StorageError::Db(e.to_string()))?;
+        let consent =
+            serde_json::to_string(&lead.consent).map_err(|e| StorageError::Db(e.to_string()))?;
+        self.write(|c| {
+            let n = c.execute(
+                "INSERT INTO leads(lead_id, kiosk, event_id, item, lang, source, name, organisation,
+                    email, phone, country, title, interests, consent, created_ms, updated_ms)
+                 VALUES (?1, (SELECT id FROM kiosks WHERE uuid = ?2), ?3, ?4, ?5, 'phone_form', ?6, ?7,
+                    ?8, ?9, ?10, '', ?11, ?12, ?13, ?13)
+                 ON CONFLICT(lead_id) DO UPDATE SET
+                    name = excluded.name, organisation = excluded.organisation, email = excluded.email,
+                    phone = excluded.phone, country = excluded.country, interests = excluded.interests,
+                    consent = excluded.consent, lang = excluded.lang, updated_ms = excluded.updated_ms
+                 WHERE leads.erased_ms IS NULL",
+                params![
+                    lead.lead_id.as_bytes().as_slice(),
+                    lead.kiosk.to_string(),
+                    lead.event_id,
+                    lead.item,
+                    lead.lang,
+                    lead.contact.name,
+                    lead.contact.organisation,
+                    lead.contact.email,
+                    lead.contact.phone,
+                    lead.contact.country,
+                    interests,
+                    consent,
+                    now_ms
+                ],
+            )?;
+            Ok(n > 0)
         })
     }
 }

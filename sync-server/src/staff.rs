@@ -354,7 +354,10 @@ async fn dashboard(
                 esc(&when(k.last_seen_ms)),
                 k.next_seq.saturating_sub(1),
                 k.backlog.map(|b| b.to_string()).unwrap_or_else(|| "—".into()),
-                esc(k.content_version.as_deref().unwrap_or("—")),
+                esc(&match (&k.content_version, &k.content_error) {
+                    (v, Some(e)) => format!("{} — {e}", v.as_deref().unwrap_or("—")),
+                    (v, None) => v.clone().unwrap_or_else(|| "—".into()),
+                }),
             )
         })
         .collect();
@@ -367,7 +370,7 @@ async fn dashboard(
         "<header><strong>{title}</strong><span>{who}</span><a href=\"/staff?lang={olang}\">{oname}</a>\
          <form method=\"post\" action=\"/staff/logout\" style=\"margin-left:auto\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <button type=\"submit\">{logout}</button></form></header><main>\
-         <h2>{records}</h2><div class=\"kinds\">{kinds}<div><strong>{leads}</strong><br>{leads_label}</div></div>\
+         <h2>{records}</h2><div class=\"kinds\">{kinds}<div><strong>{opens}</strong><br>{opens_label}</div><div><strong>{leads}</strong><br>{leads_label}</div></div>\
          <h2>{kiosks}</h2><table><thead><tr><th>{c_name}</th><th>{c_event}</th><th>{c_status}</th><th>{c_seen}</th>\
          <th>{c_records}</th><th>{c_backlog}</th><th>{c_content}</th></tr></thead><tbody>{rows}</tbody></table></main>",
         title = esc(&t("staff-dashboard-title")),
@@ -377,6 +380,8 @@ async fn dashboard(
         logout = esc(&t("staff-logout")),
         records = esc(&t("staff-records")),
         leads = summary.leads,
+        opens = summary.qr_opens,
+        opens_label = esc(&t("staff-qr-opened")),
         leads_label = esc(&t("staff-leads")),
         kiosks = esc(&t("staff-kiosks")),
         c_name = esc(&t("staff-col-name")),

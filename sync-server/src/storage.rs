@@ -61,6 +61,7 @@ pub struct KioskInfo {
     pub content_version: Option<String>,
     pub backlog: Option<i64>,
     pub free_disk_bytes: Option<i64>,
+    pub content_error: Option<String>,
 }
 
 /// What enrolment hands the kiosk (before the server adds its public URL and time).
@@ -149,6 +150,8 @@ pub struct Summary {
     pub kinds: Vec<(String, i64)>,
     /// Leads not erased.
     pub leads: i64,
+    /// QR codes opened on phones.
+    pub qr_opens: i64,
 }
 
 /// Staff accounts, sessions, audit and the dashboard: the part of storage the web pages use.
@@ -185,4 +188,36 @@ pub trait StaffStorage: Send + Sync + 'static {
         now_ms: i64,
     ) -> Result<(), StorageError>;
     fn summary(&self) -> Result<Summary, StorageError>;
+}
+
+/// A phone opened a kiosk's QR code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrOpen {
+    pub nonce: String,
+    pub kiosk: Uuid,
+    pub event_id: String,
+    pub item: String,
+    pub lang: String,
+    pub purpose: &'static str,
+}
+
+/// A lead a visitor left on their phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneLead {
+    pub lead_id: Uuid,
+    pub kiosk: Uuid,
+    pub event_id: String,
+    pub item: String,
+    pub lang: String,
+    pub contact: protocol::Contact,
+    pub interests: Vec<String>,
+    pub consent: protocol::Consent,
+}
+
+/// The visitor's phone pages: what they record.
+pub trait PhoneStorage: Send + Sync + 'static {
+    fn record_open(&self, open: &QrOpen, now_ms: i64) -> Result<(), StorageError>;
+    /// Stores or updates (same visitor, same code) a lead; an erased lead stays erased.
+    /// Returns false when the lead was erased and nothing was stored.
+    fn upsert_phone_lead(&self, lead: &PhoneLead, now_ms: i64) -> Result<bool, StorageError>;
 }

@@ -25,15 +25,18 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server whose database lives in `data_dir` (kept across restarts).
     pub fn start(data_dir: &Path) -> TestServer {
+        // Bind first, so that the public URL (printed in QR codes) has the real port.
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        std_listener.set_nonblocking(true).unwrap();
+        let addr = std_listener.local_addr().unwrap();
         let config = ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
+            listen: addr,
             data_dir: data_dir.to_owned(),
-            public_url: "http://127.0.0.1:0".into(),
+            public_url: format!("http://{addr}"),
             ..Default::default()
         };
         let state = sync_server::open_state(config).expect("open server state");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let st = state.clone();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -42,8 +45,7 @@ impl TestServer {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
                 sync_server::serve(listener, st, async {
                     let _ = rx.await;
                 })
@@ -51,7 +53,6 @@ impl TestServer {
                 .unwrap();
             });
         });
-        let addr = addr_rx.recv().expect("server address");
         TestServer {
             addr,
             state,
@@ -211,4 +212,20 @@ pub fn store_records(store: &Store) -> Vec<(u64, uuid::Uuid)> {
         .into_iter()
         .map(|s| (s.seq, s.id))
         .collect()
+}
+
+/// The workspace's demo pack folder.
+pub fn demo_pack_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/demo-pack")
+}
+
+/// Imports a pack folder into the server and publishes it, as `sync-server content import`.
+pub fn publish(server: &TestServer, pack: &Path) -> protocol::content::Manifest {
+    sync_server::content::import(
+        pack,
+        server.storage().as_ref(),
+        &server.state.media_dir(),
+        (3840, 2160),
+    )
+    .expect("import the pack")
 }

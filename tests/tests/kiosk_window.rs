@@ -78,6 +78,12 @@ fn check_png(path: &Path, (w, h): (u32, u32)) -> image::RgbImage {
     img
 }
 
+/// The status of a GET, from a small runtime of its own.
+fn http_status(url: &str) -> u16 {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async { reqwest::get(url).await.unwrap().status().as_u16() })
+}
+
 fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
@@ -200,6 +206,7 @@ fn the_qr_code_on_an_item_page_decodes_to_a_token_the_server_verifies() {
         &dir.path().join("data").join("kiosk.sqlite"),
         &server.url(),
     );
+    e2e::publish(&server, &e2e::demo_pack_dir());
     let pack = pack();
     let item = &pack.pack.items[0];
     let title = &pack.text(item, "ja").unwrap().title;
@@ -238,7 +245,19 @@ fn the_qr_code_on_an_item_page_decodes_to_a_token_the_server_verifies() {
         assert_eq!(t.item, item.id);
         assert_eq!(t.lang, "ja");
         purposes.push(url.split('/').nth(3).unwrap().to_owned());
+        // The server accepts the URL and attributes the open to this kiosk, item and language.
+        assert_eq!(http_status(&url), 200, "{url}");
     }
+    let conn = rusqlite::Connection::open(dir.path().join("server").join("server.sqlite")).unwrap();
+    let opens: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM qr_opens WHERE item = ?1 AND lang = 'ja'
+             AND kiosk = (SELECT id FROM kiosks WHERE uuid = ?2)",
+            [item.id.clone(), identity.kiosk_id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(opens, 2);
     purposes.sort();
     assert_eq!(purposes, ["i", "p"]);
 }

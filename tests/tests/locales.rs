@@ -115,6 +115,11 @@ fn every_locale_is_complete_consistent_and_used() {
         &["kiosk/src"],
     );
     check("staff.ftl", &["vi", "en"], &["sync-server/src"]);
+    check(
+        "phone.ftl",
+        &["vi", "en", "ko", "ja", "zh-Hans"],
+        &["sync-server/src"],
+    );
 }
 
 #[test]

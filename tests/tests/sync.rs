@@ -329,3 +329,42 @@ fn an_erased_lead_is_not_restored_by_a_re_upload_and_the_erasure_reaches_the_kio
     );
     assert_eq!(store.personal_records().unwrap(), 0);
 }
+
+#[test]
+fn an_answer_lost_after_the_last_commit_is_acknowledged_by_the_next_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let store_path = dir.path().join("kiosk.sqlite");
+    let rt = rt();
+    let identity = enrol_store(&server, &store_path, &server.url());
+    let mut store = Store::open(&store_path).unwrap();
+    let clock = Clock::system();
+    fill_store(&mut store, &clock, 0, 50); // record 0 is a lead
+    // The batch is committed, but its answer never reaches the store (the kiosk lost it,
+    // or was killed before it could record it).
+    let client = SyncClient::new(identity.clone(), clock.clone(), fast_config()).unwrap();
+    let batch = protocol::sync::PushBatch {
+        clock: clock.protocol_sample(),
+        pruned_below: 0,
+        records: store
+            .all()
+            .unwrap()
+            .into_iter()
+            .map(|s| s.into_record(identity.kiosk_id))
+            .collect(),
+    };
+    rt.block_on(client.push(&batch)).unwrap();
+    assert_eq!(store.backlog().unwrap(), 50);
+    assert_eq!(store.personal_records().unwrap(), 1);
+    // The next round has nothing to send, and acknowledges everything the server holds.
+    let mut client = SyncClient::new(identity.clone(), clock, fast_config()).unwrap();
+    let report = rt.block_on(client.round(&mut store)).unwrap();
+    assert_eq!(report.batches, 0);
+    assert_eq!(store.backlog().unwrap(), 0);
+    assert_eq!(
+        store.personal_records().unwrap(),
+        0,
+        "personal fields go once the server has them"
+    );
+    assert_eq!(server.records_of(identity.kiosk_id), store_records(&store));
+}

@@ -27,6 +27,8 @@ pub struct KioskConfig {
     pub locales: Option<PathBuf>,
     /// A font file that covers Vietnamese and CJK. Default: Noto Sans CJK from the system.
     pub font: Option<PathBuf>,
+    /// Most megabytes of media the content cache may hold.
+    pub content_quota_mb: u64,
 }
 
 impl Default for KioskConfig {
@@ -41,6 +43,7 @@ impl Default for KioskConfig {
             sync_interval_seconds: 15,
             locales: None,
             font: None,
+            content_quota_mb: 2048,
         }
     }
 }
@@ -71,6 +74,11 @@ impl KioskConfig {
 
     pub fn store_path(&self) -> PathBuf {
         self.data_dir().join("kiosk.sqlite")
+    }
+
+    /// Where content pulled from the server is kept.
+    pub fn content_cache_dir(&self) -> PathBuf {
+        self.data_dir().join("content")
     }
 
     pub fn content_dir(&self) -> PathBuf {

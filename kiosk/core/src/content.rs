@@ -25,6 +25,8 @@ pub enum ContentError {
 pub struct LoadedPack {
     pub pack: Pack,
     root: PathBuf,
+    /// For a version pulled from the server: pack path → file in the content cache.
+    cached: Option<std::collections::HashMap<String, PathBuf>>,
     /// Content version shown to staff and reported in heartbeats.
     pub version: String,
 }
@@ -45,13 +47,35 @@ impl LoadedPack {
         Ok(LoadedPack {
             pack,
             root: dir.to_owned(),
+            cached: None,
             version,
         })
     }
 
+    /// A version from the content cache: media files are named by their sha256.
+    pub fn from_manifest(manifest: protocol::content::Manifest, media_dir: &Path) -> LoadedPack {
+        let cached = manifest
+            .media
+            .iter()
+            .map(|m| (m.path.clone(), media_dir.join(&m.sha256)))
+            .collect();
+        LoadedPack {
+            pack: manifest.pack,
+            root: media_dir.to_owned(),
+            cached: Some(cached),
+            version: manifest.version,
+        }
+    }
+
     /// The file of a media path of the pack.
     pub fn media_path(&self, rel: &str) -> PathBuf {
-        self.root.join(rel)
+        match &self.cached {
+            Some(map) => map
+                .get(rel)
+                .cloned()
+                .unwrap_or_else(|| self.root.join("missing")),
+            None => self.root.join(rel),
+        }
     }
 
     /// Item text in `lang`, or along its fallback chain, or in the pack's default language.

@@ -10,6 +10,7 @@ pub mod content;
 /// Localisation lives in the `locales` crate, beside the Fluent files; re-exported here.
 pub use locales as i18n;
 pub mod media;
+pub mod pull;
 pub mod qr;
 pub mod recorder;
 pub mod script;

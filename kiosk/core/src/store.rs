@@ -15,6 +15,7 @@ use std::sync::LazyLock;
 use protocol::{Record, RecordBody};
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::clock::Stamp;
@@ -53,6 +54,34 @@ pub struct Stored {
     pub stamp: Stamp,
     pub event_id: Option<String>,
     pub body: RecordBody,
+}
+
+/// A stored record with its body as the JSON text it was stored as.
+#[derive(Debug)]
+pub struct RawStored {
+    pub seq: u64,
+    pub id: Uuid,
+    pub stamp: Stamp,
+    pub event_id: Option<String>,
+    pub body: Box<RawValue>,
+}
+
+impl RawStored {
+    /// The wire form of this record, for `kiosk_id`.
+    pub fn as_wire(&self, kiosk_id: Uuid) -> protocol::record::RecordRef<'_> {
+        protocol::record::RecordRef {
+            v: protocol::RECORD_SCHEMA,
+            id: self.id,
+            kiosk_id,
+            seq: self.seq,
+            wall_ms: self.stamp.wall_ms,
+            boot_id: self.stamp.boot_id,
+            mono_ms: self.stamp.mono_ms,
+            clock_ok: self.stamp.clock_ok,
+            event_id: self.event_id.as_deref(),
+            body: &self.body,
+        }
+    }
 }
 
 impl Stored {
@@ -98,12 +127,7 @@ impl Store {
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO meta(key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
+        upsert_meta(&self.conn, key, value)
     }
 
     fn meta_u64(&self, key: &str, default: u64) -> Result<u64, StoreError> {
@@ -139,11 +163,7 @@ impl Store {
             ("server_url", id.server_url.clone()),
             ("public_url", id.public_url.clone()),
         ] {
-            tx.execute(
-                "INSERT INTO meta(key, value) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![k, v],
-            )?;
+            upsert_meta(&tx, k, &v)?;
         }
         tx.commit()?;
         Ok(())
@@ -205,11 +225,7 @@ impl Store {
                 seq += 1;
             }
         }
-        tx.execute(
-            "INSERT INTO meta(key, value) VALUES ('next_seq', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [seq.to_string()],
-        )?;
+        upsert_meta(&tx, "next_seq", &seq.to_string())?;
         tx.commit()?;
         Ok(out)
     }
@@ -237,6 +253,29 @@ impl Store {
         max_records: usize,
         max_bytes: usize,
     ) -> Result<Vec<Stored>, StoreError> {
+        self.read_batch_raw(from_seq, max_records, max_bytes)?
+            .into_iter()
+            .map(|r| {
+                Ok(Stored {
+                    body: serde_json::from_str(r.body.get())
+                        .map_err(|source| StoreError::Corrupt { seq: r.seq, source })?,
+                    seq: r.seq,
+                    id: r.id,
+                    stamp: r.stamp,
+                    event_id: r.event_id,
+                })
+            })
+            .collect()
+    }
+
+    /// As [`Store::read_batch`], with each body as the JSON stored: the sync client sends it
+    /// without parsing it again.
+    pub fn read_batch_raw(
+        &self,
+        from_seq: u64,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<RawStored>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, id, wall_ms, boot_id, mono_ms, clock_ok, event_id, body
              FROM records WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
@@ -254,7 +293,7 @@ impl Store {
             let id: Vec<u8> = row.get(1)?;
             let boot: Vec<u8> = row.get(3)?;
             let wall_ms: i64 = row.get(2)?;
-            out.push(Stored {
+            out.push(RawStored {
                 seq,
                 id: Uuid::from_slice(&id).unwrap_or_default(),
                 stamp: Stamp {
@@ -265,7 +304,7 @@ impl Store {
                     corrected_ms: wall_ms,
                 },
                 event_id: row.get(6)?,
-                body: serde_json::from_str(&body)
+                body: RawValue::from_string(body)
                     .map_err(|source| StoreError::Corrupt { seq, source })?,
             });
         }
@@ -298,11 +337,7 @@ impl Store {
             "UPDATE records SET acked_ms = ?2 WHERE seq < ?1 AND acked_ms IS NULL",
             params![server_next_seq as i64, now_ms],
         )?;
-        tx.execute(
-            "INSERT INTO meta(key, value) VALUES ('server_next_seq', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [server_next_seq.to_string()],
-        )?;
+        upsert_meta(&tx, "server_next_seq", &server_next_seq.to_string())?;
         tx.commit()?;
         Ok(())
     }
@@ -349,11 +384,7 @@ impl Store {
         tx.execute("UPDATE records SET seq = -seq WHERE seq < 0", [])?;
         let next = read_next_seq(&tx)?.max(from) + (to - from);
         for (k, v) in [("next_seq", next), ("server_next_seq", to)] {
-            tx.execute(
-                "INSERT INTO meta(key, value) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![k, v.to_string()],
-            )?;
+            upsert_meta(&tx, k, &v.to_string())?;
         }
         tx.commit()?;
         Ok(())
@@ -381,6 +412,15 @@ impl Store {
         )?;
         Ok(n as u64)
     }
+}
+
+fn upsert_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, value])?;
+    Ok(())
 }
 
 fn read_next_seq(conn: &Connection) -> Result<u64, StoreError> {

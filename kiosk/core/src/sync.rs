@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use protocol::sync::{Cursor, PushAck, PushBatch};
+use protocol::sync::{Cursor, PushAck, PushBatch, PushBatchRef};
 use rand::Rng;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
@@ -37,6 +37,8 @@ pub struct SyncConfig {
     pub request_timeout: Duration,
     /// Allow plain HTTP to a host that is not loopback.
     pub insecure: bool,
+    /// Time between content checks.
+    pub pull_interval: Duration,
 }
 
 impl Default for SyncConfig {
@@ -50,6 +52,7 @@ impl Default for SyncConfig {
             keep_acked: Duration::from_secs(30 * 24 * 3600),
             request_timeout: Duration::from_secs(30),
             insecure: false,
+            pull_interval: Duration::from_secs(300),
         }
     }
 }
@@ -103,6 +106,10 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
     /// Records pushed and acknowledged since start.
     pub pushed: u64,
+    /// The content version playing (or ready to play).
+    pub content_version: Option<String>,
+    /// Why the server's newest content version is not playing, if it is not.
+    pub content_error: Option<String>,
 }
 
 /// The outcome of one round.
@@ -230,7 +237,8 @@ impl SyncClient {
         format!("{}{path}", self.identity.server_url.trim_end_matches('/'))
     }
 
-    fn auth(&self) -> String {
+    /// `Authorization` header value of this kiosk.
+    pub fn auth_header(&self) -> String {
         protocol::sync::bearer(self.identity.kiosk_id, &self.identity.secret)
     }
 
@@ -240,7 +248,7 @@ impl SyncClient {
         let resp = self
             .http
             .get(self.url("/api/v1/sync/cursor"))
-            .header(AUTHORIZATION, self.auth())
+            .header(AUTHORIZATION, self.auth_header())
             .send()
             .await
             .map_err(|e| SyncError::Network(e.to_string()))?;
@@ -256,33 +264,55 @@ impl SyncClient {
     /// Pushes one batch; returns the acknowledgement and the compressed size.
     pub async fn push(&self, batch: &PushBatch) -> Result<(PushAck, u64), SyncError> {
         let json = serde_json::to_vec(batch).map_err(StoreError::from)?;
-        let body = zstd::bulk::compress(&json, 3).map_err(|e| SyncError::Network(e.to_string()))?;
-        let wire = body.len() as u64;
-        let sent = self.clock.wall_ms();
-        let resp = self
-            .http
-            .post(self.url("/api/v1/sync/push"))
-            .header(AUTHORIZATION, self.auth())
-            .header(CONTENT_TYPE, "application/json")
-            .header(CONTENT_ENCODING, "zstd")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| SyncError::Network(e.to_string()))?;
-        let resp = check_status(resp).await?;
-        let ack: PushAck = resp
-            .json()
-            .await
-            .map_err(|e| SyncError::Network(e.to_string()))?;
-        self.clock.observe_server_time(sent, ack.server_time_ms);
-        Ok((ack, wire))
+        let body = compress(&json)?;
+        send_push(self.sender(), body).await
     }
 
-    /// One round: ask where to resume, then push until the backlog is empty.
+    fn sender(&self) -> Sender {
+        Sender {
+            http: self.http.clone(),
+            url: self.url("/api/v1/sync/push"),
+            auth: self.auth_header(),
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// Reads and encodes the batch that starts at `from`; `None` when there is nothing to send.
+    fn prepare(&self, store: &Store, from: u64) -> Result<Option<Prepared>, SyncError> {
+        let stored = store.read_batch_raw(from, self.batch_size, self.config.batch_bytes)?;
+        // Records below `from` that this store no longer has (pruned after a long time)
+        // are declared, so the server's cursor can move past them.
+        let first = stored.first().map(|s| s.seq).unwrap_or(from);
+        if stored.is_empty() {
+            return Ok(None);
+        }
+        let kiosk_id = self.identity.kiosk_id;
+        let batch = PushBatchRef {
+            clock: self.clock.protocol_sample(),
+            pruned_below: if first > from { first } else { 0 },
+            records: stored.iter().map(|s| s.as_wire(kiosk_id)).collect(),
+        };
+        let json = serde_json::to_vec(&batch).map_err(StoreError::from)?;
+        Ok(Some(Prepared {
+            from,
+            end: stored.last().map(|s| s.seq + 1).unwrap_or(from),
+            body: compress(&json)?,
+        }))
+    }
+
+    /// One round: ask where to resume, then push until the backlog is empty. While the server
+    /// stores one batch, the next one is read and encoded.
     pub async fn round(&mut self, store: &mut Store) -> Result<RoundReport, SyncError> {
         let cursor = self.cursor().await?;
-        let mut from = match resume_plan(cursor.next_seq, store.acked_seq()?, store.next_seq()?) {
-            ResumePlan::Resume(seq) => seq,
+        let from = match resume_plan(cursor.next_seq, store.acked_seq()?, store.next_seq()?) {
+            ResumePlan::Resume(seq) => {
+                // The server committed more than we heard of (an answer was lost): those
+                // records are acknowledged now, even if nothing is left to send.
+                if seq > store.acked_seq()? {
+                    store.mark_acked(seq, self.clock.now().corrected_ms)?;
+                }
+                seq
+            }
             ResumePlan::Renumber { from, to } => {
                 tracing::warn!(
                     from,
@@ -297,25 +327,14 @@ impl SyncClient {
             next_seq: from,
             ..Default::default()
         };
-        loop {
-            let stored = store.read_batch(from, self.batch_size, self.config.batch_bytes)?;
-            // Records below `from` that this store no longer has (pruned after a long time)
-            // are declared, so the server's cursor can move past them.
-            let pruned_below = stored.first().map(|s| s.seq).unwrap_or(from);
-            if stored.is_empty() && pruned_below <= from {
-                break;
-            }
-            let kiosk_id = self.identity.kiosk_id;
-            let batch = PushBatch {
-                clock: self.clock.protocol_sample(),
-                pruned_below: if pruned_below > from { pruned_below } else { 0 },
-                records: stored
-                    .into_iter()
-                    .map(|s| s.into_record(kiosk_id))
-                    .collect(),
-            };
-            let last = batch.records.last().map(|r| r.seq + 1).unwrap_or(from);
-            match self.push(&batch).await {
+        let mut next = self.prepare(store, from)?;
+        while let Some(batch) = next.take() {
+            let sending = tokio::spawn(send_push(self.sender(), batch.body));
+            let ahead = self.prepare(store, batch.end)?;
+            let result = sending
+                .await
+                .map_err(|e| SyncError::Network(format!("the push task failed: {e}")))?;
+            match result {
                 Ok((ack, wire)) => {
                     self.batch_size =
                         next_batch_size(self.batch_size, self.config.batch_records, Some(200));
@@ -331,10 +350,16 @@ impl SyncClient {
                         ack.next_seq.min(store.next_seq()?),
                         self.clock.now().corrected_ms,
                     )?;
-                    if ack.next_seq <= from && last > from {
-                        return Err(SyncError::NoProgress(from));
+                    if ack.next_seq <= batch.from {
+                        return Err(SyncError::NoProgress(batch.from));
                     }
-                    from = ack.next_seq;
+                    // The batch read ahead is right only if the server is where we expected
+                    // and no erasure touched what it holds.
+                    next = if ack.next_seq == batch.end && ack.erased_leads.is_empty() {
+                        ahead
+                    } else {
+                        self.prepare(store, ack.next_seq)?
+                    };
                 }
                 Err(SyncError::Server { status: 413, .. }) if self.batch_size > 1 => {
                     self.batch_size =
@@ -343,6 +368,7 @@ impl SyncClient {
                         batch = self.batch_size,
                         "payload too large: halving the batch"
                     );
+                    next = self.prepare(store, batch.from)?;
                 }
                 Err(e) => return Err(e),
             }
@@ -353,7 +379,49 @@ impl SyncClient {
     }
 }
 
-async fn check_status(resp: reqwest::Response) -> Result<reqwest::Response, SyncError> {
+/// An encoded batch ready to send.
+struct Prepared {
+    from: u64,
+    /// One past the last sequence number in the batch.
+    end: u64,
+    body: Vec<u8>,
+}
+
+/// What a push needs, owned, so that it can run on another task.
+struct Sender {
+    http: reqwest::Client,
+    url: String,
+    auth: String,
+    clock: Clock,
+}
+
+fn compress(json: &[u8]) -> Result<Vec<u8>, SyncError> {
+    zstd::bulk::compress(json, 3).map_err(|e| SyncError::Network(format!("zstd: {e}")))
+}
+
+async fn send_push(s: Sender, body: Vec<u8>) -> Result<(PushAck, u64), SyncError> {
+    let wire = body.len() as u64;
+    let sent = s.clock.wall_ms();
+    let resp = s
+        .http
+        .post(&s.url)
+        .header(AUTHORIZATION, &s.auth)
+        .header(CONTENT_TYPE, "application/json")
+        .header(CONTENT_ENCODING, "zstd")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let resp = check_status(resp).await?;
+    let ack: PushAck = resp
+        .json()
+        .await
+        .map_err(|e| SyncError::Network(e.to_string()))?;
+    s.clock.observe_server_time(sent, ack.server_time_ms);
+    Ok((ack, wire))
+}
+
+pub(crate) async fn check_status(resp: reqwest::Response) -> Result<reqwest::Response, SyncError> {
     let status = resp.status();
     if status.is_success() {
         return Ok(resp);
@@ -401,6 +469,7 @@ enum Command {
 pub struct SyncWorker {
     tx: tokio::sync::mpsc::UnboundedSender<Command>,
     status: Arc<Mutex<SyncStatus>>,
+    new_content: Arc<Mutex<Option<crate::content::LoadedPack>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -412,23 +481,33 @@ impl SyncWorker {
         clock: Clock,
         config: SyncConfig,
         content_version: Option<String>,
+        cache: Option<crate::pull::ContentCache>,
     ) -> SyncWorker {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let status = Arc::new(Mutex::new(SyncStatus::default()));
+        let status = Arc::new(Mutex::new(SyncStatus {
+            content_version: content_version.clone(),
+            ..Default::default()
+        }));
         let st = status.clone();
+        let new_content = Arc::new(Mutex::new(None));
+        let nc = new_content.clone();
         let thread = std::thread::Builder::new()
             .name("sync".into())
             .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
+                // One worker thread: a push runs there while this thread encodes the next batch.
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .thread_name("sync-io")
                     .enable_all()
                     .build()
                     .expect("a tokio runtime for the sync worker");
-                rt.block_on(run(store_path, clock, config, content_version, rx, st));
+                rt.block_on(run(store_path, clock, config, cache, rx, st, nc));
             })
             .expect("spawn the sync thread");
         SyncWorker {
             tx,
             status,
+            new_content,
             thread: Some(thread),
         }
     }
@@ -446,6 +525,12 @@ impl SyncWorker {
     pub fn status(&self) -> SyncStatus {
         self.status.lock().map(|s| s.clone()).unwrap_or_default()
     }
+
+    /// A content version pulled since the last call, ready to switch to. Never blocks: if the
+    /// worker holds the lock, the answer is "not now".
+    pub fn take_new_content(&self) -> Option<crate::content::LoadedPack> {
+        self.new_content.try_lock().ok().and_then(|mut n| n.take())
+    }
 }
 
 impl Drop for SyncWorker {
@@ -461,9 +546,10 @@ async fn run(
     store_path: PathBuf,
     clock: Clock,
     config: SyncConfig,
-    content_version: Option<String>,
+    cache: Option<crate::pull::ContentCache>,
     mut rx: tokio::sync::mpsc::UnboundedReceiver<Command>,
     status: Arc<Mutex<SyncStatus>>,
+    new_content: Arc<Mutex<Option<crate::content::LoadedPack>>>,
 ) {
     let set = |f: &dyn Fn(&mut SyncStatus)| {
         if let Ok(mut s) = status.lock() {
@@ -484,7 +570,12 @@ async fn run(
     let mut rng = rand::rng();
     let started = std::time::Instant::now();
     let mut last_heartbeat: Option<std::time::Instant> = None;
+    let mut last_pull: Option<std::time::Instant> = None;
     loop {
+        let (content_version, content_error) = status
+            .lock()
+            .map(|s| (s.content_version.clone(), s.content_error.clone()))
+            .unwrap_or_default();
         if last_heartbeat.is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY) {
             last_heartbeat = Some(std::time::Instant::now());
             let body = protocol::RecordBody::Heartbeat {
@@ -495,6 +586,7 @@ async fn run(
                     store_path.parent().unwrap_or(std::path::Path::new(".")),
                 ),
                 uptime_ms: started.elapsed().as_millis() as u64,
+                content_error: content_error.clone(),
             };
             let event = store.meta("event_id").ok().flatten();
             if let Err(e) = store.append(clock.now(), event.as_deref(), body) {
@@ -531,6 +623,12 @@ async fn run(
                         s.backlog = backlog;
                         s.pushed += report.inserted + report.duplicates;
                     });
+                    if let Some(cache) = &cache
+                        && last_pull.is_none_or(|t| t.elapsed() >= config.pull_interval)
+                    {
+                        last_pull = Some(std::time::Instant::now());
+                        pull_content(cache, c, &status, &new_content).await;
+                    }
                 }
                 Err(e) => {
                     let msg = e.to_string();
@@ -583,6 +681,42 @@ async fn run(
                     Some(Command::Shutdown) | None => return,
                 },
                 _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+    }
+}
+
+/// One content update; its outcome goes to the status (and so to heartbeats and staff).
+async fn pull_content(
+    cache: &crate::pull::ContentCache,
+    client: &SyncClient,
+    status: &Mutex<SyncStatus>,
+    new_content: &Mutex<Option<crate::content::LoadedPack>>,
+) {
+    use crate::pull::{PullError, Pulled};
+    match cache.update(client).await {
+        Ok(Pulled::Switched {
+            version,
+            downloaded,
+        }) => {
+            tracing::info!(%version, downloaded, "new content version ready");
+            if let Some(pack) = cache.current_pack()
+                && let Ok(mut n) = new_content.lock()
+            {
+                *n = Some(pack);
+            }
+            if let Ok(mut s) = status.lock() {
+                s.content_version = Some(version);
+                s.content_error = None;
+            }
+        }
+        Ok(Pulled::UpToDate(_)) | Ok(Pulled::NothingPublished) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "content update failed; the current version keeps playing");
+            if let Ok(mut s) = status.lock()
+                && matches!(e, PullError::DoesNotFit { .. })
+            {
+                s.content_error = Some(e.to_string());
             }
         }
     }

@@ -23,6 +23,8 @@ struct Loop {
     touch_elapsed: f32,
     touch_lang: usize,
     started: bool,
+    /// An item just ended: a new content version may take over now.
+    switch_due: bool,
 }
 
 #[derive(Component)]
@@ -46,7 +48,9 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(OnExit(Screen::Attract), end_attract_view)
         .add_systems(
             Update,
-            (advance_loop, cycle_touch_line).run_if(in_state(Screen::Attract)),
+            (adopt_new_content, advance_loop, cycle_touch_line)
+                .chain()
+                .run_if(in_state(Screen::Attract)),
         );
 }
 
@@ -231,6 +235,7 @@ fn advance_loop(
     }
     if state.elapsed >= secs {
         state.elapsed = 0.0;
+        state.switch_due = true;
         state.index = (state.index + 1) % n;
         state.front = 1 - state.front;
         if let Some(done) =
@@ -239,6 +244,37 @@ fn advance_loop(
             services.record(&content, done);
         }
     }
+}
+
+/// Switches to a content version the sync worker pulled, between two attract-loop items, so
+/// the loop never shows half of one version.
+fn adopt_new_content(
+    mut state: ResMut<Loop>,
+    services: Res<Services>,
+    mut content: ResMut<Content>,
+    mut lang: ResMut<Lang>,
+) {
+    if !std::mem::take(&mut state.switch_due) {
+        return;
+    }
+    let Some(pack) = services.take_new_content() else {
+        return;
+    };
+    info!(version = %pack.version, "switching to new content");
+    let event = content
+        .event
+        .clone()
+        .filter(|e| pack.pack.event(e).is_some());
+    content.languages = pack.languages(event.as_deref());
+    if !content.languages.contains(&lang.0)
+        && let Some(first) = content.languages.first()
+    {
+        lang.0 = first.clone();
+    }
+    content.event = event;
+    content.pack = pack;
+    state.index = 0;
+    state.started = false;
 }
 
 fn cycle_touch_line(

@@ -1,0 +1,196 @@
+//! The visitor's phone pages over HTTP: a kiosk's signed token opens the item and the lead form
+//! in the token's language; forged tokens get a clear page; leads are stored once per visitor
+//! with their attribution and consent; the honeypot and the rate limits hold.
+
+use e2e::{TestServer, enrol_store};
+use reqwest::StatusCode;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    server: TestServer,
+    identity: kiosk_core::store::Identity,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    e2e::publish(&server, &e2e::demo_pack_dir());
+    let identity = enrol_store(&server, &dir.path().join("kiosk.sqlite"), &server.url());
+    Fixture {
+        _dir: dir,
+        server,
+        identity,
+    }
+}
+
+fn token(f: &Fixture, item: &str, lang: &str) -> (protocol::token::QrToken, String) {
+    kiosk_core::qr::token(
+        &f.identity.token_key,
+        f.identity.kiosk_id,
+        protocol::now_ms(),
+        true,
+        "korea-investment-2026",
+        item,
+        lang,
+    )
+}
+
+fn count(f: &Fixture, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(f.server.data_dir.join("server.sqlite")).unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn the_item_page_opens_in_the_tokens_language_and_records_the_open() {
+    let f = fixture();
+    let (t, signed) = token(&f, "long-thanh-airport", "ko");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let r = reqwest::get(format!("{}/p/{signed}", f.server.url()))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(html.len() < 50_000, "{} bytes", html.len());
+        assert!(html.contains("롱탄 국제공항"), "{html}");
+        assert!(html.contains("lang=\"ko\""));
+        assert!(
+            !html.contains("<script") && !html.contains("src=\"http"),
+            "no scripts, no external resources"
+        );
+        // The language switcher.
+        let r = reqwest::get(format!("{}/p/{signed}?lang=ja", f.server.url()))
+            .await
+            .unwrap();
+        assert!(r.text().await.unwrap().contains("ロンタイン国際空港"));
+        // A forged or altered token gets a clear page, in the asked language.
+        let mut forged = signed.clone();
+        forged.pop();
+        forged.push(if signed.ends_with('A') { 'B' } else { 'A' });
+        let r = reqwest::get(format!("{}/p/{forged}?lang=en", f.server.url()))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("not made by one of our kiosks")
+        );
+        let r = reqwest::get(format!("{}/p/garbage%00%FF", f.server.url()))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    });
+    let opens = count(
+        &f,
+        &format!(
+            "SELECT count(*) FROM qr_opens WHERE nonce = '{}' AND item = 'long-thanh-airport' AND lang = 'ko' AND purpose = 'take_away'",
+            t.nonce_hex()
+        ),
+    );
+    assert_eq!(opens, 1, "language switches are not new opens");
+}
+
+#[test]
+fn a_lead_from_the_phone_is_stored_once_with_attribution_and_consent() {
+    let f = fixture();
+    let (_, signed) = token(&f, "industrial-parks", "en");
+    let url = format!("{}/i/{signed}", f.server.url());
+    let http = reqwest::Client::new();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let form = http.get(&url).send().await.unwrap().text().await.unwrap();
+        assert!(form.contains("Stay in touch with Đồng Nai") && form.contains("Investment"));
+        // Consent is required.
+        let r = http
+            .post(&url)
+            .form(&[("name", "Kim Minji"), ("email", "minji@example.kr")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("consent box"));
+        // An email or a phone is required.
+        let r = http
+            .post(&url)
+            .form(&[("name", "Kim"), ("consent", "yes")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let lead = [
+            ("name", "Kim Minji"),
+            ("organisation", "Hanil Logistics"),
+            ("email", "Minji@Example.kr"),
+            ("country", "Korea"),
+            ("interest_invest", "1"),
+            ("interest_products", "1"),
+            ("consent", "yes"),
+        ];
+        let r = http.post(&url).form(&lead).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.unwrap().contains("Thank you"));
+        // The same visitor again: an update, not a second lead.
+        let mut again = lead.to_vec();
+        again[1] = ("organisation", "Hanil Logistics Co.");
+        let r = http.post(&url).form(&again).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        // A bot fills the honeypot: thanked, not stored.
+        let mut bot = lead.to_vec();
+        bot[2] = ("email", "bot@spam.example");
+        bot.push(("website", "http://spam.example"));
+        let r = http.post(&url).form(&bot).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    });
+    assert_eq!(count(&f, "SELECT count(*) FROM leads"), 1);
+    let conn = rusqlite::Connection::open(f.server.data_dir.join("server.sqlite")).unwrap();
+    let (org, email, source, item, lang, interests, consent, kiosk): (String, String, String, String, String, String, String, String) = conn
+        .query_row(
+            "SELECT organisation, email, source, item, lang, interests, consent, (SELECT uuid FROM kiosks WHERE id = leads.kiosk) FROM leads",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+        )
+        .unwrap();
+    assert_eq!(org, "Hanil Logistics Co.");
+    assert_eq!(email, "minji@example.kr");
+    assert_eq!(
+        (source.as_str(), item.as_str(), lang.as_str()),
+        ("phone_form", "industrial-parks", "en")
+    );
+    assert_eq!(interests, "[\"invest\",\"products\"]");
+    assert!(
+        consent.contains("\"text_id\":\"phone-consent-text\"") && consent.contains("\"version\":1"),
+        "{consent}"
+    );
+    assert_eq!(kiosk, f.identity.kiosk_id.to_string());
+}
+
+#[test]
+fn posts_are_rate_limited_per_code() {
+    let f = fixture();
+    let (_, signed) = token(&f, "cat-tien", "vi");
+    let url = format!("{}/i/{signed}", f.server.url());
+    let http = reqwest::Client::new();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let statuses: Vec<StatusCode> = rt.block_on(async {
+        let mut out = Vec::new();
+        for i in 0..12 {
+            let email = format!("v{i}@example.vn");
+            let r = http
+                .post(&url)
+                .form(&[("email", email.as_str()), ("consent", "yes")])
+                .send()
+                .await
+                .unwrap();
+            out.push(r.status());
+        }
+        out
+    });
+    assert!(
+        statuses[..10].iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[11], StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(count(&f, "SELECT count(*) FROM leads"), 10);
+}
