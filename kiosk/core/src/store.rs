@@ -314,14 +314,19 @@ impl Store {
     /// Records the server's cursor after a committed push: marks everything below it as
     /// acknowledged and deletes the personal fields of those records.
     pub fn mark_acked(&mut self, server_next_seq: u64, now_ms: i64) -> Result<(), StoreError> {
+        // Everything below the cursor last recorded is acknowledged already: only the range
+        // since then is touched, so a long drain does not rescan what it sent.
+        let since = self.acked_seq()?.min(server_next_seq) as i64;
         let tx = self.conn.transaction()?;
         let redact: Vec<(i64, String)> = {
             let mut stmt = tx.prepare_cached(
                 "SELECT seq, body FROM records
-                 WHERE seq < ?1 AND acked_ms IS NULL AND kind IN ('lead', 'raw_scan')",
+                 WHERE seq >= ?2 AND seq < ?1 AND acked_ms IS NULL AND kind IN ('lead', 'raw_scan')",
             )?;
-            stmt.query_map([server_next_seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?
+            stmt.query_map(params![server_next_seq as i64, since], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?
         };
         for (seq, body) in redact {
             let redacted = redact_json(&body).map_err(|source| StoreError::Corrupt {
@@ -334,8 +339,8 @@ impl Store {
             )?;
         }
         tx.execute(
-            "UPDATE records SET acked_ms = ?2 WHERE seq < ?1 AND acked_ms IS NULL",
-            params![server_next_seq as i64, now_ms],
+            "UPDATE records SET acked_ms = ?2 WHERE seq >= ?3 AND seq < ?1 AND acked_ms IS NULL",
+            params![server_next_seq as i64, now_ms, since],
         )?;
         upsert_meta(&tx, "server_next_seq", &server_next_seq.to_string())?;
         tx.commit()?;

@@ -44,8 +44,8 @@ pub struct SyncConfig {
 impl Default for SyncConfig {
     fn default() -> Self {
         SyncConfig {
-            batch_records: 5_000,
-            batch_bytes: 2 << 20,
+            batch_records: 10_000,
+            batch_bytes: 4 << 20,
             interval: Duration::from_secs(15),
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(300),
@@ -277,6 +277,15 @@ impl SyncClient {
         }
     }
 
+    /// Starts sending a prepared batch on the runtime; never more than one is in flight.
+    fn launch(&self, batch: Prepared) -> InFlight {
+        (
+            tokio::spawn(send_push(self.sender(), batch.body)),
+            batch.from,
+            batch.end,
+        )
+    }
+
     /// Reads and encodes the batch that starts at `from`; `None` when there is nothing to send.
     fn prepare(&self, store: &Store, from: u64) -> Result<Option<Prepared>, SyncError> {
         let stored = store.read_batch_raw(from, self.batch_size, self.config.batch_bytes)?;
@@ -327,15 +336,22 @@ impl SyncClient {
             next_seq: from,
             ..Default::default()
         };
-        let mut next = self.prepare(store, from)?;
-        while let Some(batch) = next.take() {
-            let sending = tokio::spawn(send_push(self.sender(), batch.body));
-            let ahead = self.prepare(store, batch.end)?;
+        let mut in_flight = self.prepare(store, from)?.map(|b| self.launch(b));
+        while let Some((sending, batch_from, batch_end)) = in_flight.take() {
+            // While the server stores this batch, read and encode the next one.
+            let ahead = self.prepare(store, batch_end)?;
             let result = sending
                 .await
                 .map_err(|e| SyncError::Network(format!("the push task failed: {e}")))?;
             match result {
                 Ok((ack, wire)) => {
+                    // The batch read ahead is right only if the server is where we expected
+                    // and no erasure touched what it holds: then it goes out at once, and the
+                    // bookkeeping below overlaps with it.
+                    let in_order = ack.next_seq == batch_end && ack.erased_leads.is_empty();
+                    if in_order {
+                        in_flight = ahead.map(|b| self.launch(b));
+                    }
                     self.batch_size =
                         next_batch_size(self.batch_size, self.config.batch_records, Some(200));
                     report.batches += 1;
@@ -350,16 +366,12 @@ impl SyncClient {
                         ack.next_seq.min(store.next_seq()?),
                         self.clock.now().corrected_ms,
                     )?;
-                    if ack.next_seq <= batch.from {
-                        return Err(SyncError::NoProgress(batch.from));
+                    if ack.next_seq <= batch_from {
+                        return Err(SyncError::NoProgress(batch_from));
                     }
-                    // The batch read ahead is right only if the server is where we expected
-                    // and no erasure touched what it holds.
-                    next = if ack.next_seq == batch.end && ack.erased_leads.is_empty() {
-                        ahead
-                    } else {
-                        self.prepare(store, ack.next_seq)?
-                    };
+                    if !in_order {
+                        in_flight = self.prepare(store, ack.next_seq)?.map(|b| self.launch(b));
+                    }
                 }
                 Err(SyncError::Server { status: 413, .. }) if self.batch_size > 1 => {
                     self.batch_size =
@@ -368,7 +380,7 @@ impl SyncClient {
                         batch = self.batch_size,
                         "payload too large: halving the batch"
                     );
-                    next = self.prepare(store, batch.from)?;
+                    in_flight = self.prepare(store, batch_from)?.map(|b| self.launch(b));
                 }
                 Err(e) => return Err(e),
             }
@@ -378,6 +390,13 @@ impl SyncClient {
         Ok(report)
     }
 }
+
+/// A push being sent, with the range of sequence numbers it carries.
+type InFlight = (
+    tokio::task::JoinHandle<Result<(PushAck, u64), SyncError>>,
+    u64,
+    u64,
+);
 
 /// An encoded batch ready to send.
 struct Prepared {
