@@ -10,9 +10,12 @@ bin="${CARGO_TARGET_DIR:-target}/release"
 data="${PROMO_DEMO_DIR:-demo-data}"
 port="${PROMO_DEMO_PORT:-8080}"
 url="http://127.0.0.1:$port"
+# Phones on the fair's network reach the server at this address (printed in the QR codes).
+listen="${PROMO_DEMO_LISTEN:-127.0.0.1}"
+public_url="${PROMO_DEMO_PUBLIC_URL:-$url}"
 mkdir -p "$data"
 "$bin/sync-server" --data-dir "$data/server" content import assets/demo-pack
-"$bin/sync-server" --data-dir "$data/server" serve --listen "127.0.0.1:$port" --public-url "$url" \
+"$bin/sync-server" --data-dir "$data/server" serve --listen "$listen:$port" --public-url "$public_url" \
   >"$data/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

@@ -24,6 +24,32 @@ fn fast_config() -> SyncConfig {
     }
 }
 
+/// A server on loopback and an enrolled, empty kiosk store.
+struct Setup {
+    dir: tempfile::TempDir,
+    server: TestServer,
+    rt: tokio::runtime::Runtime,
+    identity: kiosk_core::store::Identity,
+    store: Store,
+    clock: Clock,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let store_path = dir.path().join("kiosk.sqlite");
+    let identity = enrol_store(&server, &store_path, &server.url());
+    let store = Store::open(&store_path).unwrap();
+    Setup {
+        dir,
+        server,
+        rt: rt(),
+        identity,
+        store,
+        clock: Clock::system(),
+    }
+}
+
 /// Runs rounds until the server has every record, retrying through faults.
 async fn drain(client: &mut SyncClient, store: &mut Store, deadline: Duration) -> u32 {
     let start = Instant::now();
@@ -138,13 +164,15 @@ fn server_restart_and_restore_from_an_older_backup_mid_stream() {
 
 #[test]
 fn a_revoked_kiosk_gets_401_and_keeps_its_records() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
-    let store_path = dir.path().join("kiosk.sqlite");
-    let rt = rt();
-    let identity = enrol_store(&server, &store_path, &server.url());
-    let mut store = Store::open(&store_path).unwrap();
-    let clock = Clock::system();
+    let Setup {
+        dir: _dir,
+        server,
+        rt,
+        identity,
+        mut store,
+        clock,
+        ..
+    } = setup();
     fill_store(&mut store, &clock, 0, 10);
     server
         .storage()
@@ -289,13 +317,15 @@ fn a_hostile_push_gets_a_clear_error_and_loses_nothing() {
 
 #[test]
 fn an_erased_lead_is_not_restored_by_a_re_upload_and_the_erasure_reaches_the_kiosk() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
-    let store_path = dir.path().join("kiosk.sqlite");
-    let rt = rt();
-    let identity = enrol_store(&server, &store_path, &server.url());
-    let mut store = Store::open(&store_path).unwrap();
-    let clock = Clock::system();
+    let Setup {
+        dir,
+        server,
+        rt,
+        identity,
+        mut store,
+        clock,
+        ..
+    } = setup();
     fill_store(&mut store, &clock, 0, 1); // record 0 is a lead
     let lead_id = match &store.all().unwrap()[0].body {
         protocol::RecordBody::Lead(l) => l.lead_id,
@@ -332,13 +362,15 @@ fn an_erased_lead_is_not_restored_by_a_re_upload_and_the_erasure_reaches_the_kio
 
 #[test]
 fn an_answer_lost_after_the_last_commit_is_acknowledged_by_the_next_round() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
-    let store_path = dir.path().join("kiosk.sqlite");
-    let rt = rt();
-    let identity = enrol_store(&server, &store_path, &server.url());
-    let mut store = Store::open(&store_path).unwrap();
-    let clock = Clock::system();
+    let Setup {
+        dir: _dir,
+        server,
+        rt,
+        identity,
+        mut store,
+        clock,
+        ..
+    } = setup();
     fill_store(&mut store, &clock, 0, 50); // record 0 is a lead
     // The batch is committed, but its answer never reaches the store (the kiosk lost it,
     // or was killed before it could record it).
