@@ -17,14 +17,33 @@ struct CountdownOverlay;
 struct CountdownText;
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(Update, (track_touches, tick_idle).chain());
+    // Touches are counted right after input is read, before any screen acts on them, so a
+    // session starts before what the visitor does in it is recorded.
+    app.add_systems(PreUpdate, track_touches.after(bevy::input::InputSystems))
+        .add_systems(Update, tick_idle)
+        .add_systems(Last, end_session_on_exit);
+}
+
+/// On the way out, the view on screen and the session are recorded too: the recorder writes
+/// everything queued before it stops.
+fn end_session_on_exit(
+    mut exits: MessageReader<AppExit>,
+    mut session: ResMut<Session>,
+    services: Res<Services>,
+    content: Res<Content>,
+) {
+    if exits.read().next().is_none() {
+        return;
+    }
+    for body in session.end(SessionEnd::Shutdown, services.mono_ms()) {
+        services.record(&content, body);
+    }
 }
 
 fn track_touches(
     mut touches: MessageReader<TouchInput>,
     mouse: Res<ButtonInput<MouseButton>>,
     keys: Res<ButtonInput<KeyCode>>,
-    screen: Res<State<Screen>>,
     services: Res<Services>,
     content: Res<Content>,
     mut session: ResMut<Session>,
@@ -32,7 +51,8 @@ fn track_touches(
     let touched = touches.read().any(|t| t.phase == TouchPhase::Started)
         || mouse.get_just_pressed().next().is_some()
         || keys.get_just_pressed().next().is_some();
-    if touched && *screen.get() != Screen::Attract {
+    // The touch that leaves the attract loop starts the session.
+    if touched {
         for body in session.touch(services.mono_ms()) {
             services.record(&content, body);
         }
