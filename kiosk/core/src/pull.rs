@@ -7,7 +7,7 @@
 //! - `media/<sha256>` complete, verified files; `media/<sha256>.part` a download in progress;
 //! - `versions/<n>.json` the manifests; `current` the name of the playing one.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -125,15 +125,16 @@ impl ContentCache {
             .json()
             .await
             .map_err(|e| PullError::Manifest(e.to_string()))?;
-        if self
-            .current()
+        let playing = self.current();
+        if playing
+            .as_ref()
             .is_some_and(|c| c.version == manifest.version)
         {
             return Ok(Pulled::UpToDate(manifest.version));
         }
         let media = self.media_dir();
         std::fs::create_dir_all(&media).map_err(io(&media))?;
-        self.make_room(&manifest)?;
+        self.make_room(&manifest, playing.as_ref())?;
         let mut downloaded = 0;
         let mut seen = HashSet::new();
         for m in &manifest.media {
@@ -238,40 +239,35 @@ impl ContentCache {
 
     /// Evicts media that neither the current nor the new version uses; fails (before any
     /// download) when the new version alone does not fit the quota.
-    fn make_room(&self, next: &Manifest) -> Result<(), PullError> {
-        let mut keep: HashSet<String> = next.media.iter().map(|m| m.sha256.clone()).collect();
-        let needed: u64 = {
-            let mut seen = HashSet::new();
-            next.media
-                .iter()
-                .filter(|m| seen.insert(&m.sha256))
-                .map(|m| m.size)
-                .sum()
-        };
-        if let Some(cur) = self.current() {
-            keep.extend(cur.media.iter().map(|m| m.sha256.clone()));
-        }
-        let playing: u64 = self
-            .current()
-            .map(|c| {
-                let mut seen = HashSet::new();
-                c.media
+    fn make_room(&self, next: &Manifest, playing: Option<&Manifest>) -> Result<(), PullError> {
+        let next_files: HashMap<&str, u64> = next
+            .media
+            .iter()
+            .map(|m| (m.sha256.as_str(), m.size))
+            .collect();
+        // The playing version's files that the new one does not share stay until the switch.
+        let playing_only: HashMap<&str, u64> = playing
+            .map(|p| {
+                p.media
                     .iter()
-                    .filter(|m| {
-                        seen.insert(m.sha256.clone())
-                            && !next.media.iter().any(|n| n.sha256 == m.sha256)
-                    })
-                    .map(|m| m.size)
-                    .sum()
+                    .filter(|m| !next_files.contains_key(m.sha256.as_str()))
+                    .map(|m| (m.sha256.as_str(), m.size))
+                    .collect()
             })
-            .unwrap_or(0);
-        if needed + playing > self.quota_bytes {
+            .unwrap_or_default();
+        let needed: u64 = next_files.values().sum();
+        if needed + playing_only.values().sum::<u64>() > self.quota_bytes {
             return Err(PullError::DoesNotFit {
                 version: next.version.clone(),
                 needed,
                 quota: self.quota_bytes,
             });
         }
+        let keep: HashSet<String> = next_files
+            .keys()
+            .chain(playing_only.keys())
+            .map(|s| (*s).to_owned())
+            .collect();
         self.remove_media_except(&keep);
         Ok(())
     }
