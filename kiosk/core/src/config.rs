@@ -29,6 +29,9 @@ pub struct KioskConfig {
     pub font: Option<PathBuf>,
     /// Most megabytes of media the content cache may hold.
     pub content_quota_mb: u64,
+    /// The argon2 hash of the staff PIN (`kiosk set-pin` stores one in the store instead,
+    /// which wins).
+    pub staff_pin_hash: Option<String>,
 }
 
 impl Default for KioskConfig {
@@ -44,6 +47,7 @@ impl Default for KioskConfig {
             locales: None,
             font: None,
             content_quota_mb: 2048,
+            staff_pin_hash: None,
         }
     }
 }

@@ -4,12 +4,15 @@
 //! Nothing here knows about Bevy or a window: the Bevy app in `kiosk/` calls into this crate
 //! from the edge, and the end-to-end tests drive it directly.
 
+pub mod badge;
 pub mod clock;
 pub mod config;
 pub mod content;
+pub mod form;
 /// Localisation lives in the `locales` crate, beside the Fluent files; re-exported here.
 pub use locales as i18n;
 pub mod media;
+pub mod pin;
 pub mod pull;
 pub mod qr;
 pub mod recorder;

@@ -10,7 +10,7 @@ pub enum Step {
     Wait(Duration),
     /// A touch at window pixel coordinates.
     Tap(f32, f32),
-    /// A touch at the centre of the visible text that contains this.
+    /// A touch at the centre of the visible text that is this, or else contains it.
     TapText(String),
     /// A touch drag from one point to another.
     Swipe(f32, f32, f32, f32),
@@ -63,7 +63,7 @@ pub fn is_known_key(name: &str) -> bool {
     KEYS.contains(&name) || (name.len() == 1 && name.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
-/// Splits a line into words; `"..."` is one word with `\n`, `\t`, `\"`, `\\` escapes; `#`
+/// Splits a line into words; `"..."` is one word with `\n`, `\t`, `\"`, `\\`, `\u{hex}` escapes; `#`
 /// outside quotes ends the line.
 fn words(line: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
@@ -87,6 +87,20 @@ fn words(line: &str) -> Result<Vec<String>, String> {
                             Some('r') => s.push('\r'),
                             Some('"') => s.push('"'),
                             Some('\\') => s.push('\\'),
+                            // \u{1b}: any character by its code point (control characters
+                            // for badge-scanner tests).
+                            Some('u') => {
+                                if chars.next() != Some('{') {
+                                    return Err("\\u needs {hex}".into());
+                                }
+                                let hex: String =
+                                    chars.by_ref().take_while(|&c| c != '}').collect();
+                                let c = u32::from_str_radix(&hex, 16)
+                                    .ok()
+                                    .and_then(char::from_u32)
+                                    .ok_or_else(|| format!("bad code point \\u{{{hex}}}"))?;
+                                s.push(c);
+                            }
                             Some(c) => return Err(format!("unknown escape \\{c}")),
                             None => return Err("unterminated string".into()),
                         },
@@ -244,6 +258,8 @@ quit
         assert_eq!(lines[7].step, Step::ExpectText("Đầu tư".into()));
         assert_eq!(lines[8].step, Step::Wait(Duration::from_millis(500)));
         assert_eq!(lines[9].step, Step::Quit);
+        let esc = parse(r#"type "\u{1b}[31m\u{0}é""#).unwrap();
+        assert_eq!(esc[0].step, Step::Type("\u{1b}[31m\u{0}é".into()));
     }
 
     #[test]
@@ -256,6 +272,8 @@ quit
             ("type \"open", 1),
             ("tap -5 3", 1),
             ("wait 99999s", 1),
+            ("type \"\\u{110000}\"", 1),
+            ("type \"\\u1b\"", 1),
         ];
         for (src, line) in cases {
             let e = parse(src).unwrap_err();
