@@ -49,7 +49,9 @@ pub fn build(
         setup.recorder_thread,
         setup.identity,
         setup.sync,
+        setup.store_path,
     ));
+    app.insert_resource(crate::staff::StaffPin(setup.pin_hash));
     app.insert_resource(Content {
         pack: setup.pack,
         i18n: setup.i18n,
@@ -62,6 +64,8 @@ pub fn build(
         crate::media::plugin,
         crate::screens::plugin,
         crate::idle::plugin,
+        crate::scanner::plugin,
+        crate::staff::plugin,
     ));
     if let Some((path, lines)) = script {
         app.add_plugins(crate::script::ScriptPlugin { path, lines });

@@ -27,6 +27,9 @@ pub struct Setup {
     pub languages: Vec<String>,
     pub idle_ms: u64,
     pub countdown_ms: u64,
+    /// The argon2 hash of the staff PIN: set with `kiosk set-pin`, or in the configuration.
+    pub pin_hash: Option<String>,
+    pub store_path: std::path::PathBuf,
 }
 
 impl Setup {
@@ -66,6 +69,9 @@ impl Setup {
         let store = Store::open(&store_path)?;
         let identity = store.identity()?;
         let stored_event = store.meta("event_id")?;
+        let pin_hash = store
+            .meta("staff_pin_hash")?
+            .or_else(|| config.staff_pin_hash.clone());
         drop(store);
         let event = config
             .event
@@ -86,7 +92,8 @@ impl Setup {
             (!standalone).then_some(cache),
         );
         let waker = sync.waker();
-        let (recorder, recorder_thread) = Recorder::start(store_path, clock, move || waker.wake())?;
+        let (recorder, recorder_thread) =
+            Recorder::start(store_path.clone(), clock, move || waker.wake())?;
         let languages = pack.languages(event.as_deref());
         let lang = lang
             .map(str::to_owned)
@@ -105,6 +112,8 @@ impl Setup {
             languages,
             idle_ms: config.idle_seconds * 1000,
             countdown_ms: config.countdown_seconds * 1000,
+            pin_hash,
+            store_path,
         })
     }
 }
@@ -136,6 +145,7 @@ pub struct Services {
     /// Dropping it stops the sync thread.
     sync: SyncWorker,
     _recorder_thread: RecorderThread,
+    store_path: std::path::PathBuf,
 }
 
 impl Services {
@@ -144,13 +154,36 @@ impl Services {
         thread: RecorderThread,
         identity: Option<Identity>,
         sync: SyncWorker,
+        store_path: std::path::PathBuf,
     ) -> Self {
         Services {
             recorder: setup_recorder,
             identity,
             sync,
             _recorder_thread: thread,
+            store_path,
         }
+    }
+
+    /// Staff asked for a sync round now.
+    pub fn sync_now(&self) {
+        self.sync.sync_now();
+    }
+
+    pub fn sync_status(&self) -> kiosk_core::sync::SyncStatus {
+        self.sync.status()
+    }
+
+    /// Keeps the event staff chose for the next start (written off the render thread).
+    pub fn remember_event(&self, event_id: &str) {
+        let path = self.store_path.clone();
+        let id = event_id.to_owned();
+        std::thread::spawn(move || {
+            let result = Store::open(&path).and_then(|s| s.set_meta("event_id", &id));
+            if let Err(e) = result {
+                bevy::log::error!("cannot remember the event {id}: {e}");
+            }
+        });
     }
 
     pub fn record(&self, content: &Content, body: RecordBody) {

@@ -8,8 +8,11 @@ mod app;
 mod idle;
 mod kiosk;
 mod media;
+mod scanner;
 mod screens;
 mod script;
+mod staff;
+mod stats;
 mod theme;
 
 use std::path::PathBuf;
@@ -47,6 +50,10 @@ struct Cli {
     /// Borderless full screen instead of a window.
     #[arg(long)]
     fullscreen: bool,
+    /// Benchmark: print `first-frame` when the attract loop is on screen, and write frame times
+    /// to this file on exit.
+    #[arg(long, hide = true)]
+    frame_stats: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -64,6 +71,8 @@ enum Command {
         #[arg(long)]
         insecure: bool,
     },
+    /// Set the staff PIN (4 to 12 digits, read from standard input); only its hash is kept.
+    SetPin,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -109,6 +118,9 @@ fn main() -> std::process::ExitCode {
     {
         return enrol(&config, server, code, *insecure || config.insecure);
     }
+    if let Some(Command::SetPin) = &cli.command {
+        return set_pin(&config);
+    }
     let script = match &cli.script {
         Some(path) => match std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
@@ -139,7 +151,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let exit = app::build(setup, cli.window, cli.fullscreen, script).run();
+    let mut app = app::build(setup, cli.window, cli.fullscreen, script);
+    if let Some(path) = cli.frame_stats.clone() {
+        app.add_plugins(stats::StatsPlugin(path));
+    }
+    let exit = app.run();
     match exit {
         bevy::app::AppExit::Success => std::process::ExitCode::SUCCESS,
         bevy::app::AppExit::Error(code) => std::process::ExitCode::from(code.get()),
@@ -169,6 +185,27 @@ fn enrol(config: &KioskConfig, server: &str, code: &str, insecure: bool) -> std:
                 id.name,
                 path.display()
             );
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn set_pin(config: &KioskConfig) -> std::process::ExitCode {
+    let run = || -> anyhow::Result<()> {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        let hash = kiosk_core::pin::hash_pin(line.trim()).map_err(|e| anyhow::anyhow!(e))?;
+        let store = kiosk_core::store::Store::open(&config.store_path())?;
+        store.set_meta("staff_pin_hash", &hash)?;
+        Ok(())
+    };
+    match run() {
+        Ok(()) => {
+            println!("staff PIN set in {}", config.store_path().display());
             std::process::ExitCode::SUCCESS
         }
         Err(e) => {

@@ -174,10 +174,17 @@ fn find_text(world: &mut World, needle: &str) -> Option<Vec2> {
         &UiGlobalTransform,
         &InheritedVisibility,
     )>();
-    q.iter(world)
+    // A text that is exactly the needle wins over one that only contains it (keyboard keys).
+    let found: Vec<(bool, Vec2)> = q
+        .iter(world)
         .filter(|(t, node, _, vis)| vis.get() && node.size.x > 0.0 && t.0.contains(needle))
-        .map(|(_, _, gt, _)| gt.translation / scale)
-        .next()
+        .map(|(t, _, gt, _)| (t.0 == needle, gt.translation / scale))
+        .collect();
+    found
+        .iter()
+        .find(|(exact, _)| *exact)
+        .or(found.first())
+        .map(|(_, at)| *at)
 }
 
 fn visible_texts(world: &mut World) -> Vec<String> {

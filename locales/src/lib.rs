@@ -151,10 +151,17 @@ impl Localiser {
 
 /// The `locales/` folder of this workspace (the folder of this crate), or `PROMO_LOCALES_DIR`.
 pub fn default_dir() -> std::path::PathBuf {
+    // Under `cargo run` and `cargo test`, cargo sets CARGO_MANIFEST_DIR at run time to the
+    // package being run, in the checkout being built: it wins over the path compiled in,
+    // which may name another checkout when a target directory is shared.
+    let running = std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from);
     [
         std::env::var_os("PROMO_LOCALES_DIR").map(std::path::PathBuf::from),
-        Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
+        running.as_ref().map(|d| d.join("locales")),
+        running.as_ref().map(|d| d.join("../locales")),
+        running.as_ref().map(|d| d.join("../../locales")),
         Some(std::path::PathBuf::from("locales")),
+        Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
     ]
     .into_iter()
     .flatten()

@@ -20,7 +20,7 @@ fn kiosk_bin() -> PathBuf {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    e2e::repo_root()
 }
 
 fn pack() -> LoadedPack {
@@ -260,4 +260,219 @@ fn the_qr_code_on_an_item_page_decodes_to_a_token_the_server_verifies() {
     assert_eq!(opens, 2);
     purposes.sort();
     assert_eq!(purposes, ["i", "p"]);
+}
+
+fn leads(data: &Path) -> Vec<protocol::record::LeadBody> {
+    kiosk_core::store::Store::open(&data.join("kiosk.sqlite"))
+        .unwrap()
+        .all()
+        .unwrap()
+        .into_iter()
+        .filter_map(|s| match s.body {
+            protocol::RecordBody::Lead(l) => Some(*l),
+            _ => None,
+        })
+        .collect()
+}
+
+fn raw_scans(data: &Path) -> Vec<(String, String)> {
+    kiosk_core::store::Store::open(&data.join("kiosk.sqlite"))
+        .unwrap()
+        .all()
+        .unwrap()
+        .into_iter()
+        .filter_map(|s| match s.body {
+            protocol::RecordBody::RawScan { raw, reason } => Some((raw, reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Taps the on-screen keyboard's keys, one `tap-text` per character.
+fn keys(s: &str) -> String {
+    s.chars()
+        .map(|c| format!("tap-text {}\n", quote(&c.to_string())))
+        .collect()
+}
+
+#[test]
+fn the_form_the_badge_and_the_thank_you_in_three_languages_landscape_and_portrait() {
+    let pack = pack();
+    let l10n = kiosk_core::i18n::Localiser::load(&root().join("locales")).unwrap();
+    let pillar = &pack.pack.pillars[0];
+    let item = pack.items_in(&pillar.id)[0];
+    for (w, h) in [(1920, 1080), (1080, 1920)] {
+        for lang in ["vi", "en", "ko"] {
+            let dir = tempfile::tempdir().unwrap();
+            let shots = dir.path().join("shots");
+            let t = |id: &str| quote(&l10n.t(lang, id));
+            let script = format!(
+                "wait 2s\ntap {cx} {cy}\nwait 1s\ntap-text {native}\nwait 1s\n\
+                 tap-text {pillar}\nwait 1s\ntap-text {item_title}\nwait 2s\n\
+                 tap-text {leave}\nwait 1s\nexpect-text {form_title}\n\
+                 tap-text {send}\nwait 1s\nexpect-text {err_name}\nexpect-text {err_consent}\n\
+                 screenshot {form_errors}\n\
+                 tap-text \"⇧\"\n{name_keys}tap-text \"ã\"\n\
+                 tap-text {email_label}\n{email_keys}tap-text \".com\"\n\
+                 tap-text {consent}\nwait 1s\nexpect-text \"Nguyễn\"\nscreenshot {form}\n\
+                 tap-text {send}\nwait 1s\nexpect-text {thanks}\nscreenshot {thanks_shot}\n\
+                 type \"BEGIN:VCARD\\nVERSION:4.0\\nFN:김민준\\nORG:Hanwha\\nTEL;VALUE=uri:tel:+82-2-555-0100\\nEND:VCARD\\n\"\n\
+                 wait 1s\nexpect-text {hello}\nexpect-text \"+82-2-555-0100\"\nscreenshot {badge}\n\
+                 tap-text {yes}\nwait 1s\nexpect-text {thanks_kim}\nquit\n",
+                cx = w / 2,
+                cy = h / 3,
+                native = quote(kiosk_core::i18n::native_name(lang)),
+                pillar = quote(pack.localised(&pillar.title, lang)),
+                item_title = quote(&pack.text(item, lang).unwrap().title),
+                leave = t("leave-contact"),
+                form_title = t("form-title"),
+                send = t("form-submit"),
+                err_name = t("form-error-name"),
+                err_consent = t("form-error-consent"),
+                form_errors = shots.join("form-errors.png").display(),
+                name_keys = keys("Nguyên"),
+                email_label = t("form-email"),
+                email_keys = keys("hoa@dongnai"),
+                consent = t("form-consent"),
+                form = shots.join("form.png").display(),
+                thanks = quote(&l10n.t_args(lang, "thanks-title", &[("name", "Nguyễn")])),
+                thanks_shot = shots.join("thanks.png").display(),
+                hello = quote(&l10n.t_args(lang, "badge-hello", &[("name", "김민준")])),
+                badge = shots.join("badge.png").display(),
+                yes = t("badge-yes"),
+                thanks_kim = quote(&l10n.t_args(lang, "thanks-title", &[("name", "김민준")])),
+            );
+            let out = run(dir.path(), &script, (w, h), &[]);
+            assert!(out.status.success(), "{lang} {w}x{h}: {}", stderr(&out));
+            for shot in ["form-errors", "form", "thanks", "badge"] {
+                check_png(&shots.join(format!("{shot}.png")), (w, h));
+            }
+            // Both leads are in the store, each with its source, language and consent.
+            let leads = leads(&dir.path().join("data"));
+            assert_eq!(leads.len(), 2, "{lang} {w}x{h}");
+            let form = &leads[0];
+            assert_eq!(form.source, protocol::record::LeadSource::KioskForm);
+            assert_eq!(form.contact.name, "Nguyễn");
+            assert_eq!(form.contact.email, "hoa@dongnai.com");
+            assert_eq!(form.item.as_deref(), Some(item.id.as_str()));
+            assert_eq!(form.lang.as_deref(), Some(lang));
+            let consent = form.consent.as_ref().unwrap();
+            assert_eq!(consent.text_id, kiosk_core::form::CONSENT_ID);
+            assert_eq!(consent.lang, lang);
+            let badge = &leads[1];
+            assert_eq!(badge.source, protocol::record::LeadSource::Badge);
+            assert_eq!(badge.contact.name, "김민준");
+            assert_eq!(badge.contact.phone, "+82-2-555-0100");
+            assert!(badge.consent.is_some());
+        }
+    }
+}
+
+#[test]
+fn badge_input_that_does_not_parse_never_blocks_the_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let l10n = kiosk_core::i18n::Localiser::load(&root().join("locales")).unwrap();
+    let long = "A".repeat(100_000);
+    let script = format!(
+        "wait 2s\ntap 960 300\nwait 1s\ntap-text \"English\"\nwait 1s\n\
+         type \"this is not a badge\\n\"\nwait 1s\nexpect-text {unreadable}\n\
+         type \"{long}\\n\"\nwait 1s\n\
+         type \"\\u{{1b}}[31m\\u{{0}}\\u{{7f}}not a badge either\\n\"\nwait 1s\n\
+         type \"BEGIN:VCARD\\nVERSION:3.0\\nNOTE:no name here\\nEND:VCARD\\n\"\nwait 1s\n\
+         type \"MECARD:N:Tanaka,Hiroshi;EMAIL:h.tanaka@example.jp;;\\n\"\nwait 1s\n\
+         expect-text \"Hiroshi Tanaka\"\ntap-text {no}\nwait 1s\nexpect-text {home}\nquit\n",
+        unreadable = quote("We could not read this badge"),
+        no = quote(&l10n.t("en", "badge-no")),
+        home = quote(&l10n.t("en", "home-title")),
+    );
+    let out = run(dir.path(), &script, (1280, 720), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let scans = raw_scans(&dir.path().join("data"));
+    let reasons: Vec<&str> = scans.iter().map(|(_, r)| r.as_str()).collect();
+    assert_eq!(
+        reasons,
+        ["malformed", "too_long", "malformed", "no_contact"],
+        "{scans:?}"
+    );
+    // Control characters are kept visibly replaced, never raw.
+    assert!(scans[2].0.contains('\u{fffd}') || !scans[2].0.chars().any(char::is_control));
+    assert!(scans.iter().all(|(raw, _)| raw.chars().count() <= 2048));
+    // "No" keeps nothing of the badge.
+    assert!(leads(&dir.path().join("data")).is_empty());
+}
+
+#[test]
+fn the_staff_overlay_needs_the_pin_shows_the_state_and_sets_the_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut set = Command::new(kiosk_bin())
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("set-pin")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    set.stdin.take().unwrap().write_all(b"482916\n").unwrap();
+    assert!(set.wait().unwrap().success());
+    let hash = kiosk_core::store::Store::open(&data.join("kiosk.sqlite"))
+        .unwrap()
+        .meta("staff_pin_hash")
+        .unwrap()
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains("482916"));
+    let l10n = kiosk_core::i18n::Localiser::load(&root().join("locales")).unwrap();
+    let t = |id: &str| quote(&l10n.t("vi", id));
+    let pack = pack();
+    let event = &pack.pack.events[1];
+    let taps = "tap 40 40\n".repeat(5);
+    let script = format!(
+        "wait 2s\n{taps}wait 1s\nexpect-text {pin}\n{wrong}tap-text {ok}\nwait 2s\nexpect-text {wrong_msg}\n\
+         {taps_again}{right}tap-text {ok}\nwait 2s\nexpect-text {backlog}\nexpect-text {server}\n\
+         screenshot {shot}\ntap-text {event}\nwait 2s\n{taps}wait 1s\n{right}tap-text {ok}\nwait 2s\n\
+         tap-text {quit}\nwait 5s\n",
+        pin = t("staff-pin"),
+        wrong = keys("1111"),
+        ok = t("staff-ok"),
+        wrong_msg = t("staff-pin-wrong"),
+        taps_again = "",
+        right = keys("482916"),
+        backlog = t("staff-backlog"),
+        server = t("staff-untried"),
+        shot = dir.path().join("staff.png").display(),
+        event = quote(pack.localised(&event.name, "vi")),
+        quit = t("staff-quit"),
+    );
+    let out = run(dir.path(), &script, (1920, 1080), &[]);
+    // Staff quit the kiosk before the script's end: a clean exit.
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("completed"), "{}", stderr(&out));
+    check_png(&dir.path().join("staff.png"), (1920, 1080));
+    let store = kiosk_core::store::Store::open(&data.join("kiosk.sqlite")).unwrap();
+    assert_eq!(
+        store.meta("event_id").unwrap().as_deref(),
+        Some(event.id.as_str())
+    );
+}
+
+#[test]
+fn at_4k_the_layout_scales_and_text_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = pack();
+    let l10n = kiosk_core::i18n::Localiser::load(&root().join("locales")).unwrap();
+    let pillar = &pack.pack.pillars[1];
+    let item = pack.items_in(&pillar.id)[0];
+    let shot = dir.path().join("item-4k.png");
+    let script = format!(
+        "wait 3s\ntap 1920 700\nwait 1s\ntap-text \"한국어\"\nwait 1s\nexpect-text {home}\n\
+         tap-text {pillar}\nwait 1s\ntap-text {item}\nwait 3s\nexpect-text {facts}\nscreenshot {shot}\nquit\n",
+        home = quote(&l10n.t("ko", "home-title")),
+        pillar = quote(pack.localised(&pillar.title, "ko")),
+        item = quote(&pack.text(item, "ko").unwrap().title),
+        facts = quote(&l10n.t("ko", "key-facts")),
+        shot = shot.display(),
+    );
+    let out = run(dir.path(), &script, (3840, 2160), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    check_png(&shot, (3840, 2160));
 }

@@ -27,6 +27,10 @@ struct Loop {
     switch_due: bool,
 }
 
+/// Whether a crossfade is on screen now (the benchmark measures frame times during them).
+#[derive(Resource, Default)]
+pub struct Fading(pub bool);
+
 #[derive(Component)]
 struct Layer(u8);
 
@@ -44,6 +48,7 @@ struct TouchLine;
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Loop>()
+        .init_resource::<Fading>()
         .add_systems(OnEnter(Screen::Attract), spawn_attract)
         .add_systems(OnExit(Screen::Attract), end_attract_view)
         .add_systems(
@@ -139,6 +144,7 @@ fn advance_loop(
     mut session: ResMut<Session>,
     services: Res<Services>,
     mut root: Query<&mut BackgroundColor, With<AttractRoot>>,
+    mut fading: ResMut<Fading>,
 ) {
     let (items, secs) = content.pack.playlist(content.event.as_deref());
     if items.is_empty() {
@@ -174,6 +180,7 @@ fn advance_loop(
         state.elapsed = fade_start;
     }
     let fade = ((state.elapsed - fade_start) / FADE_S).clamp(0.0, 1.0);
+    fading.0 = fade > 0.0 && fade < 1.0;
     let front = state.front;
     for (layer, mut image, mut node, mut z) in &mut layers {
         let is_front = layer.0 == front;
@@ -298,7 +305,13 @@ fn cycle_touch_line(
     }
 }
 
-fn end_attract_view(mut session: ResMut<Session>, services: Res<Services>, content: Res<Content>) {
+fn end_attract_view(
+    mut fading: ResMut<Fading>,
+    mut session: ResMut<Session>,
+    services: Res<Services>,
+    content: Res<Content>,
+) {
+    fading.0 = false;
     if let Some(done) = session.end_view(services.mono_ms()) {
         services.record(&content, done);
     }

@@ -2,10 +2,9 @@
 //! QR codes — "Take this with you" (the item on the phone) and "I'm interested" (the lead
 //! form) — signed offline by the kiosk.
 
-use bevy::asset::RenderAssetUsages;
 use bevy::input::touch::{TouchInput, TouchPhase};
 use bevy::prelude::*;
-use protocol::{QrPurpose, RecordBody, ViewOrigin};
+use protocol::{QrPurpose, ViewOrigin};
 
 use super::{Action, Screen, Selection, portrait};
 use crate::kiosk::{Content, Lang, Services, Session};
@@ -67,55 +66,19 @@ fn spawn_item(
     let count = gallery_images.len();
 
     let mut qr_panels = Vec::new();
-    if let Some(id) = &services.identity {
+    for (purpose, label, hint) in [
+        (QrPurpose::TakeAway, "take-with-you", "take-with-you-hint"),
+        (QrPurpose::Interest, "interested", "interested-hint"),
+    ] {
+        if let Some((handle, short)) =
+            super::signed_qr(&services, &content, &mut images, purpose, &item.id, &l)
         {
-            let event = content.event.clone().unwrap_or_default();
-            for (purpose, label, hint) in [
-                (QrPurpose::TakeAway, "take-with-you", "take-with-you-hint"),
-                (QrPurpose::Interest, "interested", "interested-hint"),
-            ] {
-                let stamp = services.recorder.clock().now();
-                let (token, signed) = kiosk_core::qr::token(
-                    &id.token_key,
-                    id.kiosk_id,
-                    stamp.corrected_ms,
-                    stamp.clock_ok,
-                    &event,
-                    &item.id,
-                    &l,
-                );
-                let url = kiosk_core::qr::url(&id.public_url, purpose, &signed);
-                let Ok(gray) = kiosk_core::qr::image(&url, 6) else {
-                    continue;
-                };
-                let rgba = image::DynamicImage::ImageLuma8(gray).to_rgba8();
-                let handle = images.add(Image::from_dynamic(
-                    image::DynamicImage::ImageRgba8(rgba),
-                    true,
-                    RenderAssetUsages::RENDER_WORLD,
-                ));
-                services.record(
-                    &content,
-                    RecordBody::QrShown {
-                        purpose,
-                        item: Some(item.id.clone()),
-                        lang: l.clone(),
-                        nonce: token.nonce_hex(),
-                    },
-                );
-                let short = url
-                    .split("://")
-                    .nth(1)
-                    .unwrap_or(&url)
-                    .chars()
-                    .take(34)
-                    .collect::<String>()
-                    + "…";
-                qr_panels.push((content.t(&l, label), content.t(&l, hint), handle, short));
-            }
+            qr_panels.push((content.t(&l, label), content.t(&l, hint), handle, short));
         }
     }
     let no_server = qr_panels.is_empty().then(|| content.t(&l, "no-server-qr"));
+    let leave = content.t(&l, "leave-contact");
+    let item_id = item.id.clone();
     let back = content.t(&l, "back");
     let home = content.t(&l, "home");
     let facts_title = content.t(&l, "key-facts");
@@ -191,6 +154,13 @@ fn spawn_item(
                 children![
                     theme::button(back, &l, 30.0, Action::Go(Screen::Pillar)),
                     theme::button(home, &l, 30.0, Action::Go(Screen::Home)),
+                    theme::button_colored(
+                        leave,
+                        &l,
+                        30.0,
+                        palette::BUTTON_ACTIVE,
+                        Action::Form(Some(item_id))
+                    ),
                 ]
             ),
             theme::label(title, &l, 52.0, palette::TEXT),

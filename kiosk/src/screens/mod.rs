@@ -1,12 +1,24 @@
 //! The screens, as states: the attract loop, home (languages and pillars), a pillar's items,
-//! and an item page. Each screen is a plugin in its own file.
+//! an item page, the lead form, the badge question and the thank-you. Each screen is a plugin
+//! in its own file.
 
 mod attract;
+pub use attract::Fading;
+mod badge;
+mod form;
 mod home;
 mod item;
 mod pillar;
+mod thanks;
 
+use std::sync::Mutex;
+
+use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
+use kiosk_core::badge::Badge;
+use kiosk_core::form::{FormError, LeadForm};
+use kiosk_core::recorder::Pending;
+use protocol::{QrPurpose, RecordBody};
 
 use crate::kiosk::{Content, Lang, Services};
 use crate::theme::{self, palette};
@@ -18,6 +30,43 @@ pub enum Screen {
     Home,
     Pillar,
     Item,
+    /// The lead form with the on-screen keyboard.
+    Form,
+    /// "Share the contact on your badge?" after a badge scan.
+    Badge,
+    /// Shown once a lead is durable in the store.
+    Thanks,
+}
+
+/// What this visitor typed, scanned and was told. Forgotten when the kiosk returns to the
+/// attract loop.
+#[derive(Resource, Default)]
+pub struct Visit {
+    pub form: LeadForm,
+    pub errors: Vec<FormError>,
+    pub save_failed: bool,
+    /// The item the form was opened from.
+    pub item: Option<String>,
+    /// The badge waiting for the visitor's answer.
+    pub badge: Option<Badge>,
+    /// The name to thank (None: a thank-you without a name).
+    pub thanks_name: Option<String>,
+    /// Where "Cancel" and "No" return to.
+    pub back_to: Option<Screen>,
+}
+
+/// A lead being written: the thank-you waits for the store to say it is durable.
+#[derive(Resource, Default)]
+pub struct Saving(Mutex<Option<(Pending, Option<String>)>>);
+
+impl Saving {
+    pub fn start(&self, pending: Pending, name: Option<String>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((pending, name));
+    }
+
+    pub fn busy(&self) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+    }
 }
 
 /// The pillar and item the visitor chose.
@@ -25,6 +74,8 @@ pub enum Screen {
 pub struct Selection {
     pub pillar: String,
     pub item: String,
+    /// The page of the pillar's items.
+    pub page: usize,
 }
 
 /// What a button does.
@@ -34,13 +85,110 @@ pub enum Action {
     Language(String),
     Pillar(String),
     Item(String),
+    /// Opens the lead form (from an item page, with its id).
+    Form(Option<String>),
+    /// The next (+1) or previous (-1) page of a pillar's items.
+    Page(i32),
 }
 
 pub(super) fn plugin(app: &mut App) {
     app.init_state::<Screen>()
         .init_resource::<Selection>()
-        .add_systems(Update, press_buttons)
-        .add_plugins((attract::plugin, home::plugin, pillar::plugin, item::plugin));
+        .init_resource::<Visit>()
+        .init_resource::<Saving>()
+        .add_systems(OnEnter(Screen::Attract), forget_visit)
+        .add_systems(Update, (press_buttons, finish_saving))
+        .add_plugins((
+            attract::plugin,
+            home::plugin,
+            pillar::plugin,
+            item::plugin,
+            form::plugin,
+            badge::plugin,
+            thanks::plugin,
+        ));
+}
+
+/// A new visitor starts with nothing of the last one's.
+fn forget_visit(mut visit: ResMut<Visit>) {
+    *visit = Visit::default();
+}
+
+/// Shows the thank-you once the lead is durable; on a store error, says so where the visitor is.
+fn finish_saving(
+    saving: Res<Saving>,
+    mut visit: ResMut<Visit>,
+    mut next: ResMut<NextState<Screen>>,
+) {
+    let mut slot = saving.0.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(done) = slot.as_ref().and_then(|(p, _)| p.poll()) else {
+        return;
+    };
+    let (_, name) = slot.take().expect("polled above");
+    match done {
+        Ok(_) => {
+            visit.form.clear();
+            visit.errors.clear();
+            visit.badge = None;
+            visit.save_failed = false;
+            visit.thanks_name = name;
+            next.set(Screen::Thanks);
+        }
+        Err(e) => {
+            error!("a lead could not be stored: {e}");
+            visit.save_failed = true;
+        }
+    }
+}
+
+/// A signed QR code for this kiosk, item and language, recorded as shown; None when the kiosk
+/// is not enrolled. Returns the image and the short URL printed under it.
+pub fn signed_qr(
+    services: &Services,
+    content: &Content,
+    images: &mut Assets<Image>,
+    purpose: QrPurpose,
+    item: &str,
+    lang: &str,
+) -> Option<(Handle<Image>, String)> {
+    let id = services.identity.as_ref()?;
+    let event = content.event.clone().unwrap_or_default();
+    let stamp = services.recorder.clock().now();
+    let (token, signed) = kiosk_core::qr::token(
+        &id.token_key,
+        id.kiosk_id,
+        stamp.corrected_ms,
+        stamp.clock_ok,
+        &event,
+        item,
+        lang,
+    );
+    let url = kiosk_core::qr::url(&id.public_url, purpose, &signed);
+    let gray = kiosk_core::qr::image(&url, 6).ok()?;
+    let rgba = image::DynamicImage::ImageLuma8(gray).to_rgba8();
+    let handle = images.add(Image::from_dynamic(
+        image::DynamicImage::ImageRgba8(rgba),
+        true,
+        RenderAssetUsages::RENDER_WORLD,
+    ));
+    services.record(
+        content,
+        RecordBody::QrShown {
+            purpose,
+            item: (!item.is_empty()).then(|| item.to_owned()),
+            lang: lang.to_owned(),
+            nonce: token.nonce_hex(),
+        },
+    );
+    let short = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(&url)
+        .chars()
+        .take(34)
+        .collect::<String>()
+        + "…";
+    Some((handle, short))
 }
 
 /// Acts on a button as soon as it is pressed (touch screens have no hover).
@@ -50,6 +198,7 @@ fn press_buttons(
     screen: Res<State<Screen>>,
     mut lang: ResMut<Lang>,
     mut selection: ResMut<Selection>,
+    mut visit: ResMut<Visit>,
     services: Res<Services>,
     content: Res<Content>,
 ) {
@@ -73,8 +222,17 @@ fn press_buttons(
                     next.set(*screen.get());
                 }
             }
+            Action::Page(delta) => {
+                let count = content.pack.items_in(&selection.pillar).len().max(1);
+                selection.page = selection
+                    .page
+                    .saturating_add_signed(*delta as isize)
+                    .min(count - 1);
+                next.set(Screen::Pillar);
+            }
             Action::Pillar(p) => {
                 selection.pillar = p.clone();
+                selection.page = 0;
                 services.record(
                     &content,
                     protocol::RecordBody::Interaction {
@@ -87,6 +245,18 @@ fn press_buttons(
             Action::Item(i) => {
                 selection.item = i.clone();
                 next.set(Screen::Item);
+            }
+            Action::Form(item) => {
+                visit.item = item.clone();
+                visit.back_to = Some(*screen.get());
+                services.record(
+                    &content,
+                    protocol::RecordBody::Interaction {
+                        target: "form".into(),
+                        item: item.clone(),
+                    },
+                );
+                next.set(Screen::Form);
             }
         }
         // One press, one action: later buttons in this frame belong to the old screen.

@@ -1,4 +1,5 @@
-//! A pillar's items as cards with a picture, title and summary.
+//! A pillar's items as cards with a picture, title and summary, a page at a time (a pack may
+//! hold hundreds of items; only one page of pictures is ever decoded).
 
 use bevy::prelude::*;
 
@@ -15,7 +16,7 @@ fn spawn_pillar(
     mut commands: Commands,
     content: Res<Content>,
     lang: Res<Lang>,
-    selection: Res<Selection>,
+    mut selection: ResMut<Selection>,
     window: Single<&Window>,
 ) {
     let l = lang.0.clone();
@@ -30,10 +31,15 @@ fn spawn_pillar(
         .map(|p| content.pack.localised(&p.title, &l).to_owned())
         .unwrap_or_default();
     let color = super::home::pillar_color(pillar.and_then(|p| p.color.as_deref()));
-    let cards: Vec<_> = content
-        .pack
-        .items_in(&selection.pillar)
+    let all = content.pack.items_in(&selection.pillar);
+    let per_page = if tall { 8 } else { 6 };
+    let pages = all.len().div_ceil(per_page).max(1);
+    let page = selection.page.min(pages - 1);
+    selection.page = page;
+    let cards: Vec<_> = all
         .into_iter()
+        .skip(page * per_page)
+        .take(per_page)
         .map(|item| {
             let text = content.pack.text(item, &l);
             (
@@ -60,6 +66,27 @@ fn spawn_pillar(
         children![
             theme::button(back, &l, 32.0, Action::Go(Screen::Home)),
             theme::label(title, &l, 60.0, palette::TEXT),
+        ],
+    );
+    // Page buttons only when there is more than one page; the arrows need no translation.
+    let pager = (
+        Name::new("Pages"),
+        Node {
+            flex_direction: FlexDirection::Row,
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            column_gap: px(32),
+            display: if pages > 1 {
+                Display::Flex
+            } else {
+                Display::None
+            },
+            ..default()
+        },
+        children![
+            theme::button("‹", &l, 40.0, Action::Page(-1)),
+            theme::label(format!("{} / {pages}", page + 1), &l, 30.0, palette::MUTED),
+            theme::button("›", &l, 40.0, Action::Page(1)),
         ],
     );
     let grid = (
@@ -95,7 +122,7 @@ fn spawn_pillar(
             row_gap: px(28),
             ..default()
         },
-        children![header, grid],
+        children![header, grid, pager],
     ));
 }
 

@@ -1,0 +1,172 @@
+//! After a badge scan: "Hello, name. Share the contact on your badge?", with the consent text
+//! and exactly what would be kept. A lead is stored only on "Yes" (Law 91/2025: no personal
+//! data without recorded consent); "No" forgets the badge.
+
+use bevy::prelude::*;
+use kiosk_core::form::{CONSENT_ID, badge_lead};
+use protocol::RecordBody;
+
+use super::{Saving, Screen, Visit};
+use crate::kiosk::{Content, Lang, Services};
+use crate::theme::{self, palette};
+
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Yes,
+    No,
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(OnEnter(Screen::Badge), spawn_badge)
+        .add_systems(Update, answer.run_if(in_state(Screen::Badge)));
+}
+
+fn spawn_badge(
+    mut commands: Commands,
+    content: Res<Content>,
+    lang: Res<Lang>,
+    visit: Res<Visit>,
+    mut next: ResMut<NextState<Screen>>,
+) {
+    let Some(badge) = &visit.badge else {
+        next.set(visit.back_to.unwrap_or(Screen::Home));
+        return;
+    };
+    let l = lang.0.as_str();
+    let t = |id: &str| content.t(l, id);
+    let hello = match badge.greeting_name() {
+        Some(name) => content.i18n.t_args(l, "badge-hello", &[("name", name)]),
+        None => t("badge-hello-anonymous"),
+    };
+    // Exactly what would be kept, so that the visitor agrees to something they can see.
+    let c = &badge.contact;
+    let shown: Vec<String> = [
+        &c.name,
+        &c.title,
+        &c.organisation,
+        &c.email,
+        &c.phone,
+        &c.country,
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .cloned()
+    .chain(badge.code.clone())
+    .collect();
+    let lo = l.to_owned();
+    commands.spawn((
+        Name::new("Badge"),
+        DespawnOnExit(Screen::Badge),
+        Node {
+            width: percent(100),
+            height: percent(100),
+            flex_direction: FlexDirection::Column,
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            row_gap: px(28),
+            padding: UiRect::all(px(60)),
+            ..default()
+        },
+        children![
+            theme::label(hello, l, 64.0, palette::ACCENT),
+            (
+                theme::label(t("badge-question"), l, 36.0, palette::TEXT),
+                TextLayout::justify(Justify::Center)
+            ),
+            (
+                Name::new("What is kept"),
+                Node {
+                    flex_direction: FlexDirection::Column,
+                    align_items: AlignItems::Center,
+                    padding: UiRect::all(px(20)),
+                    row_gap: px(6),
+                    border_radius: BorderRadius::all(px(20)),
+                    ..default()
+                },
+                BackgroundColor(palette::PANEL),
+                Children::spawn(SpawnIter(shown.into_iter().map(move |s| theme::label(
+                    s,
+                    &lo,
+                    28.0,
+                    palette::TEXT
+                )))),
+            ),
+            (
+                Node {
+                    max_width: px(1100),
+                    ..default()
+                },
+                children![theme::label(t(CONSENT_ID), l, 22.0, palette::MUTED)],
+            ),
+            (
+                Node {
+                    flex_direction: FlexDirection::Row,
+                    column_gap: px(40),
+                    ..default()
+                },
+                children![
+                    theme::button_colored(
+                        t("badge-yes"),
+                        l,
+                        34.0,
+                        palette::BUTTON_ACTIVE,
+                        Answer::Yes
+                    ),
+                    theme::button(t("badge-no"), l, 34.0, Answer::No),
+                ],
+            ),
+        ],
+    ));
+}
+
+#[allow(clippy::too_many_arguments)]
+fn answer(
+    query: Query<(&Interaction, &Answer), Changed<Interaction>>,
+    mut visit: ResMut<Visit>,
+    saving: Res<Saving>,
+    services: Res<Services>,
+    content: Res<Content>,
+    lang: Res<Lang>,
+    mut next: ResMut<NextState<Screen>>,
+) {
+    for (interaction, answer) in &query {
+        if *interaction != Interaction::Pressed {
+            continue;
+        }
+        match answer {
+            Answer::No => {
+                visit.badge = None;
+                services.record(
+                    &content,
+                    RecordBody::Interaction {
+                        target: "badge:declined".into(),
+                        item: None,
+                    },
+                );
+                next.set(visit.back_to.unwrap_or(Screen::Home));
+            }
+            Answer::Yes => {
+                if saving.busy() {
+                    break;
+                }
+                let Some(badge) = visit.badge.clone() else {
+                    break;
+                };
+                let lead = badge_lead(
+                    &badge,
+                    content.event.as_deref(),
+                    &lang.0,
+                    visit.item.as_deref(),
+                    visit.form.interests(),
+                    services.recorder.clock().now().corrected_ms,
+                );
+                let name = badge.greeting_name().map(str::to_owned);
+                let pending = services
+                    .recorder
+                    .record_durable(content.event.as_deref(), RecordBody::Lead(Box::new(lead)));
+                saving.start(pending, name);
+            }
+        }
+        break;
+    }
+}

@@ -1,0 +1,446 @@
+//! The staff overlay: five taps within five seconds in the top-left corner, then the staff PIN (checked
+//! against its argon2 hash off the render thread, locked for a minute after five wrong tries).
+//! It shows the kiosk id, event, content version, records waiting to sync, the last sync and
+//! whether the server answers; staff can sync now, choose the event, or quit.
+
+use std::sync::Mutex;
+use std::sync::mpsc::Receiver;
+
+use bevy::input::touch::{TouchInput, TouchPhase};
+use bevy::prelude::*;
+use bevy::ui::FocusPolicy;
+use kiosk_core::pin::PinGate;
+use kiosk_core::sync::SyncStatus;
+use protocol::RecordBody;
+
+use crate::kiosk::{Content, Lang, Services};
+use crate::scanner::Scanner;
+use crate::screens::Screen;
+use crate::theme::{self, palette};
+
+/// The corner that listens for the gesture (pixels at 1080p).
+const CORNER_PX: f32 = 140.0;
+const TAPS: usize = 5;
+const TAPS_WITHIN_MS: u64 = 5000;
+/// Staff texts are read by the city's staff, in Vietnamese.
+const STAFF_LANG: &str = "vi";
+
+/// The staff PIN's hash, from the store or the configuration.
+#[derive(Resource)]
+pub struct StaffPin(pub Option<String>);
+
+#[derive(Default)]
+enum Phase {
+    #[default]
+    Closed,
+    Pin,
+    Checking(Mutex<Receiver<bool>>),
+    Open,
+}
+
+#[derive(Resource, Default)]
+pub struct Overlay {
+    phase: Phase,
+    pin: String,
+    wrong: bool,
+    gate: PinGate,
+    taps: Vec<u64>,
+    status: SyncStatus,
+    refresh_s: f32,
+}
+
+impl Overlay {
+    pub fn is_open(&self) -> bool {
+        !matches!(self.phase, Phase::Closed)
+    }
+}
+
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+enum StaffAction {
+    Digit(char),
+    Erase,
+    Enter,
+    Close,
+    SyncNow,
+    Event(String),
+    Quit,
+}
+
+#[derive(Component)]
+struct OverlayRoot;
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<Overlay>()
+        .add_systems(PreUpdate, watch_corner.after(bevy::input::InputSystems))
+        .add_systems(OnEnter(Screen::Attract), close_on_reset)
+        .add_systems(
+            Update,
+            (press_staff, check_pin, refresh_status, draw_overlay).chain(),
+        );
+}
+
+fn watch_corner(
+    mut touches: MessageReader<TouchInput>,
+    mut overlay: ResMut<Overlay>,
+    services: Res<Services>,
+    scale: Res<UiScale>,
+) {
+    let corner = CORNER_PX * scale.0;
+    let now = services.mono_ms();
+    for t in touches.read() {
+        if t.phase != TouchPhase::Started || overlay.is_open() {
+            continue;
+        }
+        if t.position.x > corner || t.position.y > corner {
+            overlay.bypass_change_detection().taps.clear();
+            continue;
+        }
+        let o = overlay.bypass_change_detection();
+        o.taps.retain(|&at| now.saturating_sub(at) < TAPS_WITHIN_MS);
+        o.taps.push(now);
+        if o.taps.len() >= TAPS {
+            o.taps.clear();
+            overlay.phase = Phase::Pin;
+            overlay.pin.clear();
+            overlay.wrong = false;
+        }
+    }
+}
+
+fn close_on_reset(mut overlay: ResMut<Overlay>, mut scanner: ResMut<Scanner>) {
+    if overlay.is_open() {
+        overlay.phase = Phase::Closed;
+        scanner.paused = false;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn press_staff(
+    query: Query<(&Interaction, &StaffAction), Changed<Interaction>>,
+    mut overlay: ResMut<Overlay>,
+    mut scanner: ResMut<Scanner>,
+    pin_hash: Res<StaffPin>,
+    services: Res<Services>,
+    mut content: ResMut<Content>,
+    mut lang: ResMut<Lang>,
+    mut next: ResMut<NextState<Screen>>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    scanner.paused = overlay.is_open();
+    for (interaction, action) in &query {
+        if *interaction != Interaction::Pressed {
+            continue;
+        }
+        match action {
+            StaffAction::Digit(d) => {
+                if overlay.pin.len() < 12 {
+                    overlay.pin.push(*d);
+                }
+                overlay.wrong = false;
+            }
+            StaffAction::Erase => {
+                overlay.pin.pop();
+            }
+            StaffAction::Enter => {
+                if overlay.gate.locked_for(services.mono_ms()).is_some() {
+                    break;
+                }
+                let Some(hash) = pin_hash.0.clone() else {
+                    break;
+                };
+                let pin = std::mem::take(&mut overlay.pin);
+                let (tx, rx) = std::sync::mpsc::channel();
+                // argon2 takes tens of milliseconds: never in the render loop.
+                std::thread::spawn(move || {
+                    let _ = tx.send(kiosk_core::pin::verify_pin(&hash, &pin));
+                });
+                overlay.phase = Phase::Checking(Mutex::new(rx));
+            }
+            StaffAction::Close => {
+                overlay.phase = Phase::Closed;
+                overlay.pin.clear();
+                scanner.paused = false;
+            }
+            StaffAction::SyncNow => {
+                services.sync_now();
+                overlay.refresh_s = 0.5;
+            }
+            StaffAction::Event(id) => {
+                services.record(
+                    &content,
+                    RecordBody::Interaction {
+                        target: format!("staff:event:{id}"),
+                        item: None,
+                    },
+                );
+                content.event = Some(id.clone());
+                content.languages = content.pack.languages(Some(id));
+                if let Some(first) = content.languages.first() {
+                    lang.0 = first.clone();
+                }
+                services.remember_event(id);
+                overlay.phase = Phase::Closed;
+                scanner.paused = false;
+                next.set(Screen::Attract);
+            }
+            StaffAction::Quit => {
+                info!("staff quit the kiosk");
+                exit.write(AppExit::Success);
+            }
+        }
+        break;
+    }
+}
+
+fn check_pin(mut overlay: ResMut<Overlay>, services: Res<Services>) {
+    let answer = match &overlay.phase {
+        Phase::Checking(rx) => match rx.lock().map(|r| r.try_recv()) {
+            Ok(Ok(ok)) => Some(ok),
+            Ok(Err(std::sync::mpsc::TryRecvError::Empty)) => None,
+            _ => Some(false),
+        },
+        _ => return,
+    };
+    match answer {
+        Some(true) => {
+            overlay.gate.succeeded();
+            overlay.status = services.sync_status();
+            overlay.phase = Phase::Open;
+        }
+        Some(false) => {
+            let now = services.mono_ms();
+            overlay.gate.failed(now);
+            overlay.wrong = true;
+            overlay.phase = Phase::Pin;
+        }
+        None => {}
+    }
+}
+
+fn refresh_status(time: Res<Time>, mut overlay: ResMut<Overlay>, services: Res<Services>) {
+    let o = overlay.bypass_change_detection();
+    let locked = o.gate.locked_for(services.mono_ms()).is_some();
+    let showing = matches!(o.phase, Phase::Open) || (matches!(o.phase, Phase::Pin) && locked);
+    if !showing {
+        return;
+    }
+    o.refresh_s -= time.delta_secs();
+    if o.refresh_s <= 0.0 {
+        o.refresh_s = 1.0;
+        o.status = services.sync_status();
+        overlay.set_changed();
+    }
+}
+
+fn draw_overlay(
+    mut commands: Commands,
+    overlay: Res<Overlay>,
+    roots: Query<Entity, With<OverlayRoot>>,
+    content: Res<Content>,
+    services: Res<Services>,
+    pin_hash: Res<StaffPin>,
+) {
+    if !overlay.is_changed() {
+        return;
+    }
+    for e in &roots {
+        commands.entity(e).despawn();
+    }
+    let l = STAFF_LANG;
+    let t = |id: &str| content.t(l, id);
+    let panel: Vec<(String, f32, Color)>;
+    let mut buttons: Vec<Vec<(String, StaffAction)>> = Vec::new();
+    match &overlay.phase {
+        Phase::Closed => return,
+        Phase::Pin | Phase::Checking(_) => {
+            let mut lines = vec![(t("staff-pin"), 36.0, palette::TEXT)];
+            if pin_hash.0.is_none() {
+                lines.push((t("staff-no-pin"), 26.0, palette::ACCENT));
+                buttons.push(vec![(t("staff-close"), StaffAction::Close)]);
+            } else {
+                let dots = "●".repeat(overlay.pin.chars().count());
+                lines.push((
+                    if dots.is_empty() { " ".into() } else { dots },
+                    44.0,
+                    palette::ACCENT,
+                ));
+                if let Some(s) = overlay.gate.locked_for(services.mono_ms()) {
+                    lines.push((
+                        content
+                            .i18n
+                            .t_args(l, "staff-locked", &[("seconds", &s.to_string())]),
+                        26.0,
+                        palette::ACCENT,
+                    ));
+                } else if matches!(overlay.phase, Phase::Checking(_)) {
+                    lines.push((t("staff-pin-checking"), 26.0, palette::MUTED));
+                } else if overlay.wrong {
+                    lines.push((t("staff-pin-wrong"), 26.0, palette::ACCENT));
+                }
+                for row in ["123", "456", "789"] {
+                    buttons.push(
+                        row.chars()
+                            .map(|d| (d.to_string(), StaffAction::Digit(d)))
+                            .collect(),
+                    );
+                }
+                buttons.push(vec![
+                    ("←".into(), StaffAction::Erase),
+                    ("0".into(), StaffAction::Digit('0')),
+                    (t("staff-ok"), StaffAction::Enter),
+                ]);
+                buttons.push(vec![(t("staff-close"), StaffAction::Close)]);
+            }
+            panel = lines;
+        }
+        Phase::Open => {
+            let s = &overlay.status;
+            let kiosk = services
+                .identity
+                .as_ref()
+                .map(|i| i.kiosk_id.to_string())
+                .unwrap_or_else(|| t("staff-not-enrolled"));
+            let event = content
+                .event
+                .as_deref()
+                .and_then(|e| content.pack.pack.event(e))
+                .map(|e| format!("{} ({})", content.pack.localised(&e.name, l), e.id))
+                .unwrap_or_else(|| t("staff-no-event"));
+            let version = s
+                .content_version
+                .clone()
+                .unwrap_or_else(|| content.pack.version.clone());
+            let last = match s.last_sync_ms {
+                Some(at) => {
+                    let ago = (services.recorder.clock().now().corrected_ms - at).max(0) / 1000;
+                    content
+                        .i18n
+                        .t_args(l, "staff-ago", &[("seconds", &ago.to_string())])
+                }
+                None => t("staff-never"),
+            };
+            let server = if s.revoked {
+                t("staff-revoked")
+            } else {
+                match s.reachable {
+                    Some(true) => t("staff-reachable"),
+                    Some(false) => t("staff-unreachable"),
+                    None => t("staff-untried"),
+                }
+            };
+            panel = vec![
+                (t("staff-title"), 40.0, palette::ACCENT),
+                (
+                    format!("{}: {kiosk}", t("staff-kiosk")),
+                    26.0,
+                    palette::TEXT,
+                ),
+                (
+                    format!("{}: {event}", t("staff-event")),
+                    26.0,
+                    palette::TEXT,
+                ),
+                (
+                    format!("{}: {version}", t("staff-content")),
+                    26.0,
+                    palette::TEXT,
+                ),
+                (
+                    format!("{}: {}", t("staff-backlog"), s.backlog),
+                    26.0,
+                    palette::TEXT,
+                ),
+                (
+                    format!("{}: {last}", t("staff-last-sync")),
+                    26.0,
+                    palette::TEXT,
+                ),
+                (
+                    format!("{}: {server}", t("staff-server")),
+                    26.0,
+                    palette::TEXT,
+                ),
+                (t("staff-event"), 24.0, palette::MUTED),
+            ];
+            buttons.push(
+                content
+                    .pack
+                    .pack
+                    .events
+                    .iter()
+                    .map(|e| {
+                        (
+                            content.pack.localised(&e.name, l).to_owned(),
+                            StaffAction::Event(e.id.clone()),
+                        )
+                    })
+                    .collect(),
+            );
+            buttons.push(vec![
+                (t("staff-sync-now"), StaffAction::SyncNow),
+                (t("staff-quit"), StaffAction::Quit),
+                (t("staff-close"), StaffAction::Close),
+            ]);
+        }
+    }
+    let current_event = content.event.clone();
+    commands.spawn((
+        Name::new("Staff overlay"),
+        OverlayRoot,
+        Node {
+            position_type: PositionType::Absolute,
+            width: percent(100),
+            height: percent(100),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            ..default()
+        },
+        BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.85)),
+        // Touches stop here: the screen underneath does not react.
+        FocusPolicy::Block,
+        Interaction::None,
+        GlobalZIndex(200),
+        children![(
+            Node {
+                flex_direction: FlexDirection::Column,
+                align_items: AlignItems::Center,
+                row_gap: px(14),
+                padding: UiRect::all(px(40)),
+                max_width: px(1400),
+                border_radius: BorderRadius::all(px(24)),
+                ..default()
+            },
+            BackgroundColor(palette::BACKGROUND),
+            Children::spawn((
+                SpawnIter(
+                    panel
+                        .into_iter()
+                        .map(|(text, size, color)| theme::label(text, l, size, color))
+                ),
+                SpawnIter(buttons.into_iter().map(move |row| {
+                    let current_event = current_event.clone();
+                    (
+                        Node {
+                            width: percent(100),
+                            flex_direction: FlexDirection::Row,
+                            flex_wrap: FlexWrap::Wrap,
+                            justify_content: JustifyContent::Center,
+                            column_gap: px(16),
+                            row_gap: px(12),
+                            ..default()
+                        },
+                        Children::spawn(SpawnIter(row.into_iter().map(move |(label, action)| {
+                            let active = matches!(&action, StaffAction::Event(e) if Some(e) == current_event.as_ref());
+                            let color = if active {
+                                palette::BUTTON_ACTIVE
+                            } else {
+                                palette::BUTTON
+                            };
+                            theme::button_colored(label, l, 30.0, color, action)
+                        }))),
+                    )
+                })),
+            )),
+        )],
+    ));
+}
