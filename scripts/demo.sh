@@ -25,12 +25,16 @@ if [ ! -f "$data/kiosk/kiosk.sqlite" ] || ! "$bin/sync-server" --data-dir "$data
   code=$("$bin/sync-server" --data-dir "$data/server" kiosk add --name "demo kiosk" --event korea-investment-2026 --quiet)
   "$bin/kiosk" --data-dir "$data/kiosk" enrol --server "$url" --code "$code"
 fi
+# The staff overlay (five quick taps in the top-left corner) asks for this PIN.
+demo_pin="${PROMO_DEMO_PIN:-2026}"
+echo "$demo_pin" | "$bin/kiosk" --data-dir "$data/kiosk" set-pin >/dev/null
 demo_email="demo@dongnai.example"
 demo_password="dong-nai-demo-2026"
 echo "$demo_password" | "$bin/sync-server" --data-dir "$data/server" user add --email "$demo_email" \
   --role admin --org "Investment, Trade and Tourism Promotion Centre" --if-missing >/dev/null
 echo
 echo "staff page:  $url/staff   login: $demo_email / $demo_password"
+echo "kiosk staff overlay: tap the top-left corner 5 times, PIN $demo_pin"
 echo "sync server: $url   (log: $data/server.log)"
 echo "kiosks:      $bin/sync-server --data-dir $data/server kiosk list"
 echo

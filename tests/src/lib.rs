@@ -216,7 +216,7 @@ pub fn store_records(store: &Store) -> Vec<(u64, uuid::Uuid)> {
 
 /// The workspace's demo pack folder.
 pub fn demo_pack_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/demo-pack")
+    repo_root().join("assets/demo-pack")
 }
 
 /// Imports a pack folder into the server and publishes it, as `sync-server content import`.
@@ -228,4 +228,13 @@ pub fn publish(server: &TestServer, pack: &Path) -> protocol::content::Manifest 
         (3840, 2160),
     )
     .expect("import the pack")
+}
+
+/// The checkout under test: from CARGO_MANIFEST_DIR as cargo sets it when running the tests
+/// (the path compiled in may name another checkout that shares the target directory).
+pub fn repo_root() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("..")
 }

@@ -1,7 +1,7 @@
 //! `sync-server content validate`: the demo pack is clean; a broken pack gets every problem
 //! named with its file (and line, for `pack.toml`), and a non-zero exit.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 fn bin(name: &str) -> PathBuf {
@@ -10,7 +10,7 @@ fn bin(name: &str) -> PathBuf {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    e2e::repo_root()
 }
 
 #[test]

@@ -143,13 +143,19 @@ impl LoadedPack {
 /// The demo pack shipped in `assets/` (next to the binary's workspace, or in the current
 /// directory), used when no content is configured.
 pub fn default_pack_dir() -> PathBuf {
+    // As for the locales: the running package's directory (set by cargo at run time) before
+    // the path compiled in, which may name another checkout sharing the target directory.
+    let running = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
     let candidates = [
         std::env::var_os("PROMO_ASSETS_DIR").map(PathBuf::from),
+        running.as_ref().map(|d| d.join("assets")),
+        running.as_ref().map(|d| d.join("../assets")),
+        running.as_ref().map(|d| d.join("../../assets")),
+        Some(PathBuf::from("assets")),
         Some(PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../assets"
         ))),
-        Some(PathBuf::from("assets")),
     ];
     candidates
         .into_iter()
