@@ -8,8 +8,11 @@ pub mod api;
 pub mod config;
 pub mod content;
 pub mod error;
+pub mod export;
+pub mod leads;
 pub mod phone;
 pub mod sqlite;
+pub mod sqlite_leads;
 pub mod staff;
 pub mod storage;
 
@@ -34,6 +37,7 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub staff: Arc<dyn storage::StaffStorage>,
     pub phone: Arc<dyn storage::PhoneStorage>,
+    pub leads: Arc<dyn storage::LeadStorage>,
     pub limiter: Arc<phone::RateLimiter>,
     pub config: Arc<ServerConfig>,
     pub i18n: Arc<locales::Localiser>,
@@ -55,7 +59,8 @@ pub fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
     Ok(AppState {
         storage: storage.clone(),
         staff: storage.clone(),
-        phone: storage,
+        phone: storage.clone(),
+        leads: storage,
         limiter: Arc::new(phone::RateLimiter::default()),
         config: Arc::new(config),
         i18n: Arc::new(i18n),

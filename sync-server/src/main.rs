@@ -136,6 +136,25 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     .await
                     .with_context(|| format!("cannot listen on {}", config.listen))?;
                 tracing::info!(addr = %listener.local_addr()?, data = %config.data_dir.display(), "serving");
+                // Leads past their unit's retention period are erased now and every hour.
+                let sweeper = state.clone();
+                tokio::spawn(async move {
+                    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+                    loop {
+                        every.tick().await;
+                        let s = sweeper.clone();
+                        let done = tokio::task::spawn_blocking(move || {
+                            sync_server::leads::sweep_retention(&s, protocol::now_ms())
+                        })
+                        .await;
+                        match done {
+                            Ok(Ok(0)) => {}
+                            Ok(Ok(n)) => tracing::info!(erased = n, "retention: leads erased"),
+                            Ok(Err(e)) => tracing::error!("retention sweep failed: {e}"),
+                            Err(e) => tracing::error!("retention sweep panicked: {e}"),
+                        }
+                    }
+                });
                 sync_server::serve(listener, state, async {
                     let _ = tokio::signal::ctrl_c().await;
                 })

@@ -22,6 +22,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../migrations/02-staff/up.sql")),
         M::up(include_str!("../migrations/03-content-error/up.sql")),
         M::up(include_str!("../migrations/04-phone/up.sql")),
+        M::up(include_str!("../migrations/05-events-orgs/up.sql")),
     ])
 });
 
@@ -88,7 +89,7 @@ impl SqliteStorage {
         })
     }
 
-    fn write<T>(
+    pub(crate) fn write<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
@@ -99,7 +100,7 @@ impl SqliteStorage {
         f(&mut conn)
     }
 
-    fn read<T>(
+    pub(crate) fn read<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {

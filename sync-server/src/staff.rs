@@ -18,12 +18,13 @@ use crate::storage::User;
 
 const SESSION_COOKIE: &str = "promo_session";
 const LOGIN_CSRF_COOKIE: &str = "promo_login_csrf";
-const LANG_COOKIE: &str = "promo_lang";
+pub(crate) const LANG_COOKIE: &str = "promo_lang";
 const SESSION_TTL_MS: i64 = 12 * 3600 * 1000;
 pub const ROLES: [&str; 2] = ["admin", "staff"];
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(crate::leads::router())
         .route("/staff", get(dashboard))
         .route("/staff/login", get(login_page).post(login))
         .route("/staff/logout", post(logout))
@@ -48,7 +49,7 @@ fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -64,7 +65,7 @@ fn random_token() -> String {
 }
 
 /// `vi` unless the staff member chose English (query `?lang=` or the cookie).
-fn staff_lang(headers: &HeaderMap, query: Option<&str>) -> &'static str {
+pub(crate) fn staff_lang(headers: &HeaderMap, query: Option<&str>) -> &'static str {
     match query.or_else(|| cookie(headers, LANG_COOKIE)) {
         Some("en") => "en",
         _ => "vi",
@@ -87,7 +88,7 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-fn page(lang: &str, title: &str, body: &str) -> String {
+pub(crate) fn page(lang: &str, title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -99,6 +100,10 @@ fn page(lang: &str, title: &str, body: &str) -> String {
          .card{{background:#fff;padding:24px;border-radius:12px;max-width:420px;margin:48px auto}}\
          input{{display:block;width:100%;padding:10px;margin:6px 0 16px;box-sizing:border-box}}\
          button{{padding:10px 18px;background:#1f6f8b;color:#fff;border:0;border-radius:8px}}\
+         nav{{display:flex;gap:14px;flex-wrap:wrap}} nav a.on{{font-weight:bold;text-decoration:none}}\
+         .filters{{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:8px 16px;background:#fff;padding:16px;border-radius:12px}}\
+         .filters input,.filters select{{margin:4px 0 0}} label{{font-size:14px}} select{{display:block;width:100%;padding:9px}}\
+         textarea{{width:100%;min-height:90px}} .ok{{color:#1b6e35}} .muted{{color:#5a6b73}} .row{{display:flex;gap:12px;flex-wrap:wrap;align-items:center}}\
          .err{{color:#b00020}} .kinds{{display:flex;gap:16px;flex-wrap:wrap}} .kinds div{{background:#fff;padding:12px 18px;border-radius:8px}}\
          </style></head><body>{body}</body></html>",
         title = esc(title)
@@ -107,6 +112,7 @@ fn page(lang: &str, title: &str, body: &str) -> String {
 
 #[derive(Deserialize)]
 struct LangQuery {
+    #[serde(alias = "ui")]
     lang: Option<String>,
     error: Option<String>,
 }
@@ -164,7 +170,7 @@ async fn login_page(
     resp
 }
 
-fn set_cookie(
+pub(crate) fn set_cookie(
     resp: &mut Response,
     state: &AppState,
     name: &str,
@@ -243,7 +249,7 @@ async fn login(
     Ok(resp)
 }
 
-async fn current_user(
+pub(crate) async fn current_user(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(User, String)>, AppError> {
@@ -287,6 +293,56 @@ async fn logout(
     Ok(resp)
 }
 
+/// The header of every signed-in page: the sections, the user, the language switch, sign-out.
+pub(crate) fn nav(
+    state: &AppState,
+    lang: &str,
+    user: &User,
+    csrf: &str,
+    active: &str,
+    here: &str,
+) -> String {
+    let t = |id: &str| state.i18n.t(lang, id);
+    let mut links = vec![
+        ("/staff", "staff-nav-dashboard"),
+        ("/staff/leads", "staff-nav-leads"),
+        ("/staff/events", "staff-nav-events"),
+        ("/staff/duplicates", "staff-nav-duplicates"),
+        ("/staff/privacy", "staff-nav-privacy"),
+    ];
+    if user.role == "admin" {
+        links.push(("/staff/audit", "staff-nav-audit"));
+    }
+    let links: String = links
+        .into_iter()
+        .map(|(href, id)| {
+            format!(
+                "<a href=\"{href}\"{}>{}</a>",
+                if href == active { " class=\"on\"" } else { "" },
+                esc(&t(id))
+            )
+        })
+        .collect();
+    let other = if lang == "vi" {
+        ("en", "English")
+    } else {
+        ("vi", "Tiếng Việt")
+    };
+    // `ui`, not `lang`: on the leads page `lang` filters by the visitor's language.
+    let sep = if here.contains('?') { '&' } else { '?' };
+    format!(
+        "<header><nav>{links}</nav><span>{who}</span><a href=\"{here}{sep}ui={olang}\">{oname}</a>\
+         <form method=\"post\" action=\"/staff/logout\" style=\"margin-left:auto\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <button type=\"submit\">{logout}</button></form></header>",
+        who = esc(&format!("{} · {}", user.email, user.org)),
+        here = esc(here),
+        olang = other.0,
+        oname = other.1,
+        csrf = esc(csrf),
+        logout = esc(&t("staff-logout")),
+    )
+}
+
 /// The message id naming a record kind.
 fn kind_label(kind: &str) -> &'static str {
     match kind {
@@ -302,7 +358,7 @@ fn kind_label(kind: &str) -> &'static str {
     }
 }
 
-fn when(ms: Option<i64>) -> String {
+pub(crate) fn when(ms: Option<i64>) -> String {
     ms.and_then(|ms| time::OffsetDateTime::from_unix_timestamp(ms / 1000).ok())
         .and_then(|t| {
             t.format(time::macros::format_description!(
@@ -361,23 +417,13 @@ async fn dashboard(
             )
         })
         .collect();
-    let other = if lang == "vi" {
-        ("en", "English")
-    } else {
-        ("vi", "Tiếng Việt")
-    };
     let body = format!(
-        "<header><strong>{title}</strong><span>{who}</span><a href=\"/staff?lang={olang}\">{oname}</a>\
-         <form method=\"post\" action=\"/staff/logout\" style=\"margin-left:auto\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <button type=\"submit\">{logout}</button></form></header><main>\
+        "{nav}<main><h1>{title}</h1>\
          <h2>{records}</h2><div class=\"kinds\">{kinds}<div><strong>{opens}</strong><br>{opens_label}</div><div><strong>{leads}</strong><br>{leads_label}</div></div>\
          <h2>{kiosks}</h2><table><thead><tr><th>{c_name}</th><th>{c_event}</th><th>{c_status}</th><th>{c_seen}</th>\
          <th>{c_records}</th><th>{c_backlog}</th><th>{c_content}</th></tr></thead><tbody>{rows}</tbody></table></main>",
         title = esc(&t("staff-dashboard-title")),
-        who = esc(&format!("{} · {}", user.email, user.org)),
-        olang = other.0,
-        oname = other.1,
-        logout = esc(&t("staff-logout")),
+        nav = nav(&state, lang, &user, &csrf, "/staff", "/staff"),
         records = esc(&t("staff-records")),
         leads = summary.leads,
         opens = summary.qr_opens,

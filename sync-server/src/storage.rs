@@ -221,3 +221,132 @@ pub trait PhoneStorage: Send + Sync + 'static {
     /// Returns false when the lead was erased and nothing was stored.
     fn upsert_phone_lead(&self, lead: &PhoneLead, now_ms: i64) -> Result<bool, StorageError>;
 }
+
+/// The organising unit whose staff see every event's leads (with the admins).
+pub const ALL_LEADS_ORG: &str = "Department of Culture, Sports and Tourism";
+
+/// Which leads a staff member may see and act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// The leads of the events this unit organises.
+    Org(String),
+}
+
+impl Scope {
+    pub fn of(user: &User) -> Scope {
+        if user.role == "admin" || user.org == ALL_LEADS_ORG {
+            Scope::All
+        } else {
+            Scope::Org(user.org.clone())
+        }
+    }
+}
+
+/// Filters of the leads table and its exports; empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct LeadFilter {
+    pub event: String,
+    pub org: String,
+    pub kiosk: String,
+    /// `YYYY-MM-DD`, inclusive, Vietnam time.
+    pub from: String,
+    pub to: String,
+    pub country: String,
+    pub lang: String,
+    pub interest: String,
+    pub source: String,
+    pub status: String,
+    /// Searched in name, organisation, email, phone and notes.
+    pub q: String,
+}
+
+/// A lead as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadRow {
+    pub lead_id: Uuid,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub event_id: String,
+    pub event_name: String,
+    pub org: String,
+    pub kiosk_name: String,
+    pub item: String,
+    pub lang: String,
+    pub source: String,
+    pub contact: protocol::Contact,
+    pub interests: Vec<String>,
+    pub status: String,
+    pub notes: String,
+    pub consent: Option<protocol::Consent>,
+}
+
+/// An event or a delegation visit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct EventRow {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub starts: String,
+    pub ends: String,
+    pub venue: String,
+    pub country: String,
+    pub languages: String,
+    pub org: String,
+    pub responsible: String,
+}
+
+/// An entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at_ms: i64,
+    pub email: Option<String>,
+    pub action: String,
+    pub detail: String,
+}
+
+pub const LEAD_STATUSES: [&str; 3] = ["new", "contacted", "qualified"];
+
+/// Leads, events, units and the audit log: what the staff pages read and change.
+pub trait LeadStorage: Send + Sync + 'static {
+    /// One page of the leads in scope that pass the filter, newest first, and how many pass.
+    fn leads(
+        &self,
+        scope: &Scope,
+        filter: &LeadFilter,
+        limit: u64,
+        offset: u64,
+    ) -> Result<(Vec<LeadRow>, u64), StorageError>;
+    /// A lead in scope (None if it is not, or is erased).
+    fn lead(&self, scope: &Scope, lead_id: Uuid) -> Result<Option<LeadRow>, StorageError>;
+    fn update_lead(
+        &self,
+        scope: &Scope,
+        lead_id: Uuid,
+        status: &str,
+        notes: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError>;
+    /// Groups of leads in scope that share an email or a phone within one event.
+    fn duplicates(&self, scope: &Scope) -> Result<Vec<Vec<LeadRow>>, StorageError>;
+    /// Merges `others` into `keep`: empty fields and interests filled in, notes joined; the
+    /// others point at `keep` and are erased (tombstoned).
+    fn merge_leads(
+        &self,
+        scope: &Scope,
+        keep: Uuid,
+        others: &[Uuid],
+        now_ms: i64,
+    ) -> Result<usize, StorageError>;
+    /// Every lead (in any scope) with this email or phone: a data subject's request.
+    fn leads_of_person(&self, email_or_phone: &str) -> Result<Vec<LeadRow>, StorageError>;
+    fn events(&self) -> Result<Vec<EventRow>, StorageError>;
+    fn upsert_event(&self, event: &EventRow, now_ms: i64) -> Result<(), StorageError>;
+    fn orgs(&self) -> Result<Vec<(String, Option<i64>)>, StorageError>;
+    fn upsert_org(&self, name: &str, retention_days: Option<i64>) -> Result<(), StorageError>;
+    /// Leads older than their unit's retention period (not yet erased).
+    fn expired_leads(&self, now_ms: i64) -> Result<Vec<Uuid>, StorageError>;
+    fn audit_log(&self, limit: u64) -> Result<Vec<AuditEntry>, StorageError>;
+}

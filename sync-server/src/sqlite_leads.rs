@@ -1,0 +1,452 @@
+//! The SQLite implementation of [`LeadStorage`]: the leads table with its filters, scopes by
+//! organising unit, duplicates and merging, events, units and retention, the audit log.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, params, params_from_iter};
+use uuid::Uuid;
+
+use crate::sqlite::SqliteStorage;
+use crate::storage::*;
+
+const DAY_MS: i64 = 86_400_000;
+/// Vietnam time, in which staff give dates.
+const VN_OFFSET_MS: i64 = 7 * 3_600_000;
+
+const SELECT: &str = "SELECT l.lead_id, l.created_ms, l.updated_ms, COALESCE(l.event_id, ''),
+    COALESCE(e.name, ''), COALESCE(e.org, ''), COALESCE(k.name, ''), COALESCE(l.item, ''),
+    COALESCE(l.lang, ''), l.source, l.name, l.organisation, l.email, l.phone, l.country, l.title,
+    l.interests, l.status, l.notes, l.consent
+    FROM leads l LEFT JOIN events e ON e.id = l.event_id LEFT JOIN kiosks k ON k.id = l.kiosk";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LeadRow> {
+    let id: Vec<u8> = r.get(0)?;
+    let interests: String = r.get(16)?;
+    let consent: Option<String> = r.get(19)?;
+    Ok(LeadRow {
+        lead_id: Uuid::from_slice(&id).unwrap_or_default(),
+        created_ms: r.get(1)?,
+        updated_ms: r.get(2)?,
+        event_id: r.get(3)?,
+        event_name: r.get(4)?,
+        org: r.get(5)?,
+        kiosk_name: r.get(6)?,
+        item: r.get(7)?,
+        lang: r.get(8)?,
+        source: r.get(9)?,
+        contact: protocol::Contact {
+            name: r.get(10)?,
+            organisation: r.get(11)?,
+            email: r.get(12)?,
+            phone: r.get(13)?,
+            country: r.get(14)?,
+            title: r.get(15)?,
+        },
+        interests: serde_json::from_str(&interests).unwrap_or_default(),
+        status: r.get(17)?,
+        notes: r.get(18)?,
+        consent: consent.and_then(|c| serde_json::from_str(&c).ok()),
+    })
+}
+
+/// Midnight (Vietnam time) of a `YYYY-MM-DD` date, as unix ms.
+pub fn day_start_ms(date: &str) -> Option<i64> {
+    let d = time::Date::parse(
+        date,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()?;
+    Some(d.midnight().assume_utc().unix_timestamp() * 1000 - VN_OFFSET_MS)
+}
+
+/// The WHERE clause (after `l.erased_ms IS NULL`) and its arguments.
+fn conditions(scope: &Scope, f: &LeadFilter) -> (String, Vec<Value>) {
+    let mut sql = String::from("l.erased_ms IS NULL");
+    let mut args: Vec<Value> = Vec::new();
+    let mut add = |clause: &str, v: Value| {
+        sql.push_str(" AND ");
+        sql.push_str(clause);
+        args.push(v);
+    };
+    if let Scope::Org(org) = scope {
+        add("e.org = ?", Value::Text(org.clone()));
+    }
+    let text = |s: &str| Value::Text(s.trim().to_owned());
+    if !f.event.trim().is_empty() {
+        add("l.event_id = ?", text(&f.event));
+    }
+    if !f.org.trim().is_empty() {
+        add("e.org = ?", text(&f.org));
+    }
+    if !f.kiosk.trim().is_empty() {
+        add("k.name = ?", text(&f.kiosk));
+    }
+    if let Some(ms) = day_start_ms(f.from.trim()) {
+        add("l.created_ms >= ?", Value::Integer(ms));
+    }
+    if let Some(ms) = day_start_ms(f.to.trim()) {
+        add("l.created_ms < ?", Value::Integer(ms + DAY_MS));
+    }
+    if !f.country.trim().is_empty() {
+        add("l.country = ? COLLATE NOCASE", text(&f.country));
+    }
+    if !f.lang.trim().is_empty() {
+        add("l.lang = ?", text(&f.lang));
+    }
+    if !f.interest.trim().is_empty() {
+        add(
+            "EXISTS (SELECT 1 FROM json_each(l.interests) WHERE json_each.value = ?)",
+            text(&f.interest),
+        );
+    }
+    if !f.source.trim().is_empty() {
+        add("l.source = ?", text(&f.source));
+    }
+    if !f.status.trim().is_empty() {
+        add("l.status = ?", text(&f.status));
+    }
+    let q = f.q.trim();
+    if !q.is_empty() {
+        let like = format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        sql.push_str(
+            " AND (l.name LIKE ? ESCAPE '\\' OR l.organisation LIKE ? ESCAPE '\\'
+              OR l.email LIKE ? ESCAPE '\\' OR l.phone LIKE ? ESCAPE '\\'
+              OR l.notes LIKE ? ESCAPE '\\')",
+        );
+        for _ in 0..5 {
+            args.push(Value::Text(like.clone()));
+        }
+    }
+    (sql, args)
+}
+
+fn rows_where(
+    c: &Connection,
+    where_sql: &str,
+    args: Vec<Value>,
+) -> Result<Vec<LeadRow>, StorageError> {
+    let sql = format!("{SELECT} WHERE {where_sql} ORDER BY l.created_ms DESC, l.lead_id");
+    let mut q = c.prepare(&sql)?;
+    let rows = q
+        .query_map(params_from_iter(args), row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+impl LeadStorage for SqliteStorage {
+    fn leads(
+        &self,
+        scope: &Scope,
+        filter: &LeadFilter,
+        limit: u64,
+        offset: u64,
+    ) -> Result<(Vec<LeadRow>, u64), StorageError> {
+        let (cond, args) = conditions(scope, filter);
+        self.read(|c| {
+            let total: i64 = c.query_row(
+                &format!(
+                    "SELECT count(*) FROM leads l LEFT JOIN events e ON e.id = l.event_id
+                     LEFT JOIN kiosks k ON k.id = l.kiosk WHERE {cond}"
+                ),
+                params_from_iter(args.clone()),
+                |r| r.get(0),
+            )?;
+            let mut page_args = args;
+            page_args.push(Value::Integer(limit.min(i64::MAX as u64) as i64));
+            page_args.push(Value::Integer(offset.min(i64::MAX as u64) as i64));
+            let sql = format!(
+                "{SELECT} WHERE {cond} ORDER BY l.created_ms DESC, l.lead_id LIMIT ? OFFSET ?"
+            );
+            let mut q = c.prepare(&sql)?;
+            let rows = q
+                .query_map(params_from_iter(page_args), row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((rows, total as u64))
+        })
+    }
+
+    fn lead(&self, scope: &Scope, lead_id: Uuid) -> Result<Option<LeadRow>, StorageError> {
+        let (cond, mut args) = conditions(scope, &LeadFilter::default());
+        args.push(Value::Blob(lead_id.as_bytes().to_vec()));
+        self.read(|c| {
+            Ok(rows_where(c, &format!("{cond} AND l.lead_id = ?"), args)?
+                .into_iter()
+                .next())
+        })
+    }
+
+    fn update_lead(
+        &self,
+        scope: &Scope,
+        lead_id: Uuid,
+        status: &str,
+        notes: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        if !LEAD_STATUSES.contains(&status) || self.lead(scope, lead_id)?.is_none() {
+            return Ok(false);
+        }
+        self.write(|c| {
+            let n = c.execute(
+                "UPDATE leads SET status = ?2, notes = ?3, updated_ms = ?4
+                 WHERE lead_id = ?1 AND erased_ms IS NULL",
+                params![lead_id.as_bytes().as_slice(), status, notes, now_ms],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn duplicates(&self, scope: &Scope) -> Result<Vec<Vec<LeadRow>>, StorageError> {
+        let (cond, args) = conditions(scope, &LeadFilter::default());
+        self.read(|c| {
+            let mut groups = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for key in [
+                "lower(l.email)",
+                "replace(replace(l.phone, ' ', ''), '-', '')",
+            ] {
+                let column = if key.contains("email") {
+                    "l.email"
+                } else {
+                    "l.phone"
+                };
+                let sql = format!(
+                    "SELECT COALESCE(l.event_id, ''), {key} FROM leads l
+                     LEFT JOIN events e ON e.id = l.event_id LEFT JOIN kiosks k ON k.id = l.kiosk
+                     WHERE {cond} AND {column} <> '' GROUP BY 1, 2 HAVING count(*) > 1"
+                );
+                let keys: Vec<(String, String)> = {
+                    let mut q = c.prepare(&sql)?;
+                    q.query_map(params_from_iter(args.clone()), |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?
+                    .collect::<Result<_, _>>()?
+                };
+                for (event, value) in keys {
+                    let mut a = args.clone();
+                    a.push(Value::Text(event));
+                    a.push(Value::Text(value));
+                    let rows = rows_where(
+                        c,
+                        &format!("{cond} AND COALESCE(l.event_id, '') = ? AND {key} = ?"),
+                        a,
+                    )?;
+                    let ids: Vec<Uuid> = rows.iter().map(|r| r.lead_id).collect();
+                    // A lead in both an email and a phone group is shown once.
+                    if rows.len() > 1 && ids.iter().any(|id| seen.insert(*id)) {
+                        groups.push(rows);
+                    }
+                }
+            }
+            Ok(groups)
+        })
+    }
+
+    fn merge_leads(
+        &self,
+        scope: &Scope,
+        keep: Uuid,
+        others: &[Uuid],
+        now_ms: i64,
+    ) -> Result<usize, StorageError> {
+        let Some(mut kept) = self.lead(scope, keep)? else {
+            return Ok(0);
+        };
+        let mut merged = Vec::new();
+        for id in others.iter().filter(|id| **id != keep) {
+            let Some(other) = self.lead(scope, *id)? else {
+                continue;
+            };
+            let c = &mut kept.contact;
+            for (mine, theirs) in [
+                (&mut c.name, &other.contact.name),
+                (&mut c.organisation, &other.contact.organisation),
+                (&mut c.email, &other.contact.email),
+                (&mut c.phone, &other.contact.phone),
+                (&mut c.country, &other.contact.country),
+                (&mut c.title, &other.contact.title),
+            ] {
+                if mine.is_empty() {
+                    mine.clone_from(theirs);
+                }
+            }
+            for i in &other.interests {
+                if !kept.interests.contains(i) {
+                    kept.interests.push(i.clone());
+                }
+            }
+            if !other.notes.is_empty() {
+                if !kept.notes.is_empty() {
+                    kept.notes.push('\n');
+                }
+                kept.notes.push_str(&other.notes);
+            }
+            merged.push(*id);
+        }
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let k = &kept.contact;
+            tx.execute(
+                "UPDATE leads SET name = ?2, organisation = ?3, email = ?4, phone = ?5,
+                 country = ?6, title = ?7, interests = ?8, notes = ?9, updated_ms = ?10
+                 WHERE lead_id = ?1",
+                params![
+                    keep.as_bytes().as_slice(),
+                    k.name,
+                    k.organisation,
+                    k.email,
+                    k.phone,
+                    k.country,
+                    k.title,
+                    serde_json::to_string(&kept.interests).unwrap_or_else(|_| "[]".into()),
+                    kept.notes,
+                    now_ms
+                ],
+            )?;
+            for id in &merged {
+                tx.execute(
+                    "UPDATE leads SET merged_into = ?2 WHERE lead_id = ?1",
+                    params![id.as_bytes().as_slice(), keep.as_bytes().as_slice()],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })?;
+        for id in &merged {
+            Storage::erase_lead(self, *id, now_ms)?;
+        }
+        Ok(merged.len())
+    }
+
+    fn leads_of_person(&self, email_or_phone: &str) -> Result<Vec<LeadRow>, StorageError> {
+        let who = email_or_phone.trim();
+        if who.is_empty() {
+            return Ok(Vec::new());
+        }
+        let digits: String = who.chars().filter(char::is_ascii_digit).collect();
+        self.read(|c| {
+            rows_where(
+                c,
+                "l.erased_ms IS NULL AND (lower(l.email) = lower(?1)
+                 OR (length(?2) >= 6 AND replace(replace(replace(replace(l.phone, ' ', ''), '-', ''), '+', ''), '.', '') LIKE '%' || ?2))",
+                vec![Value::Text(who.to_owned()), Value::Text(digits)],
+            )
+        })
+    }
+
+    fn events(&self) -> Result<Vec<EventRow>, StorageError> {
+        self.read(|c| {
+            let mut q = c.prepare(
+                "SELECT id, name, kind, starts, ends, venue, country, languages, org, responsible
+                 FROM events ORDER BY starts DESC, id",
+            )?;
+            let rows = q
+                .query_map([], |r| {
+                    Ok(EventRow {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        kind: r.get(2)?,
+                        starts: r.get(3)?,
+                        ends: r.get(4)?,
+                        venue: r.get(5)?,
+                        country: r.get(6)?,
+                        languages: r.get(7)?,
+                        org: r.get(8)?,
+                        responsible: r.get(9)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn upsert_event(&self, e: &EventRow, now_ms: i64) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO events(id, name, kind, starts, ends, venue, country, languages, org,
+                     responsible, created_ms, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+                 ON CONFLICT(id) DO UPDATE SET name = ?2, kind = ?3, starts = ?4, ends = ?5,
+                     venue = ?6, country = ?7, languages = ?8, org = ?9, responsible = ?10,
+                     updated_ms = ?11",
+                params![
+                    e.id,
+                    e.name,
+                    e.kind,
+                    e.starts,
+                    e.ends,
+                    e.venue,
+                    e.country,
+                    e.languages,
+                    e.org,
+                    e.responsible,
+                    now_ms
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn orgs(&self) -> Result<Vec<(String, Option<i64>)>, StorageError> {
+        self.read(|c| {
+            let mut q = c.prepare("SELECT name, retention_days FROM orgs ORDER BY name")?;
+            let rows = q
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn upsert_org(&self, name: &str, retention_days: Option<i64>) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO orgs(name, retention_days) VALUES (?1, ?2)
+                 ON CONFLICT(name) DO UPDATE SET retention_days = ?2",
+                params![name, retention_days],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn expired_leads(&self, now_ms: i64) -> Result<Vec<Uuid>, StorageError> {
+        // Leads of an event no unit has registered fall under the unit that sees them all.
+        self.read(|c| {
+            let mut q = c.prepare(
+                "SELECT l.lead_id FROM leads l LEFT JOIN events e ON e.id = l.event_id
+                 JOIN orgs o ON o.name = COALESCE(e.org, ?2)
+                 WHERE l.erased_ms IS NULL AND o.retention_days IS NOT NULL
+                   AND l.created_ms < ?1 - o.retention_days * 86400000",
+            )?;
+            let ids = q
+                .query_map(params![now_ms, ALL_LEADS_ORG], |r| r.get::<_, Vec<u8>>(0))?
+                .filter_map(|r| r.ok())
+                .filter_map(|b| Uuid::from_slice(&b).ok())
+                .collect();
+            Ok(ids)
+        })
+    }
+
+    fn audit_log(&self, limit: u64) -> Result<Vec<AuditEntry>, StorageError> {
+        self.read(|c| {
+            let mut q = c.prepare(
+                "SELECT a.at_ms, u.email, a.action, a.detail FROM audit a
+                 LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC LIMIT ?1",
+            )?;
+            let rows = q
+                .query_map([limit.min(i64::MAX as u64) as i64], |r| {
+                    Ok(AuditEntry {
+                        at_ms: r.get(0)?,
+                        email: r.get(1)?,
+                        action: r.get(2)?,
+                        detail: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+}
