@@ -38,16 +38,16 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The signed-in user, their CSRF token, scope and language; or the redirect to sign in.
-struct Ctx {
-    user: User,
-    csrf: String,
-    scope: Scope,
-    lang: &'static str,
+pub(crate) struct Ctx {
+    pub(crate) user: User,
+    pub(crate) csrf: String,
+    pub(crate) scope: Scope,
+    pub(crate) lang: &'static str,
     /// The language was chosen in this request: remember it in the cookie.
     switched: bool,
 }
 
-async fn ctx(
+pub(crate) async fn ctx(
     state: &AppState,
     headers: &HeaderMap,
     lang: Option<&str>,
@@ -61,23 +61,23 @@ async fn ctx(
     }))
 }
 
-fn to_login() -> Response {
+pub(crate) fn to_login() -> Response {
     Redirect::to("/staff/login").into_response()
 }
 
 impl Ctx {
-    fn t(&self, state: &AppState, id: &str) -> String {
+    pub(crate) fn t(&self, state: &AppState, id: &str) -> String {
         state.i18n.t(self.lang, id)
     }
 
-    fn check_csrf(&self, state: &AppState, sent: &str) -> Result<(), AppError> {
+    pub(crate) fn check_csrf(&self, state: &AppState, sent: &str) -> Result<(), AppError> {
         if sent != self.csrf {
             return Err(AppError::Forbidden(self.t(state, "staff-form-expired")));
         }
         Ok(())
     }
 
-    fn page(
+    pub(crate) fn page(
         &self,
         state: &AppState,
         title_id: &str,
@@ -105,7 +105,7 @@ impl Ctx {
         resp
     }
 
-    fn not_allowed(&self, state: &AppState) -> Response {
+    pub(crate) fn not_allowed(&self, state: &AppState) -> Response {
         let mut r = self.page(
             state,
             "staff-nav-dashboard",
@@ -121,13 +121,13 @@ impl Ctx {
     }
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, crate::storage::StorageError> + Send + 'static,
 ) -> Result<T, AppError> {
     Ok(tokio::task::spawn_blocking(f).await??)
 }
 
-async fn audit(
+pub(crate) async fn audit(
     state: &AppState,
     user: &User,
     action: &str,
@@ -141,7 +141,9 @@ async fn audit(
 
 fn status_label(state: &AppState, lang: &str, status: &str) -> String {
     match status {
-        "new" | "contacted" | "qualified" => state.i18n.t(lang, &format!("lead-status-{status}")),
+        "new" => state.i18n.t(lang, "lead-status-new"),
+        "contacted" => state.i18n.t(lang, "lead-status-contacted"),
+        "qualified" => state.i18n.t(lang, "lead-status-qualified"),
         other => other.to_owned(),
     }
 }
@@ -210,7 +212,7 @@ fn parse_query(raw: Option<&str>) -> (LeadFilter, u64, Option<String>) {
     (filter, extra.page.unwrap_or(0), extra.format.or(extra.ui))
 }
 
-fn select(
+pub(crate) fn select(
     name: &str,
     label: &str,
     any: &str,
@@ -235,7 +237,7 @@ fn select(
     )
 }
 
-fn input(name: &str, label: &str, kind: &str, value: &str) -> String {
+pub(crate) fn input(name: &str, label: &str, kind: &str, value: &str) -> String {
     format!(
         "<label>{}<input type=\"{kind}\" name=\"{name}\" value=\"{}\"></label>",
         esc(label),
@@ -971,7 +973,7 @@ async fn events_page(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} – {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&e.id),
                 esc(&e.name),
-                esc(&t(&format!("event-kind-{}", kind_id(&e.kind)))),
+                esc(&t(kind_label(&e.kind))),
                 esc(&e.starts),
                 esc(&e.ends),
                 esc(&e.venue),
@@ -989,7 +991,7 @@ async fn events_page(
         .collect();
     let kinds: Vec<(String, String)> = ["fair", "delegation", "meeting"]
         .iter()
-        .map(|k| ((*k).to_owned(), t(&format!("event-kind-{k}"))))
+        .map(|k| ((*k).to_owned(), t(kind_label(k))))
         .collect();
     let done = match q.done.as_deref() {
         Some("saved") => format!("<p class=\"ok\">{}</p>", esc(&t("events-saved"))),
@@ -1059,6 +1061,14 @@ async fn events_page(
         "/staff/events",
         &body,
     ))
+}
+
+fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "delegation" => "event-kind-delegation",
+        "meeting" => "event-kind-meeting",
+        _ => "event-kind-fair",
+    }
 }
 
 fn kind_id(kind: &str) -> &'static str {

@@ -9,10 +9,14 @@ pub mod config;
 pub mod content;
 pub mod error;
 pub mod export;
+pub mod fleet;
 pub mod leads;
 pub mod phone;
+pub mod reports;
 pub mod sqlite;
+pub mod sqlite_fleet;
 pub mod sqlite_leads;
+pub mod sqlite_reports;
 pub mod staff;
 pub mod storage;
 
@@ -38,7 +42,10 @@ pub struct AppState {
     pub staff: Arc<dyn storage::StaffStorage>,
     pub phone: Arc<dyn storage::PhoneStorage>,
     pub leads: Arc<dyn storage::LeadStorage>,
+    pub fleet: Arc<dyn storage::FleetStorage>,
     pub limiter: Arc<phone::RateLimiter>,
+    pub opens: Arc<phone::OpenWriter>,
+    pub phone_cache: Arc<phone::PhoneCache>,
     pub config: Arc<ServerConfig>,
     pub i18n: Arc<locales::Localiser>,
 }
@@ -60,8 +67,11 @@ pub fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
         storage: storage.clone(),
         staff: storage.clone(),
         phone: storage.clone(),
-        leads: storage,
+        leads: storage.clone(),
+        fleet: storage,
         limiter: Arc::new(phone::RateLimiter::default()),
+        opens: Arc::new(phone::OpenWriter::default()),
+        phone_cache: Arc::new(phone::PhoneCache::default()),
         config: Arc::new(config),
         i18n: Arc::new(i18n),
     })

@@ -107,12 +107,91 @@ fn nav(path: &str) -> String {
 /// Verifies a token with the key of the kiosk that signed it.
 async fn verify(state: &AppState, token: &str) -> Result<QrToken, ()> {
     let peeked = QrToken::peek(token).map_err(|_| ())?;
-    let storage = state.storage.clone();
-    let key = tokio::task::spawn_blocking(move || storage.token_key(peeked.kiosk_id))
-        .await
-        .map_err(|_| ())?
-        .map_err(|_| ())?;
+    let cached = state.phone_cache.key(peeked.kiosk_id);
+    let key = match cached {
+        Some(k) => k,
+        None => {
+            let storage = state.storage.clone();
+            let key = tokio::task::spawn_blocking(move || storage.token_key(peeked.kiosk_id))
+                .await
+                .map_err(|_| ())?
+                .map_err(|_| ())?;
+            let key = std::sync::Arc::new(key);
+            state.phone_cache.keep_key(peeked.kiosk_id, key.clone());
+            key
+        }
+    };
     QrToken::verify(token, &key).map_err(|_| ())
+}
+
+/// A parsed content version and the stamp it was current under.
+type CachedManifest = ((i64, i64), std::sync::Arc<protocol::content::Manifest>);
+
+/// What every phone page needs and that rarely changes: kiosks' token keys (they never
+/// change) and the parsed current content version (kept until another one is published).
+#[derive(Default)]
+pub struct PhoneCache {
+    keys: Mutex<HashMap<uuid::Uuid, std::sync::Arc<Vec<u8>>>>,
+    manifest: Mutex<Option<CachedManifest>>,
+    /// When the current version was last checked (ms): checked at most once a second.
+    checked_ms: std::sync::atomic::AtomicI64,
+}
+
+/// How long a checked current version is trusted: a publication reaches phones within this.
+const MANIFEST_CHECK_MS: i64 = 1000;
+
+impl PhoneCache {
+    fn key(&self, kiosk: uuid::Uuid) -> Option<std::sync::Arc<Vec<u8>>> {
+        self.keys.lock().ok()?.get(&kiosk).cloned()
+    }
+
+    fn keep_key(&self, kiosk: uuid::Uuid, key: std::sync::Arc<Vec<u8>>) {
+        if let Ok(mut k) = self.keys.lock() {
+            if k.len() > 10_000 {
+                k.clear();
+            }
+            k.insert(kiosk, key);
+        }
+    }
+}
+
+/// The current content version, parsed once per publication.
+async fn current_manifest(
+    state: &AppState,
+) -> Result<Option<std::sync::Arc<protocol::content::Manifest>>, AppError> {
+    use std::sync::atomic::Ordering;
+    let now = protocol::now_ms();
+    let cache = &state.phone_cache;
+    if now - cache.checked_ms.load(Ordering::Relaxed) < MANIFEST_CHECK_MS
+        && let Ok(c) = cache.manifest.lock()
+        && let Some((_, m)) = c.as_ref()
+    {
+        return Ok(Some(m.clone()));
+    }
+    let (fleet, storage, cache) = (
+        state.fleet.clone(),
+        state.storage.clone(),
+        state.phone_cache.clone(),
+    );
+    Ok(tokio::task::spawn_blocking(move || {
+        let Some(stamp) = fleet.current_stamp()? else {
+            return Ok(None);
+        };
+        if let Ok(c) = cache.manifest.lock()
+            && let Some((s, m)) = c.as_ref()
+            && *s == stamp
+        {
+            cache.checked_ms.store(now, Ordering::Relaxed);
+            return Ok(Some(m.clone()));
+        }
+        let m = storage.current_manifest()?.map(std::sync::Arc::new);
+        if let (Some(m), Ok(mut c)) = (&m, cache.manifest.lock()) {
+            *c = Some((stamp, m.clone()));
+            cache.checked_ms.store(now, Ordering::Relaxed);
+        }
+        Ok::<_, crate::storage::StorageError>(m)
+    })
+    .await??)
 }
 
 fn bad_code(state: &AppState, lang: &str) -> Response {
@@ -150,9 +229,62 @@ async fn record_open(state: &AppState, t: &QrToken, purpose: &'static str) -> Re
         lang: t.lang.clone(),
         purpose,
     };
-    let phone = state.phone.clone();
-    tokio::task::spawn_blocking(move || phone.record_open(&open, protocol::now_ms())).await??;
-    Ok(())
+    state.opens.record(&state.phone, open).await
+}
+
+type OpenJob = (
+    QrOpen,
+    i64,
+    tokio::sync::oneshot::Sender<Result<(), String>>,
+);
+
+/// Group commit for QR opens: each page waits until its open is on disk, but opens that
+/// arrive together share one transaction, so a crowd of phones costs one flush, not one each.
+#[derive(Default)]
+pub struct OpenWriter {
+    tx: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<OpenJob>>,
+}
+
+impl OpenWriter {
+    /// Most opens one transaction takes.
+    const BATCH: usize = 512;
+
+    pub async fn record(
+        &self,
+        phone: &std::sync::Arc<dyn crate::storage::PhoneStorage>,
+        open: QrOpen,
+    ) -> Result<(), AppError> {
+        let tx = self.tx.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(Self::run(phone.clone(), rx));
+            tx
+        });
+        let (done, wait) = tokio::sync::oneshot::channel();
+        tx.send((open, protocol::now_ms(), done))
+            .map_err(|_| AppError::Internal("the open writer stopped".into()))?;
+        wait.await
+            .map_err(|_| AppError::Internal("the open writer stopped".into()))?
+            .map_err(AppError::Internal)
+    }
+
+    async fn run(
+        phone: std::sync::Arc<dyn crate::storage::PhoneStorage>,
+        mut rx: tokio::sync::mpsc::UnboundedReceiver<OpenJob>,
+    ) {
+        let mut jobs = Vec::new();
+        while rx.recv_many(&mut jobs, Self::BATCH).await > 0 {
+            let batch: Vec<(QrOpen, i64)> =
+                jobs.iter().map(|(o, at, _)| (o.clone(), *at)).collect();
+            let p = phone.clone();
+            let result = tokio::task::spawn_blocking(move || p.record_opens(&batch))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
+            for (_, _, done) in jobs.drain(..) {
+                let _ = done.send(result.clone());
+            }
+        }
+    }
 }
 
 /// A phone opens a code: rate limit, verify, pick the language, record the open (not when
@@ -194,8 +326,7 @@ async fn item_page(
         Err(page) => return Ok(page),
     };
     let tr = |id: &str| state.i18n.t(&lang, id);
-    let storage = state.storage.clone();
-    let manifest = tokio::task::spawn_blocking(move || storage.current_manifest()).await??;
+    let manifest = current_manifest(&state).await?;
     let item = manifest.as_ref().and_then(|m| m.pack.item(&t.item));
     let text = item.and_then(|i| {
         locales::fallback_chain(&lang)
@@ -329,8 +460,7 @@ fn form_html(
 }
 
 async fn pillars(state: &AppState, lang: &str) -> Result<Vec<(String, String)>, AppError> {
-    let storage = state.storage.clone();
-    let manifest = tokio::task::spawn_blocking(move || storage.current_manifest()).await??;
+    let manifest = current_manifest(state).await?;
     Ok(manifest
         .map(|m| {
             m.pack

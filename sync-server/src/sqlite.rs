@@ -23,6 +23,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../migrations/03-content-error/up.sql")),
         M::up(include_str!("../migrations/04-phone/up.sql")),
         M::up(include_str!("../migrations/05-events-orgs/up.sql")),
+        M::up(include_str!("../migrations/06-report-rollups/up.sql")),
     ])
 });
 
@@ -348,6 +349,8 @@ impl Storage for SqliteStorage {
             let mut boots: HashMap<Uuid, Option<(i64, i64)>> = HashMap::new();
             let mut views: HashMap<(String, String, String, i64, &str), ViewAgg> = HashMap::new();
             let mut kinds: HashMap<(String, &str, i64), i64> = HashMap::new();
+            // Report roll-ups (migration 06), written below in this same transaction.
+            let mut report = crate::sqlite_reports::ReportRollups::default();
             let mut lead_ids: Vec<Uuid> = Vec::new();
             let (mut inserted, mut duplicates) = (0u64, 0u64);
             {
@@ -434,6 +437,7 @@ impl Storage for SqliteStorage {
                     inserted += 1;
                     let hour = corrected.div_euclid(3_600_000);
                     *kinds.entry((event.clone(), kind, hour)).or_default() += 1;
+                    report.note(&event, corrected, typed.as_ref());
                     match typed {
                         Some(RecordBody::View {
                             item,
@@ -513,6 +517,7 @@ impl Storage for SqliteStorage {
                 for ((event, kind, hour), n) in kinds {
                     up_kinds.execute(params![event, kind, hour, n])?;
                 }
+                report.write(&tx, kiosk.row)?;
             }
             // A hole the kiosk can no longer fill is recorded, and the cursor moves past it.
             if batch.pruned_below as i64 > next_seq {
@@ -813,6 +818,31 @@ impl PhoneStorage for SqliteStorage {
                     now_ms
                 ],
             )?;
+            Ok(())
+        })
+    }
+
+    fn record_opens(&self, opens: &[(QrOpen, i64)]) -> Result<(), StorageError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT INTO qr_opens(nonce, kiosk, event_id, item, lang, purpose, at_ms)
+                     VALUES (?1, (SELECT id FROM kiosks WHERE uuid = ?2), ?3, ?4, ?5, ?6, ?7)",
+                )?;
+                for (open, at) in opens {
+                    ins.execute(params![
+                        open.nonce,
+                        open.kiosk.to_string(),
+                        open.event_id,
+                        open.item,
+                        open.lang,
+                        open.purpose,
+                        at
+                    ])?;
+                }
+            }
+            tx.commit()?;
             Ok(())
         })
     }

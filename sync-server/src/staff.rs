@@ -25,6 +25,8 @@ pub const ROLES: [&str; 2] = ["admin", "staff"];
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(crate::leads::router())
+        .merge(crate::reports::router())
+        .merge(crate::fleet::router())
         .route("/staff", get(dashboard))
         .route("/staff/login", get(login_page).post(login))
         .route("/staff/logout", post(logout))
@@ -306,6 +308,9 @@ pub(crate) fn nav(
     let mut links = vec![
         ("/staff", "staff-nav-dashboard"),
         ("/staff/leads", "staff-nav-leads"),
+        ("/staff/reports", "staff-nav-reports"),
+        ("/staff/kiosks", "staff-nav-kiosks"),
+        ("/staff/content", "staff-nav-content"),
         ("/staff/events", "staff-nav-events"),
         ("/staff/duplicates", "staff-nav-duplicates"),
         ("/staff/privacy", "staff-nav-privacy"),

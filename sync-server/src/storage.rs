@@ -217,6 +217,14 @@ pub struct PhoneLead {
 /// The visitor's phone pages: what they record.
 pub trait PhoneStorage: Send + Sync + 'static {
     fn record_open(&self, open: &QrOpen, now_ms: i64) -> Result<(), StorageError>;
+    /// Several opens in one transaction (one disk flush): phones opening codes together
+    /// share the commit.
+    fn record_opens(&self, opens: &[(QrOpen, i64)]) -> Result<(), StorageError> {
+        for (open, at) in opens {
+            self.record_open(open, *at)?;
+        }
+        Ok(())
+    }
     /// Stores or updates (same visitor, same code) a lead; an erased lead stays erased.
     /// Returns false when the lead was erased and nothing was stored.
     fn upsert_phone_lead(&self, lead: &PhoneLead, now_ms: i64) -> Result<bool, StorageError>;
@@ -349,4 +357,26 @@ pub trait LeadStorage: Send + Sync + 'static {
     /// Leads older than their unit's retention period (not yet erased).
     fn expired_leads(&self, now_ms: i64) -> Result<Vec<Uuid>, StorageError>;
     fn audit_log(&self, limit: u64) -> Result<Vec<AuditEntry>, StorageError>;
+}
+
+/// A content version as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentVersion {
+    pub version: String,
+    pub created_ms: i64,
+    pub published_ms: Option<i64>,
+    pub items: usize,
+    pub media: usize,
+    /// Whether kiosks pull this version now (the newest published).
+    pub current: bool,
+}
+
+/// Content versions for the staff pages.
+pub trait FleetStorage: Send + Sync + 'static {
+    fn content_versions(&self) -> Result<Vec<ContentVersion>, StorageError>;
+    /// Makes an imported version the current one again (a rollback, or a staged import).
+    fn republish(&self, version: &str, now_ms: i64) -> Result<bool, StorageError>;
+    /// A cheap stamp of the current version (row id, publication time): changes whenever
+    /// another version becomes current, so a parsed manifest can be kept until then.
+    fn current_stamp(&self) -> Result<Option<(i64, i64)>, StorageError>;
 }

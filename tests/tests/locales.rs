@@ -115,6 +115,7 @@ fn every_locale_is_complete_consistent_and_used() {
         &["kiosk/src", "kiosk/core/src"],
     );
     check("staff.ftl", &["vi", "en"], &["sync-server/src"]);
+    check("reports.ftl", &["vi", "en"], &["sync-server/src"]);
     check(
         "phone.ftl",
         &["vi", "en", "ko", "ja", "zh-Hans"],

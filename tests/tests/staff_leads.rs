@@ -595,3 +595,124 @@ fn filters_exports_erasure_duplicates_privacy_and_retention() {
     assert!(rows.iter().all(|r| r.contact.name != "Old lead"));
     assert!(rows.iter().any(|r| r.contact.name == "김민준"));
 }
+
+#[test]
+fn kiosks_and_content_versions_are_managed_by_admins_and_seen_by_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture(dir.path());
+    let url = f.server.url();
+    let v1 = e2e::publish(&f.server, &e2e::demo_pack_dir());
+    // A second version: same pack, another version string.
+    let mut v2 = v1.clone();
+    v2.version = format!("{}-b", v1.version);
+    f.server
+        .storage()
+        .publish(&v2, protocol::now_ms() + 1)
+        .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        for (email, admin) in [("admin@dn.example", true), ("ittpc@dn.example", false)] {
+            let s = sign_in(&url, email).await;
+            let html = s
+                .http
+                .get(format!("{url}/staff/kiosks"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(html.contains("Hall B"), "{email} sees the kiosks");
+            let r = s
+                .http
+                .post(format!("{url}/staff/kiosks"))
+                .form(&[
+                    ("csrf", s.csrf.as_str()),
+                    ("name", "Hall C"),
+                    ("event", "korea-investment-2026"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                if admin { 200 } else { 403 },
+                "{email} adds a kiosk"
+            );
+            if admin {
+                let html = r.text().await.unwrap();
+                assert!(html.contains("id=\"code\"") && html.contains("data:image/png;base64,"));
+                // The code shown enrols a kiosk.
+                let at = html.find("id=\"code\">").unwrap() + 10;
+                let code = &html[at..at + html[at..].find('<').unwrap()];
+                let (u, c, p) = (url.clone(), code.to_owned(), dir.path().join("c.sqlite"));
+                let id = std::thread::spawn(move || {
+                    let mut st = kiosk_core::store::Store::open(&p).unwrap();
+                    kiosk_core::runtime()
+                        .unwrap()
+                        .block_on(kiosk_core::sync::enrol(&mut st, &u, &c, false))
+                })
+                .join()
+                .unwrap()
+                .unwrap();
+                assert_eq!(id.name, "Hall C");
+            }
+            let kiosk = f
+                .server
+                .storage()
+                .kiosks()
+                .unwrap()
+                .into_iter()
+                .find(|k| k.name == "Hall B")
+                .unwrap();
+            let r = s
+                .http
+                .post(format!("{url}/staff/kiosks/{}/revoke", kiosk.uuid))
+                .form(&[("csrf", s.csrf.as_str()), ("confirm", "REVOKE")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), if admin { 303 } else { 403 }, "{email} revokes");
+            let html = s
+                .http
+                .get(format!("{url}/staff/content"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(html.contains(&v1.version) && html.contains(&v2.version));
+            let r = s
+                .http
+                .post(format!("{url}/staff/content/publish"))
+                .form(&[("csrf", s.csrf.as_str()), ("version", v1.version.as_str())])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                if admin { 303 } else { 403 },
+                "{email} publishes"
+            );
+        }
+    });
+    // The admin's rollback made v1 current again, and Hall B is revoked.
+    assert_eq!(
+        f.server
+            .storage()
+            .current_manifest()
+            .unwrap()
+            .unwrap()
+            .version,
+        v1.version
+    );
+    assert!(
+        f.server
+            .storage()
+            .kiosks()
+            .unwrap()
+            .iter()
+            .any(|k| k.name == "Hall B" && k.revoked)
+    );
+}

@@ -3,6 +3,11 @@
 //! `bench sync --records N`: N records drained from a kiosk store file to the real server over
 //! loopback, against plain SQLite inserts of the same rows measured in the same run.
 //!
+//! `bench server`: 100,000 leads exported as CSV and XLSX through the staff pages, the event
+//! report over roll-ups holding 10 million views, and the phone item page's latency under 200
+//! concurrent clients (each from its own loopback address, as phones on a fair's network are
+//! rate-limited per address) on loopback.
+//!
 //! `bench kiosk [--seconds S]`: the real kiosk binary under the current display (under
 //! `xvfb-run` when there is none), enrolled to a server that accepts connections and never
 //! answers: time from process start to the attract loop's first frame, frame times during
@@ -39,7 +44,10 @@ fn main() -> anyhow::Result<()> {
             };
             kiosk(seconds)
         }
-        _ => anyhow::bail!("usage: bench sync [--records N] | bench kiosk [--seconds S]"),
+        Some("server") => server_bench(),
+        _ => anyhow::bail!(
+            "usage: bench sync [--records N] | bench kiosk [--seconds S] | bench server"
+        ),
     }
 }
 
@@ -336,4 +344,220 @@ fn kiosk_peak_rss_kb(pid: u32) -> Option<u64> {
         }
     }
     None
+}
+
+fn server_bench() -> anyhow::Result<()> {
+    const LEADS: u64 = 100_000;
+    const VIEWS: u64 = 10_000_000;
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::start(&dir.path().join("server"));
+    let now = protocol::now_ms();
+    let password = "bench staff password";
+    let hash = sync_server::staff::hash_password(password).map_err(|e| anyhow::anyhow!(e))?;
+    server.state.staff.add_user(
+        "bench@dn.example",
+        &hash,
+        "admin",
+        "Investment, Trade and Tourism Promotion Centre",
+        now,
+    )?;
+    let store_path = dir.path().join("kiosk.sqlite");
+    let identity = enrol_store(&server, &store_path, &server.url());
+    e2e::publish(&server, &e2e::demo_pack_dir());
+    let event = "korea-investment-2026";
+    let pack = kiosk_core::content::LoadedPack::from_dir(&e2e::demo_pack_dir())?;
+
+    // Setup (not measured): leads and roll-ups straight into the database.
+    let t = Instant::now();
+    let mut conn = rusqlite::Connection::open(dir.path().join("server").join("server.sqlite"))?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    let tx = conn.transaction()?;
+    {
+        let mut ins = tx.prepare(
+            "INSERT INTO leads(lead_id, kiosk, event_id, item, lang, source, name, organisation,
+                email, phone, country, interests, consent, created_ms, updated_ms)
+             VALUES (?1, 1, ?2, ?3, ?4, 'phone_form', ?5, ?6, ?7, ?8, ?9, '[\"invest\"]', ?10, ?11, ?11)",
+        )?;
+        let countries = ["Korea", "Japan", "China", "Vietnam", "Germany", "Singapore"];
+        let langs = ["ko", "ja", "zh-Hans", "vi", "en", "en"];
+        let names = [
+            "김민준",
+            "田中 宏",
+            "王伟",
+            "Nguyễn Thị Hương",
+            "=cmd|' /C calc'!A0",
+            "Anna Müller",
+        ];
+        for i in 0..LEADS {
+            let k = (i % 6) as usize;
+            let item = &pack.pack.items[(i as usize) % pack.pack.items.len()].id;
+            ins.execute(rusqlite::params![
+                uuid::Uuid::now_v7().as_bytes().as_slice(),
+                event,
+                item,
+                langs[k],
+                format!("{} {i}", names[k]),
+                "Hanwha Solutions, Seoul",
+                format!("visitor{i}@example.com"),
+                format!("+82 10 {:04} {:04}", i / 10_000, i % 10_000),
+                countries[k],
+                format!("{{\"text_id\":\"phone-consent-text\",\"version\":1,\"lang\":\"{}\",\"at_ms\":{}}}", langs[k], now - (i as i64) * 1000),
+                now - (i as i64) * 1000,
+            ])?;
+        }
+        // Ten million views over 30 days of a fair's hours, every item and language, attract
+        // loop and visitors: the roll-up rows ingest would have written.
+        let mut rv = tx.prepare(
+            "INSERT INTO rollup_views(event_id, item, lang, hour, origin, views, dwell_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        let hour0 = now / 3_600_000 - 30 * 24;
+        let items: Vec<&str> = pack.pack.items.iter().map(|i| i.id.as_str()).collect();
+        let mut cells = Vec::new();
+        for d in 0..30 {
+            for h in 8..18 {
+                for item in &items {
+                    for lang in ["vi", "en", "ko", "ja", "zh-Hans"] {
+                        for origin in ["attract", "visitor"] {
+                            cells.push((hour0 + d * 24 + h, *item, lang, origin));
+                        }
+                    }
+                }
+            }
+        }
+        let per = VIEWS / cells.len() as u64;
+        let extra = VIEWS - per * cells.len() as u64;
+        let mut total_views = 0;
+        for (i, (hour, item, lang, origin)) in cells.iter().enumerate() {
+            let views = per + u64::from((i as u64) < extra);
+            total_views += views;
+            rv.execute(rusqlite::params![
+                event,
+                item,
+                lang,
+                hour,
+                origin,
+                views as i64,
+                (views * 9_000) as i64
+            ])?;
+        }
+        anyhow::ensure!(total_views == VIEWS);
+        tx.execute(
+            "INSERT INTO rollup_kinds(event_id, kind, hour, count) VALUES (?1, 'view', ?2, ?3)",
+            rusqlite::params![event, hour0, VIEWS as i64],
+        )?;
+    }
+    tx.commit()?;
+    drop(conn);
+    eprintln!(
+        "setup: {LEADS} leads, roll-ups of {VIEWS} views in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let url = server.url();
+    let (export_csv_ms, export_xlsx_ms, report_ms) = rt.block_on(async {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()?;
+        let html = http
+            .get(format!("{url}/staff/login"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let at = html
+            .find("name=\"csrf\" value=\"")
+            .ok_or_else(|| anyhow::anyhow!("no csrf"))?
+            + 19;
+        let csrf = html[at..at + 64].to_owned();
+        let r = http
+            .post(format!("{url}/staff/login"))
+            .form(&[
+                ("email", "bench@dn.example"),
+                ("password", password),
+                ("csrf", &csrf),
+            ])
+            .send()
+            .await?;
+        anyhow::ensure!(r.status() == 303, "sign-in failed: {}", r.status());
+        let timed = |path: String| {
+            let http = http.clone();
+            let url = url.clone();
+            async move {
+                let t = Instant::now();
+                let r = http.get(format!("{url}{path}")).send().await?;
+                anyhow::ensure!(r.status() == 200, "{path}: {}", r.status());
+                let bytes = r.bytes().await?;
+                Ok::<_, anyhow::Error>((t.elapsed().as_secs_f64() * 1000.0, bytes.len()))
+            }
+        };
+        let (csv_ms, csv_len) = timed("/staff/leads/export?format=csv".into()).await?;
+        let (xlsx_ms, xlsx_len) = timed("/staff/leads/export?format=xlsx".into()).await?;
+        eprintln!("csv {csv_len} bytes, xlsx {xlsx_len} bytes");
+        // The report page: the first answer warms SQLite's cache, the median of five counts.
+        let mut times = Vec::new();
+        for _ in 0..6 {
+            times.push(timed(format!("/staff/reports?event={event}")).await?.0);
+        }
+        times.remove(0);
+        times.sort_by(f64::total_cmp);
+        Ok::<_, anyhow::Error>((csv_ms, xlsx_ms, times[times.len() / 2]))
+    })?;
+
+    // The phone page under 200 concurrent clients, each its own loopback address.
+    let item = &pack.pack.items[0].id;
+    let (_, signed) = kiosk_core::qr::token(
+        &identity.token_key,
+        identity.kiosk_id,
+        now,
+        true,
+        event,
+        item,
+        "ko",
+    );
+    let page_url = kiosk_core::qr::url(&server.url(), protocol::QrPurpose::TakeAway, &signed);
+    let landing_p99_ms = rt.block_on(async {
+        let mut tasks = Vec::new();
+        for c in 0..200u32 {
+            let page_url = page_url.clone();
+            tasks.push(tokio::spawn(async move {
+                let local = std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+                    127,
+                    0,
+                    (c / 250 + 1) as u8,
+                    (c % 250 + 1) as u8,
+                ));
+                let http = reqwest::Client::builder().local_address(local).build()?;
+                let mut lat = Vec::with_capacity(50);
+                for _ in 0..50 {
+                    let t = Instant::now();
+                    let r = http.get(&page_url).send().await?;
+                    anyhow::ensure!(r.status() == 200, "phone page: {}", r.status());
+                    r.bytes().await?;
+                    lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                Ok::<_, anyhow::Error>(lat)
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await??);
+        }
+        all.sort_by(f64::total_cmp);
+        eprintln!(
+            "phone page: {} requests, p50 {:.1} ms",
+            all.len(),
+            all[all.len() / 2]
+        );
+        Ok::<_, anyhow::Error>(all[((all.len() - 1) as f64 * 0.99).round() as usize])
+    })?;
+    println!(
+        "server leads={LEADS} export_csv_ms={export_csv_ms:.0} export_xlsx_ms={export_xlsx_ms:.0} report_ms_10m_views={report_ms:.1} landing_p99_ms={landing_p99_ms:.1}"
+    );
+    Ok(())
 }

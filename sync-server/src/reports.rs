@@ -1,0 +1,1225 @@
+//! The staff reports: one event's (or every event in scope's) views and sessions, dwell time by
+//! item, pillar and language, the language mix, the funnel QR shown → opened → lead, leads by
+//! country and a day × hour heat map (Vietnam time); and the yearly report per organising unit
+//! for the 5 November deadline, printable and as XLSX.
+//!
+//! The numbers come from [`crate::sqlite_reports`] (roll-ups only, never `records`). Charts are
+//! SVG drawn by `charts-rs` and embedded in the page; every number is also in a plain table.
+//! A report of another unit's event answers 404, as if the event did not exist.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use charts_rs::{FunnelChart, HeatmapChart, HorizontalBarChart, PieChart};
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::sqlite_leads::day_start_ms;
+use crate::sqlite_reports::{
+    DAY_MS, DwellRow, ReportData, ReportEvent, UnitYear, VN_OFFSET_MS, YearlyData, day_label,
+    open_reader, report_data, report_events, yearly_data,
+};
+use crate::staff::{LANG_COOKIE, current_user, esc, nav, page, set_cookie, staff_lang};
+use crate::storage::{Scope, StorageError, User};
+
+/// Bars in one chart at most (the tables have every row).
+const CHART_ROWS: usize = 15;
+/// Days in the heat map chart at most (the latest ones; the table has every day).
+const HEAT_CHART_DAYS: usize = 31;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/staff/reports", get(report_page))
+        .route("/staff/reports/yearly", get(yearly_page))
+        .route("/staff/reports/yearly.xlsx", get(yearly_xlsx))
+}
+
+/// Print: the header, the filters and the links are left out; a unit starts a new page.
+const REPORT_CSS: &str = "<style>\
+    .chart{background:#fff;border-radius:12px;padding:12px;margin:12px 0;overflow-x:auto}\
+    .chart svg{max-width:100%;height:auto} .chart figcaption{font-weight:bold;margin-bottom:6px}\
+    td.n,th.n{text-align:right;font-variant-numeric:tabular-nums} h2{margin-top:32px}\
+    #heat td,#heat th{padding:3px 4px;font-size:12px;text-align:right}\
+    .links{margin:12px 0}\
+    @media print{header,.filters,.no-print{display:none!important}\
+    body{background:#fff} main{max-width:none;padding:0}\
+    .chart,tr{break-inside:avoid} h2,h3{break-after:avoid} section.unit{break-before:page}}\
+    </style>";
+
+// ---------------------------------------------------------------------------------------------
+// The signed-in staff member (the pattern of `leads.rs`).
+
+struct Ctx {
+    user: User,
+    csrf: String,
+    scope: Scope,
+    lang: &'static str,
+    /// The language was chosen in this request: remember it in the cookie.
+    switched: bool,
+}
+
+async fn ctx(
+    state: &AppState,
+    headers: &HeaderMap,
+    lang: Option<&str>,
+) -> Result<Option<Ctx>, AppError> {
+    Ok(current_user(state, headers).await?.map(|(user, csrf)| Ctx {
+        scope: Scope::of(&user),
+        lang: staff_lang(headers, lang),
+        switched: lang.is_some(),
+        user,
+        csrf,
+    }))
+}
+
+fn to_login() -> Response {
+    Redirect::to("/staff/login").into_response()
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, AppError> {
+    Ok(tokio::task::spawn_blocking(f).await??)
+}
+
+impl Ctx {
+    fn t(&self, state: &AppState, id: &str) -> String {
+        state.i18n.t(self.lang, id)
+    }
+
+    fn page(&self, state: &AppState, title: &str, here: &str, body: &str) -> Response {
+        let html = format!(
+            "{REPORT_CSS}{}<main><h1>{}</h1>{body}</main>",
+            nav(
+                state,
+                self.lang,
+                &self.user,
+                &self.csrf,
+                "/staff/reports",
+                here
+            ),
+            esc(title)
+        );
+        let mut resp = Html(page(self.lang, title, &html)).into_response();
+        if self.switched {
+            set_cookie(
+                &mut resp,
+                state,
+                LANG_COOKIE,
+                self.lang,
+                "/staff",
+                365 * 24 * 3600,
+            );
+        }
+        resp
+    }
+
+    fn not_found(&self, state: &AppState, here: &str) -> Response {
+        let mut r = self.page(
+            state,
+            &self.t(state, "reports-title"),
+            here,
+            &format!(
+                "<p class=\"err\" id=\"not-found\">{}</p><p><a href=\"/staff/reports\">{}</a></p>",
+                esc(&self.t(state, "reports-not-found")),
+                esc(&self.t(state, "reports-all-events"))
+            ),
+        );
+        *r.status_mut() = StatusCode::NOT_FOUND;
+        r
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting.
+
+/// A decimal number with one decimal, with the decimal comma in Vietnamese.
+fn dec(lang: &str, v: f64) -> String {
+    let s = format!("{v:.1}");
+    if lang == "vi" { s.replace('.', ",") } else { s }
+}
+
+fn secs(lang: &str, ms: i64) -> String {
+    dec(lang, ms as f64 / 1000.0)
+}
+
+fn pct(lang: &str, part: i64, whole: i64) -> String {
+    if whole == 0 {
+        "—".into()
+    } else {
+        format!("{} %", dec(lang, part as f64 * 100.0 / whole as f64))
+    }
+}
+
+fn title_in<'a>(titles: &'a BTreeMap<String, String>, lang: &str) -> Option<&'a str> {
+    titles
+        .get(lang)
+        .or_else(|| titles.get("en"))
+        .or_else(|| titles.get("vi"))
+        .or_else(|| titles.values().next())
+        .map(String::as_str)
+}
+
+fn item_title(r: &DwellRow, lang: &str) -> String {
+    title_in(&r.titles, lang).unwrap_or(&r.key).to_owned()
+}
+
+fn pillar_title(state: &AppState, lang: &str, r: &DwellRow) -> String {
+    if r.key.is_empty() {
+        return state.i18n.t(lang, "reports-other");
+    }
+    title_in(&r.titles, lang).unwrap_or(&r.key).to_owned()
+}
+
+fn lang_title(tag: &str) -> String {
+    let name = locales::native_name(tag);
+    if name == tag {
+        tag.to_owned()
+    } else {
+        format!("{name} ({tag})")
+    }
+}
+
+fn country_title(state: &AppState, lang: &str, country: &str) -> String {
+    if country.is_empty() {
+        state.i18n.t(lang, "reports-unknown-country")
+    } else {
+        country.to_owned()
+    }
+}
+
+fn th(s: &str) -> String {
+    format!("<th>{}</th>", esc(s))
+}
+
+fn th_n(s: &str) -> String {
+    format!("<th class=\"n\">{}</th>", esc(s))
+}
+
+fn td(s: &str) -> String {
+    format!("<td>{}</td>", esc(s))
+}
+
+fn td_n(s: &str) -> String {
+    format!("<td class=\"n\">{}</td>", esc(s))
+}
+
+/// A table with an id, a header row and rows of ready cells.
+fn table(id: &str, head: &[String], rows: &[String]) -> String {
+    format!(
+        "<table id=\"{id}\"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        head.concat(),
+        rows.concat()
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charts (charts-rs, SVG).
+
+/// The chart's own font (Roboto, which charts-rs measures text with) where the browser has it,
+/// the page's sans-serif where it does not.
+fn with_fallback_fonts(svg: &str) -> String {
+    svg.replace(
+        "font-family=\"Roboto\"",
+        "font-family=\"Roboto,Arial,'Liberation Sans',Helvetica,sans-serif\"",
+    )
+}
+
+fn figure(id: &str, caption: &str, svg: Option<String>) -> String {
+    match svg.as_deref().map(with_fallback_fonts) {
+        Some(svg) => format!(
+            "<figure class=\"chart\" id=\"{id}\"><figcaption>{}</figcaption>{svg}</figure>",
+            esc(caption)
+        ),
+        None => String::new(),
+    }
+}
+
+fn hbar_chart(labels: Vec<String>, series: &str, values: Vec<f64>) -> Option<String> {
+    if values.is_empty() {
+        return None;
+    }
+    // Largest at the top: the first category is drawn at the bottom.
+    let (labels, values): (Vec<String>, Vec<f64>) = labels
+        .into_iter()
+        .zip(values)
+        .take(CHART_ROWS)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .unzip();
+    let height = 60 + 30 * labels.len();
+    let chart = json!({
+        "width": 720,
+        "height": height,
+        "legend_show": false,
+        "x_axis_data": labels,
+        "series_list": [{"name": series, "data": values, "label_show": true}],
+    });
+    HorizontalBarChart::from_json(&chart.to_string())
+        .and_then(|c| c.svg())
+        .ok()
+}
+
+fn pie_chart(slices: Vec<(String, f64)>) -> Option<String> {
+    if slices.iter().all(|(_, v)| *v <= 0.0) {
+        return None;
+    }
+    let series: Vec<_> = slices
+        .into_iter()
+        .filter(|(_, v)| *v > 0.0)
+        .map(|(name, v)| json!({"name": name, "data": [v]}))
+        .collect();
+    let chart = json!({
+        "width": 720,
+        "height": 400,
+        "rose_type": false,
+        "radius": 130,
+        "inner_radius": 60,
+        "legend_show": true,
+        "legend_position": "bottom",
+        "series_label_formatter": "{a}: {d}",
+        "series_list": series,
+    });
+    PieChart::from_json(&chart.to_string())
+        .and_then(|c| c.svg())
+        .ok()
+}
+
+fn funnel_chart(stages: Vec<(String, i64)>) -> Option<String> {
+    if stages.iter().all(|(_, v)| *v == 0) {
+        return None;
+    }
+    let series: Vec<_> = stages
+        .into_iter()
+        .map(|(name, v)| json!({"name": name, "data": [v]}))
+        .collect();
+    let chart = json!({
+        "width": 720,
+        "height": 300,
+        "legend_show": false,
+        "series_label_formatter": "{a}: {c}",
+        "series_list": series,
+    });
+    FunnelChart::from_json(&chart.to_string())
+        .and_then(|c| c.svg())
+        .ok()
+}
+
+fn heat_chart(data: &ReportData) -> Option<String> {
+    let days: Vec<_> = data
+        .heat
+        .iter()
+        .rev()
+        .take(HEAT_CHART_DAYS)
+        .collect::<Vec<_>>();
+    if days.is_empty() {
+        return None;
+    }
+    // The y axis goes up: the latest day at the bottom, the first one at the top.
+    let y: Vec<String> = days.iter().map(|d| day_label(d.day)).collect();
+    let cells: Vec<[i64; 2]> = days
+        .iter()
+        .enumerate()
+        .flat_map(|(i, d)| {
+            d.hours
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(move |(h, n)| [(i * 24 + h) as i64, *n])
+        })
+        .collect();
+    let chart = json!({
+        "width": 960,
+        "height": 90 + 26 * y.len(),
+        "legend_show": false,
+        "x_axis_font_size": 11,
+        "x_axis_data": (0..24).map(|h| h.to_string()).collect::<Vec<_>>(),
+        "y_axis_data": y,
+        "series_label_font_size": 11,
+        "series": {"min": 0, "data": cells},
+    });
+    HeatmapChart::from_json(&chart.to_string())
+        .and_then(|c| c.svg())
+        .ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report of an event.
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ReportQuery {
+    event: String,
+    from: String,
+    to: String,
+    ui: Option<String>,
+    lang: Option<String>,
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+async fn report_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, AppError> {
+    let Some(cx) = ctx(&state, &headers, q.ui.as_deref().or(q.lang.as_deref())).await? else {
+        return Ok(to_login());
+    };
+    let (from, to) = (q.from.trim().to_owned(), q.to.trim().to_owned());
+    let from_ms = day_start_ms(&from);
+    let to_ms = day_start_ms(&to).map(|t| t + DAY_MS);
+    let event = q.event.trim().to_owned();
+    let here = format!(
+        "/staff/reports?event={}&from={}&to={}",
+        urlencode(&event),
+        urlencode(&from),
+        urlencode(&to)
+    );
+    let dir = state.config.data_dir.clone();
+    let scope = cx.scope.clone();
+    let ev = event.clone();
+    let (events, data) = blocking(move || {
+        let c = open_reader(&dir)?;
+        let events = report_events(&c, &scope)?;
+        let chosen = Some(ev.as_str()).filter(|e| !e.is_empty());
+        Ok((events, report_data(&c, &scope, chosen, from_ms, to_ms)))
+    })
+    .await?;
+    let data = match data {
+        Ok(d) => d,
+        Err(StorageError::NotFound) => return Ok(cx.not_found(&state, &here)),
+        Err(e) => return Err(e.into()),
+    };
+    let title = match events.iter().find(|e| e.id == event) {
+        Some(e) => format!("{} — {}", cx.t(&state, "reports-title"), e.name),
+        None => cx.t(&state, "reports-title"),
+    };
+    let body = format!(
+        "{}{}",
+        report_filters(&state, &cx, &events, &event, &from, &to),
+        report_body(&state, cx.lang, &data)
+    );
+    Ok(cx.page(&state, &title, &here, &body))
+}
+
+fn report_filters(
+    state: &AppState,
+    cx: &Ctx,
+    events: &[ReportEvent],
+    event: &str,
+    from: &str,
+    to: &str,
+) -> String {
+    let t = |id: &str| cx.t(state, id);
+    let options: String = events
+        .iter()
+        .map(|e| {
+            format!(
+                "<option value=\"{}\"{}>{} ({})</option>",
+                esc(&e.id),
+                if e.id == event { " selected" } else { "" },
+                esc(&e.name),
+                esc(&e.id)
+            )
+        })
+        .collect();
+    format!(
+        "<form method=\"get\" action=\"/staff/reports\" class=\"filters\" id=\"report-filters\">\
+         <label>{}<select name=\"event\"><option value=\"\">{}</option>{options}</select></label>\
+         <label>{}<input type=\"date\" name=\"from\" value=\"{}\"></label>\
+         <label>{}<input type=\"date\" name=\"to\" value=\"{}\"></label>\
+         <div><button type=\"submit\">{}</button></div></form>\
+         <p class=\"links no-print\"><a id=\"yearly-link\" href=\"/staff/reports/yearly\">{}</a></p>",
+        esc(&t("reports-event")),
+        esc(&t("reports-all-events")),
+        esc(&t("reports-from")),
+        esc(from),
+        esc(&t("reports-to")),
+        esc(to),
+        esc(&t("reports-show")),
+        esc(&t("reports-yearly-link")),
+    )
+}
+
+fn dwell_rows(
+    rows: &[DwellRow],
+    label: impl Fn(&DwellRow) -> Vec<String>,
+    lang: &str,
+) -> Vec<String> {
+    rows.iter()
+        .map(|r| {
+            format!(
+                "<tr data-key=\"{}\">{}{}{}{}</tr>",
+                esc(&r.key),
+                label(r).iter().map(|c| td(c)).collect::<String>(),
+                td_n(&r.views.to_string()),
+                td_n(&secs(lang, r.dwell_ms)),
+                td_n(&secs(lang, r.avg_ms().round() as i64)),
+            )
+        })
+        .collect()
+}
+
+fn report_body(state: &AppState, lang: &str, d: &ReportData) -> String {
+    let t = |id: &str| state.i18n.t(lang, id);
+    let mut out = format!(
+        "<p class=\"muted\">{} {}</p>",
+        esc(&t("reports-vietnam-time")),
+        esc(&t("reports-engaged-note"))
+    );
+    let nothing =
+        d.views() == 0 && d.sessions == 0 && d.leads == 0 && d.qr_shown == 0 && d.qr_opened == 0;
+    if nothing {
+        out.push_str(&format!(
+            "<p class=\"muted\" id=\"no-data\">{}</p>",
+            esc(&t("reports-none"))
+        ));
+    }
+
+    // Summary.
+    let summary: Vec<String> = [
+        ("views", "reports-views-all", d.views().to_string()),
+        (
+            "views-visitor",
+            "reports-views-visitor",
+            d.visitor.views.to_string(),
+        ),
+        (
+            "views-presenter",
+            "reports-views-presenter",
+            d.presenter.views.to_string(),
+        ),
+        (
+            "views-attract",
+            "reports-views-attract",
+            d.attract.views.to_string(),
+        ),
+        ("sessions", "reports-sessions", d.sessions.to_string()),
+        (
+            "session-avg",
+            "reports-session-avg",
+            secs(lang, d.avg_session_ms().round() as i64),
+        ),
+        ("qr-shown", "reports-qr-shown", d.qr_shown.to_string()),
+        ("qr-opened", "reports-qr-opened", d.qr_opened.to_string()),
+        (
+            "phone-leads",
+            "reports-phone-leads",
+            d.phone_leads.to_string(),
+        ),
+        ("leads", "reports-leads", d.leads.to_string()),
+    ]
+    .iter()
+    .map(|(key, id, v)| {
+        format!(
+            "<tr data-key=\"{key}\"><th scope=\"row\">{}</th>{}</tr>",
+            esc(&t(id)),
+            td_n(v)
+        )
+    })
+    .collect();
+    out.push_str(&format!(
+        "<h2>{}</h2>{}",
+        esc(&t("reports-summary")),
+        table(
+            "summary",
+            &[th(&t("reports-col-measure")), th_n(&t("reports-col-value"))],
+            &summary
+        )
+    ));
+
+    let dwell_head = |first: Vec<String>| -> Vec<String> {
+        let mut h = first;
+        h.push(th_n(&t("reports-col-views")));
+        h.push(th_n(&t("reports-col-dwell")));
+        h.push(th_n(&t("reports-col-avg")));
+        h
+    };
+    let dwell_series = t("reports-col-dwell");
+
+    // By item.
+    let chart = hbar_chart(
+        d.by_item.iter().map(|r| item_title(r, lang)).collect(),
+        &dwell_series,
+        d.by_item
+            .iter()
+            .map(|r| r.dwell_ms as f64 / 1000.0)
+            .collect(),
+    );
+    let pillar_names: BTreeMap<&str, String> = d
+        .by_pillar
+        .iter()
+        .map(|p| (p.key.as_str(), pillar_title(state, lang, p)))
+        .collect();
+    out.push_str(&format!(
+        "<h2>{}</h2>{}{}",
+        esc(&t("reports-by-item")),
+        figure("chart-items", &t("reports-by-item"), chart),
+        table(
+            "by-item",
+            &dwell_head(vec![
+                th(&t("reports-col-item")),
+                th(&t("reports-col-title")),
+                th(&t("reports-col-pillar"))
+            ]),
+            &dwell_rows(
+                &d.by_item,
+                |r| vec![
+                    r.key.clone(),
+                    item_title(r, lang),
+                    pillar_names
+                        .get(r.pillar.as_str())
+                        .cloned()
+                        .unwrap_or_default()
+                ],
+                lang
+            )
+        )
+    ));
+
+    // By pillar.
+    let chart = hbar_chart(
+        d.by_pillar
+            .iter()
+            .map(|r| pillar_title(state, lang, r))
+            .collect(),
+        &dwell_series,
+        d.by_pillar
+            .iter()
+            .map(|r| r.dwell_ms as f64 / 1000.0)
+            .collect(),
+    );
+    out.push_str(&format!(
+        "<h2>{}</h2>{}{}",
+        esc(&t("reports-by-pillar")),
+        figure("chart-pillars", &t("reports-by-pillar"), chart),
+        table(
+            "by-pillar",
+            &dwell_head(vec![th(&t("reports-col-pillar"))]),
+            &dwell_rows(&d.by_pillar, |r| vec![pillar_title(state, lang, r)], lang)
+        )
+    ));
+
+    // By language, and the language mix.
+    let engaged: i64 = d.by_lang.iter().map(|r| r.views).sum();
+    let chart = pie_chart(
+        d.by_lang
+            .iter()
+            .map(|r| (lang_title(&r.key), r.views as f64))
+            .collect(),
+    );
+    let mut head = dwell_head(vec![th(&t("reports-col-lang"))]);
+    head.push(th_n(&t("reports-col-share")));
+    let rows: Vec<String> = d
+        .by_lang
+        .iter()
+        .map(|r| {
+            format!(
+                "<tr data-key=\"{}\">{}{}{}{}{}</tr>",
+                esc(&r.key),
+                td(&lang_title(&r.key)),
+                td_n(&r.views.to_string()),
+                td_n(&secs(lang, r.dwell_ms)),
+                td_n(&secs(lang, r.avg_ms().round() as i64)),
+                td_n(&pct(lang, r.views, engaged)),
+            )
+        })
+        .collect();
+    out.push_str(&format!(
+        "<h2>{}</h2>{}{}",
+        esc(&t("reports-by-lang")),
+        figure("chart-langs", &t("reports-lang-mix"), chart),
+        table("by-lang", &head, &rows)
+    ));
+
+    // The funnel.
+    let steps = [
+        ("qr-shown", t("reports-qr-shown"), d.qr_shown),
+        ("qr-opened", t("reports-qr-opened"), d.qr_opened),
+        ("phone-leads", t("reports-phone-leads"), d.phone_leads),
+    ];
+    let chart = funnel_chart(steps.iter().map(|(_, l, n)| (l.clone(), *n)).collect());
+    let rows: Vec<String> = steps
+        .iter()
+        .map(|(key, label, n)| {
+            format!(
+                "<tr data-key=\"{key}\">{}{}{}</tr>",
+                td(label),
+                td_n(&n.to_string()),
+                td_n(&pct(lang, *n, d.qr_shown))
+            )
+        })
+        .collect();
+    out.push_str(&format!(
+        "<h2>{}</h2>{}{}",
+        esc(&t("reports-funnel")),
+        figure("chart-funnel", &t("reports-funnel"), chart),
+        table(
+            "funnel",
+            &[
+                th(&t("reports-col-step")),
+                th_n(&t("reports-col-count")),
+                th_n(&t("reports-col-rate"))
+            ],
+            &rows
+        )
+    ));
+
+    // Leads by country.
+    let chart = hbar_chart(
+        d.by_country
+            .iter()
+            .map(|(c, _)| country_title(state, lang, c))
+            .collect(),
+        &t("reports-col-leads"),
+        d.by_country.iter().map(|(_, n)| *n as f64).collect(),
+    );
+    let rows: Vec<String> = d
+        .by_country
+        .iter()
+        .map(|(c, n)| {
+            format!(
+                "<tr data-key=\"{}\">{}{}</tr>",
+                esc(c),
+                td(&country_title(state, lang, c)),
+                td_n(&n.to_string())
+            )
+        })
+        .collect();
+    out.push_str(&format!(
+        "<h2>{}</h2>{}{}",
+        esc(&t("reports-by-country")),
+        figure("chart-countries", &t("reports-by-country"), chart),
+        table(
+            "by-country",
+            &[th(&t("reports-col-country")), th_n(&t("reports-col-leads"))],
+            &rows
+        )
+    ));
+
+    // The heat map.
+    let mut head = vec![th(&t("reports-col-day"))];
+    head.extend((0..24).map(|h| th_n(&h.to_string())));
+    head.push(th_n(&t("reports-col-total")));
+    let rows: Vec<String> = d
+        .heat
+        .iter()
+        .map(|h| {
+            let day = day_label(h.day);
+            format!(
+                "<tr data-key=\"{day}\">{}{}{}</tr>",
+                td(&day),
+                h.hours
+                    .iter()
+                    .map(|n| td_n(&n.to_string()))
+                    .collect::<String>(),
+                td_n(&h.hours.iter().sum::<i64>().to_string())
+            )
+        })
+        .collect();
+    out.push_str(&format!(
+        "<h2>{}</h2>{}{}",
+        esc(&t("reports-heat")),
+        figure("chart-heat", &t("reports-heat"), heat_chart(d)),
+        table("heat", &head, &rows)
+    ));
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The yearly report.
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct YearQuery {
+    year: Option<String>,
+    ui: Option<String>,
+    lang: Option<String>,
+}
+
+/// The year asked for (2000–2100), or the current one in Vietnam.
+fn year_of(q: &YearQuery) -> i32 {
+    q.year
+        .as_deref()
+        .and_then(|y| y.trim().parse::<i32>().ok())
+        .filter(|y| (2000..=2100).contains(y))
+        .unwrap_or_else(|| {
+            time::OffsetDateTime::from_unix_timestamp((protocol::now_ms() + VN_OFFSET_MS) / 1000)
+                .map(|t| t.year())
+                .unwrap_or(2026)
+        })
+}
+
+async fn yearly(state: &AppState, scope: &Scope, year: i32) -> Result<YearlyData, AppError> {
+    let dir = state.config.data_dir.clone();
+    let scope = scope.clone();
+    blocking(move || yearly_data(&open_reader(&dir)?, &scope, year)).await
+}
+
+fn unit_name(state: &AppState, lang: &str, u: &UnitYear) -> String {
+    if u.org.is_empty() {
+        state.i18n.t(lang, "reports-unassigned")
+    } else {
+        u.org.clone()
+    }
+}
+
+fn event_kind(state: &AppState, lang: &str, kind: &str) -> String {
+    match kind {
+        "fair" | "delegation" | "meeting" => state.i18n.t(lang, &format!("event-kind-{kind}")),
+        "" => String::new(),
+        other => other.to_owned(),
+    }
+}
+
+fn dates(starts: &str, ends: &str) -> String {
+    match (starts.is_empty(), ends.is_empty() || ends == starts) {
+        (true, true) => String::new(),
+        (false, true) => starts.to_owned(),
+        (true, false) => ends.to_owned(),
+        (false, false) => format!("{starts} – {ends}"),
+    }
+}
+
+async fn yearly_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, AppError> {
+    let Some(cx) = ctx(&state, &headers, q.ui.as_deref().or(q.lang.as_deref())).await? else {
+        return Ok(to_login());
+    };
+    let year = year_of(&q);
+    let data = yearly(&state, &cx.scope, year).await?;
+    let lang = cx.lang;
+    let t = |id: &str| cx.t(&state, id);
+    let title = state
+        .i18n
+        .t_args(lang, "reports-yearly-title", &[("year", &year.to_string())]);
+    let mut body = format!(
+        "<form method=\"get\" action=\"/staff/reports/yearly\" class=\"filters\" id=\"year-form\">\
+         <label>{}<input type=\"number\" name=\"year\" min=\"2000\" max=\"2100\" value=\"{year}\"></label>\
+         <div><button type=\"submit\">{}</button></div></form>\
+         <p class=\"links no-print\"><a id=\"xlsx-link\" href=\"/staff/reports/yearly.xlsx?year={year}\">{}</a> · \
+         <a href=\"/staff/reports\">{}</a></p>\
+         <p class=\"muted\">{} {} {}</p>",
+        esc(&t("reports-year")),
+        esc(&t("reports-show")),
+        esc(&t("reports-xlsx")),
+        esc(&t("reports-title")),
+        esc(&t("reports-yearly-intro")),
+        esc(&t("reports-vietnam-time")),
+        esc(&t("reports-print-hint")),
+    );
+    let rows: Vec<String> = data
+        .units
+        .iter()
+        .map(|u| {
+            format!(
+                "<tr data-key=\"{}\">{}{}{}{}{}{}</tr>",
+                esc(&u.org),
+                td(&unit_name(&state, lang, u)),
+                td_n(&u.events.len().to_string()),
+                td_n(&u.kiosk_days.to_string()),
+                td_n(&u.sessions.to_string()),
+                td_n(&u.views.to_string()),
+                td_n(&u.leads.to_string()),
+            )
+        })
+        .collect();
+    body.push_str(&table(
+        "units",
+        &[
+            th(&t("reports-unit")),
+            th_n(&t("reports-events-held")),
+            th_n(&t("reports-kiosk-days")),
+            th_n(&t("reports-sessions")),
+            th_n(&t("reports-col-views")),
+            th_n(&t("reports-col-leads")),
+        ],
+        &rows,
+    ));
+    for u in &data.units {
+        body.push_str(&unit_section(&state, lang, u));
+    }
+    Ok(cx.page(
+        &state,
+        &title,
+        &format!("/staff/reports/yearly?year={year}"),
+        &body,
+    ))
+}
+
+fn unit_section(state: &AppState, lang: &str, u: &UnitYear) -> String {
+    let t = |id: &str| state.i18n.t(lang, id);
+    let events: Vec<String> = u
+        .events
+        .iter()
+        .map(|e| {
+            let name = if e.known {
+                e.name.clone()
+            } else {
+                format!("{} {}", e.name, t("reports-seen-only"))
+            };
+            format!(
+                "<tr data-key=\"{}\">{}{}{}{}{}{}{}{}{}{}</tr>",
+                esc(&e.id),
+                td(&e.id),
+                td(&name),
+                td(&event_kind(state, lang, &e.kind)),
+                td(&dates(&e.starts, &e.ends)),
+                td(&e.venue),
+                td(&e.responsible),
+                td_n(&e.kiosk_days.to_string()),
+                td_n(&e.sessions.to_string()),
+                td_n(&e.views.to_string()),
+                td_n(&e.leads.to_string()),
+            )
+        })
+        .collect();
+    let markets: Vec<String> = u
+        .by_country
+        .iter()
+        .map(|(c, n)| {
+            format!(
+                "<tr data-key=\"{}\">{}{}</tr>",
+                esc(c),
+                td(&country_title(state, lang, c)),
+                td_n(&n.to_string())
+            )
+        })
+        .collect();
+    let top: Vec<String> = u
+        .top_items
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            format!(
+                "<tr data-key=\"{}\">{}{}{}{}{}{}</tr>",
+                esc(&r.key),
+                td_n(&(i + 1).to_string()),
+                td(&r.key),
+                td(&item_title(r, lang)),
+                td_n(&r.views.to_string()),
+                td_n(&secs(lang, r.dwell_ms)),
+                td_n(&secs(lang, r.avg_ms().round() as i64)),
+            )
+        })
+        .collect();
+    let id = |what: &str| format!("{what}-{}", slug(&u.org));
+    format!(
+        "<section class=\"unit\" data-org=\"{}\"><h2>{}</h2>\
+         <p class=\"row\"><span>{}: <strong>{}</strong></span><span>{}: <strong>{}</strong></span>\
+         <span>{}: <strong>{}</strong></span><span>{}: <strong>{}</strong></span></p>\
+         <h3>{}</h3>{}<h3>{}</h3>{}<h3>{}</h3>{}</section>",
+        esc(&u.org),
+        esc(&unit_name(state, lang, u)),
+        esc(&t("reports-kiosk-days")),
+        u.kiosk_days,
+        esc(&t("reports-sessions")),
+        u.sessions,
+        esc(&t("reports-col-views")),
+        u.views,
+        esc(&t("reports-col-leads")),
+        u.leads,
+        esc(&t("reports-events-held")),
+        table(
+            &id("events"),
+            &[
+                th(&t("reports-col-event")),
+                th(&t("reports-col-name")),
+                th(&t("reports-col-kind")),
+                th(&t("reports-col-dates")),
+                th(&t("reports-col-venue")),
+                th(&t("reports-col-responsible")),
+                th_n(&t("reports-kiosk-days")),
+                th_n(&t("reports-sessions")),
+                th_n(&t("reports-col-views")),
+                th_n(&t("reports-col-leads")),
+            ],
+            &events
+        ),
+        esc(&t("reports-markets")),
+        table(
+            &id("markets"),
+            &[th(&t("reports-col-country")), th_n(&t("reports-col-leads"))],
+            &markets
+        ),
+        esc(&t("reports-top-content")),
+        table(
+            &id("top"),
+            &[
+                th_n(&t("reports-col-rank")),
+                th(&t("reports-col-item")),
+                th(&t("reports-col-title")),
+                th_n(&t("reports-col-views")),
+                th_n(&t("reports-col-dwell")),
+                th_n(&t("reports-col-avg")),
+            ],
+            &top
+        ),
+    )
+}
+
+/// An id-safe form of a unit's name (`unassigned` for none).
+fn slug(s: &str) -> String {
+    let out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let out = out.trim_matches('-').to_owned();
+    if out.is_empty() {
+        "unassigned".into()
+    } else {
+        out
+    }
+}
+
+/// Writes text as text, never as a formula: a cell that looks like one gets a quote prefix.
+fn write_text(sheet: &mut Worksheet, row: u32, col: u16, s: &str) -> Result<(), XlsxError> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        sheet.write_string_with_format(row, col, s, &Format::new().set_quote_prefix())?;
+    } else {
+        sheet.write_string(row, col, s)?;
+    }
+    Ok(())
+}
+
+fn header(sheet: &mut Worksheet, names: &[String]) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    for (i, n) in names.iter().enumerate() {
+        sheet.write_string_with_format(0, i as u16, n, &bold)?;
+        sheet.set_column_width(i as u16, 18)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// The yearly report as a workbook: units, events, leads by market, top content.
+fn yearly_workbook(state: &AppState, lang: &str, data: &YearlyData) -> Result<Vec<u8>, XlsxError> {
+    let t = |id: &str| state.i18n.t(lang, id);
+    let name = |id: &str| crate::export::sanitize_sheet_name(&t(id));
+    let secs_n = |ms: i64| (ms as f64 / 100.0).round() / 10.0;
+    let mut wb = Workbook::new();
+
+    let sheet = wb.add_worksheet();
+    sheet.set_name(name("reports-sheet-units"))?;
+    header(
+        sheet,
+        &[
+            t("reports-unit"),
+            t("reports-events-held"),
+            t("reports-kiosk-days"),
+            t("reports-sessions"),
+            t("reports-col-views"),
+            t("reports-col-dwell"),
+            t("reports-col-leads"),
+        ],
+    )?;
+    for (i, u) in data.units.iter().enumerate() {
+        let r = i as u32 + 1;
+        write_text(sheet, r, 0, &unit_name(state, lang, u))?;
+        sheet.write_number(r, 1, u.events.len() as f64)?;
+        sheet.write_number(r, 2, u.kiosk_days as f64)?;
+        sheet.write_number(r, 3, u.sessions as f64)?;
+        sheet.write_number(r, 4, u.views as f64)?;
+        sheet.write_number(r, 5, secs_n(u.dwell_ms))?;
+        sheet.write_number(r, 6, u.leads as f64)?;
+    }
+
+    let sheet = wb.add_worksheet();
+    sheet.set_name(name("reports-sheet-events"))?;
+    header(
+        sheet,
+        &[
+            t("reports-unit"),
+            t("reports-col-event"),
+            t("reports-col-name"),
+            t("reports-col-kind"),
+            t("event-f-starts"),
+            t("event-f-ends"),
+            t("reports-col-venue"),
+            t("reports-col-country"),
+            t("reports-col-responsible"),
+            t("reports-kiosk-days"),
+            t("reports-sessions"),
+            t("reports-col-views"),
+            t("reports-col-leads"),
+        ],
+    )?;
+    let mut r = 1u32;
+    for u in &data.units {
+        for e in &u.events {
+            write_text(sheet, r, 0, &unit_name(state, lang, u))?;
+            write_text(sheet, r, 1, &e.id)?;
+            write_text(sheet, r, 2, &e.name)?;
+            write_text(sheet, r, 3, &event_kind(state, lang, &e.kind))?;
+            write_text(sheet, r, 4, &e.starts)?;
+            write_text(sheet, r, 5, &e.ends)?;
+            write_text(sheet, r, 6, &e.venue)?;
+            write_text(sheet, r, 7, &e.country)?;
+            write_text(sheet, r, 8, &e.responsible)?;
+            sheet.write_number(r, 9, e.kiosk_days as f64)?;
+            sheet.write_number(r, 10, e.sessions as f64)?;
+            sheet.write_number(r, 11, e.views as f64)?;
+            sheet.write_number(r, 12, e.leads as f64)?;
+            r += 1;
+        }
+    }
+
+    let sheet = wb.add_worksheet();
+    sheet.set_name(name("reports-sheet-markets"))?;
+    header(
+        sheet,
+        &[
+            t("reports-unit"),
+            t("reports-col-country"),
+            t("reports-col-leads"),
+        ],
+    )?;
+    let mut r = 1u32;
+    for u in &data.units {
+        for (c, n) in &u.by_country {
+            write_text(sheet, r, 0, &unit_name(state, lang, u))?;
+            write_text(sheet, r, 1, &country_title(state, lang, c))?;
+            sheet.write_number(r, 2, *n as f64)?;
+            r += 1;
+        }
+    }
+
+    let sheet = wb.add_worksheet();
+    sheet.set_name(name("reports-sheet-content"))?;
+    header(
+        sheet,
+        &[
+            t("reports-unit"),
+            t("reports-col-rank"),
+            t("reports-col-item"),
+            t("reports-col-title"),
+            t("reports-col-views"),
+            t("reports-col-dwell"),
+            t("reports-col-avg"),
+        ],
+    )?;
+    let mut r = 1u32;
+    for u in &data.units {
+        for (i, item) in u.top_items.iter().enumerate() {
+            write_text(sheet, r, 0, &unit_name(state, lang, u))?;
+            sheet.write_number(r, 1, (i + 1) as f64)?;
+            write_text(sheet, r, 2, &item.key)?;
+            write_text(sheet, r, 3, &item_title(item, lang))?;
+            sheet.write_number(r, 4, item.views as f64)?;
+            sheet.write_number(r, 5, secs_n(item.dwell_ms))?;
+            sheet.write_number(r, 6, secs_n(item.avg_ms().round() as i64))?;
+            r += 1;
+        }
+    }
+    wb.save_to_buffer()
+}
+
+async fn yearly_xlsx(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, AppError> {
+    let Some(cx) = ctx(&state, &headers, q.ui.as_deref().or(q.lang.as_deref())).await? else {
+        return Ok(to_login());
+    };
+    let year = year_of(&q);
+    let data = yearly(&state, &cx.scope, year).await?;
+    let bytes =
+        yearly_workbook(&state, cx.lang, &data).map_err(|e| AppError::Internal(e.to_string()))?;
+    let staff = state.staff.clone();
+    let (uid, detail) = (
+        cx.user.id,
+        format!("yearly report {year} xlsx, {} units", data.units.len()),
+    );
+    blocking(move || staff.audit(Some(uid), "export", &detail, protocol::now_ms())).await?;
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"promo-kiosk-report-{year}.xlsx\""
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_as_people_write_them() {
+        assert_eq!(dec("en", 7.25), "7.2");
+        assert_eq!(dec("vi", 7.5), "7,5");
+        assert_eq!(secs("en", 12_345), "12.3");
+        assert_eq!(pct("en", 1, 3), "33.3 %");
+        assert_eq!(pct("vi", 0, 0), "—");
+        assert_eq!(dates("2026-11-26", "2026-11-29"), "2026-11-26 – 2026-11-29");
+        assert_eq!(
+            slug("Department of Foreign Affairs"),
+            "department-of-foreign-affairs"
+        );
+        assert_eq!(slug(""), "unassigned");
+    }
+
+    #[test]
+    fn the_charts_are_svg_from_charts_rs() {
+        let svg = hbar_chart(
+            vec!["Sân bay Long Thành".into(), "<script>".into()],
+            "Dwell (s)",
+            vec![12.5, 3.0],
+        )
+        .unwrap();
+        assert!(svg.starts_with("<svg"));
+        assert!(!svg.contains("<script>"));
+        assert!(pie_chart(vec![("vi".into(), 3.0), ("en".into(), 1.0)]).is_some());
+        assert!(funnel_chart(vec![("a".into(), 3), ("b".into(), 1)]).is_some());
+        assert!(funnel_chart(vec![("a".into(), 0)]).is_none());
+        let d = ReportData {
+            heat: vec![crate::sqlite_reports::HeatDay {
+                day: 20_522,
+                hours: [1; 24],
+            }],
+            ..Default::default()
+        };
+        assert!(heat_chart(&d).unwrap().starts_with("<svg"));
+    }
+}
