@@ -118,6 +118,7 @@ fn forget_visit(mut visit: ResMut<Visit>) {
 fn finish_saving(
     saving: Res<Saving>,
     mut visit: ResMut<Visit>,
+    screen: Res<State<Screen>>,
     mut next: ResMut<NextState<Screen>>,
 ) {
     let mut slot = saving.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -126,7 +127,9 @@ fn finish_saving(
     };
     let (_, name) = slot.take().expect("polled above");
     match done {
-        Ok(_) => {
+        // The lead is stored either way; the thank-you is only for a visitor still there (an
+        // idle reset may have returned to the attract loop meanwhile).
+        Ok(_) if matches!(screen.get(), Screen::Form | Screen::Badge) => {
             visit.form.clear();
             visit.errors.clear();
             visit.badge = None;
@@ -134,6 +137,7 @@ fn finish_saving(
             visit.thanks_name = name;
             next.set(Screen::Thanks);
         }
+        Ok(_) => {}
         Err(e) => {
             error!("a lead could not be stored: {e}");
             visit.save_failed = true;
