@@ -85,13 +85,26 @@ impl Ctx {
         here: &str,
         body: &str,
     ) -> Response {
-        let title = self.t(state, title_id);
+        self.page_titled(state, &self.t(state, title_id), active, here, "", body)
+    }
+
+    /// A signed-in page: the navigation, a title (already translated), `head` (e.g. a page's
+    /// own styles) and the body; remembers a language chosen in this request.
+    pub(crate) fn page_titled(
+        &self,
+        state: &AppState,
+        title: &str,
+        active: &str,
+        here: &str,
+        head: &str,
+        body: &str,
+    ) -> Response {
         let html = format!(
-            "{}<main><h1>{}</h1>{body}</main>",
+            "{head}{}<main><h1>{}</h1>{body}</main>",
             nav(state, self.lang, &self.user, &self.csrf, active, here),
-            esc(&title)
+            esc(title)
         );
-        let mut resp = Html(page(self.lang, &title, &html)).into_response();
+        let mut resp = Html(page(self.lang, title, &html)).into_response();
         if self.switched {
             set_cookie(
                 &mut resp,

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use charts_rs::{FunnelChart, HeatmapChart, HorizontalBarChart, PieChart};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
@@ -21,13 +21,14 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::error::AppError;
+use crate::leads::{Ctx, blocking, ctx, to_login};
 use crate::sqlite_leads::day_start_ms;
 use crate::sqlite_reports::{
     DAY_MS, DwellRow, ReportData, ReportEvent, UnitYear, VN_OFFSET_MS, YearlyData, day_label,
     open_reader, report_data, report_events, yearly_data,
 };
-use crate::staff::{LANG_COOKIE, current_user, esc, nav, page, set_cookie, staff_lang};
-use crate::storage::{Scope, StorageError, User};
+use crate::staff::esc;
+use crate::storage::{Scope, StorageError};
 
 /// Bars in one chart at most (the tables have every row).
 const CHART_ROWS: usize = 15;
@@ -54,75 +55,16 @@ const REPORT_CSS: &str = "<style>\
     </style>";
 
 // ---------------------------------------------------------------------------------------------
-// The signed-in staff member (the pattern of `leads.rs`).
-
-struct Ctx {
-    user: User,
-    csrf: String,
-    scope: Scope,
-    lang: &'static str,
-    /// The language was chosen in this request: remember it in the cookie.
-    switched: bool,
-}
-
-async fn ctx(
-    state: &AppState,
-    headers: &HeaderMap,
-    lang: Option<&str>,
-) -> Result<Option<Ctx>, AppError> {
-    Ok(current_user(state, headers).await?.map(|(user, csrf)| Ctx {
-        scope: Scope::of(&user),
-        lang: staff_lang(headers, lang),
-        switched: lang.is_some(),
-        user,
-        csrf,
-    }))
-}
-
-fn to_login() -> Response {
-    Redirect::to("/staff/login").into_response()
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
-) -> Result<T, AppError> {
-    Ok(tokio::task::spawn_blocking(f).await??)
-}
+// Pages of the reports (the signed-in context is `leads::Ctx`).
 
 impl Ctx {
-    fn t(&self, state: &AppState, id: &str) -> String {
-        state.i18n.t(self.lang, id)
-    }
-
-    fn page(&self, state: &AppState, title: &str, here: &str, body: &str) -> Response {
-        let html = format!(
-            "{REPORT_CSS}{}<main><h1>{}</h1>{body}</main>",
-            nav(
-                state,
-                self.lang,
-                &self.user,
-                &self.csrf,
-                "/staff/reports",
-                here
-            ),
-            esc(title)
-        );
-        let mut resp = Html(page(self.lang, title, &html)).into_response();
-        if self.switched {
-            set_cookie(
-                &mut resp,
-                state,
-                LANG_COOKIE,
-                self.lang,
-                "/staff",
-                365 * 24 * 3600,
-            );
-        }
-        resp
+    /// A report page: the reports' own styles, the navigation on "Reports".
+    fn reports_page(&self, state: &AppState, title: &str, here: &str, body: &str) -> Response {
+        self.page_titled(state, title, "/staff/reports", here, REPORT_CSS, body)
     }
 
     fn not_found(&self, state: &AppState, here: &str) -> Response {
-        let mut r = self.page(
+        let mut r = self.reports_page(
             state,
             &self.t(state, "reports-title"),
             here,
@@ -419,7 +361,7 @@ async fn report_page(
         report_filters(&state, &cx, &events, &event, &from, &to),
         report_body(&state, cx.lang, &data)
     );
-    Ok(cx.page(&state, &title, &here, &body))
+    Ok(cx.reports_page(&state, &title, &here, &body))
 }
 
 fn report_filters(
@@ -862,7 +804,7 @@ async fn yearly_page(
     for u in &data.units {
         body.push_str(&unit_section(&state, lang, u));
     }
-    Ok(cx.page(
+    Ok(cx.reports_page(
         &state,
         &title,
         &format!("/staff/reports/yearly?year={year}"),
