@@ -81,7 +81,10 @@ pub fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     api::router()
-        .merge(staff::router())
+        .merge(staff::router().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            staff::localise_errors,
+        )))
         .merge(phone::router())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(limit))

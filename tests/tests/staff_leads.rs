@@ -475,6 +475,31 @@ fn filters_exports_erasure_duplicates_privacy_and_retention() {
         assert_eq!(vcf.matches("BEGIN:VCARD").count(), 5);
         assert!(vcf.contains("VERSION:4.0") && vcf.contains("FN:김민준"));
 
+        // Errors are pages in the staff member's language, with their status.
+        let r = get("/staff/leads/not-a-lead".into()).await;
+        assert_eq!(r.status(), 404);
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("Trang hoặc khách này không tồn tại")
+        );
+        let r = s
+            .http
+            .post(format!("{url}/staff/leads/{}", f.korea[2]))
+            .form(&[("csrf", s.csrf.as_str()), ("status", "lost")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        assert!(r.text().await.unwrap().contains("Yêu cầu không hợp lệ"));
+
         // Status and notes.
         let id = f.korea[1];
         let r = s
