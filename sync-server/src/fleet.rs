@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::leads::{Ctx, audit, blocking, ctx, input, select, to_login};
+use crate::leads::{ConfirmForm, Ctx, LangOnly, audit, blocking, ctx, input, select, to_login};
 use crate::staff::{esc, when};
 
 pub fn router() -> Router<AppState> {
@@ -24,12 +24,6 @@ pub fn router() -> Router<AppState> {
         .route("/staff/kiosks/{id}/revoke", post(revoke))
         .route("/staff/content", get(content_page))
         .route("/staff/content/publish", post(publish))
-}
-
-#[derive(Deserialize)]
-struct LangOnly {
-    #[serde(alias = "ui")]
-    lang: Option<String>,
 }
 
 fn is_admin(cx: &Ctx) -> bool {
@@ -250,13 +244,6 @@ async fn assign_event(
     )
     .await?;
     Ok(Redirect::to("/staff/kiosks").into_response())
-}
-
-#[derive(Deserialize)]
-struct ConfirmForm {
-    csrf: String,
-    #[serde(default)]
-    confirm: String,
 }
 
 async fn revoke(

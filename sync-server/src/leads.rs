@@ -532,10 +532,10 @@ async fn export(
 }
 
 #[derive(Deserialize)]
-struct LangOnly {
+pub(crate) struct LangOnly {
     #[serde(alias = "ui")]
-    lang: Option<String>,
-    done: Option<String>,
+    pub(crate) lang: Option<String>,
+    pub(crate) done: Option<String>,
 }
 
 async fn load_lead(state: &AppState, cx: &Ctx, id: &str) -> Result<Option<LeadRow>, AppError> {
@@ -686,18 +686,19 @@ async fn update_lead(
     Ok(Redirect::to(&format!("/staff/leads/{lead_id}?done=saved")).into_response())
 }
 
+/// A form that needs a typed confirmation (ERASE, REVOKE) besides its CSRF token.
 #[derive(Deserialize)]
-struct EraseForm {
-    csrf: String,
+pub(crate) struct ConfirmForm {
+    pub(crate) csrf: String,
     #[serde(default)]
-    confirm: String,
+    pub(crate) confirm: String,
 }
 
 async fn erase_lead(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<EraseForm>,
+    Form(form): Form<ConfirmForm>,
 ) -> Result<Response, AppError> {
     let Some(cx) = ctx(&state, &headers, None).await? else {
         return Ok(to_login());
