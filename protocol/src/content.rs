@@ -28,6 +28,11 @@ pub struct Pack {
     pub playlists: Vec<Playlist>,
     #[serde(default)]
     pub events: Vec<Event>,
+    /// Foreign delegations the city receives, each with the deck its host presents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delegations: Vec<Delegation>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decks: Vec<Deck>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,7 +103,95 @@ pub struct Event {
     pub ends: Option<String>,
 }
 
+/// A visiting foreign delegation. Its id is also the event id its records and leads carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delegation {
+    pub id: String,
+    #[serde(default)]
+    pub name: Localised,
+    /// ISO 3166-1 alpha-2 code of the delegation's country.
+    pub country: String,
+    /// The delegation's languages; the first is shown beside Vietnamese on the slides.
+    pub languages: Vec<String>,
+    /// The day of the visit, `YYYY-MM-DD` (Vietnam time).
+    pub date: String,
+    /// The host from the Department of Foreign Affairs who presents.
+    #[serde(default)]
+    pub host: String,
+    /// The organising unit (its staff see the delegation's leads and visits).
+    pub org: String,
+    /// The deck presented to this delegation.
+    pub deck: String,
+    /// The members as the host was given them. Kept on the server: a published manifest
+    /// carries only [`Delegation::member_count`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<Member>,
+    #[serde(default)]
+    pub member_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Member {
+    pub name: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub organisation: String,
+}
+
+/// An ordered presentation made of content items; a closing slide with a QR code for the
+/// members' contacts follows the last one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deck {
+    pub id: String,
+    #[serde(default)]
+    pub title: Localised,
+    pub slides: Vec<Slide>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slide {
+    /// The content item shown (its first picture, its title as the caption).
+    pub item: String,
+    /// Which of the item's pictures (0 = the first).
+    #[serde(default)]
+    pub media: usize,
+    /// What the host says, per language (Vietnamese first); shown only to the host.
+    #[serde(default)]
+    pub notes: Localised,
+}
+
+impl Delegation {
+    /// The language shown beside Vietnamese (Vietnamese itself if the delegation reads it).
+    pub fn caption_language(&self) -> &str {
+        self.languages
+            .iter()
+            .find(|l| l.as_str() != "vi")
+            .or(self.languages.first())
+            .map_or("en", |l| l.as_str())
+    }
+
+    /// The same delegation without its members' names, as kiosks receive it.
+    pub fn for_kiosks(&self) -> Delegation {
+        Delegation {
+            members: Vec::new(),
+            member_count: self.member_count.max(self.members.len() as u32),
+            ..self.clone()
+        }
+    }
+}
+
 impl Pack {
+    pub fn delegation(&self, id: &str) -> Option<&Delegation> {
+        self.delegations.iter().find(|d| d.id == id)
+    }
+    pub fn deck(&self, id: &str) -> Option<&Deck> {
+        self.decks.iter().find(|d| d.id == id)
+    }
     pub fn item(&self, id: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.id == id)
     }

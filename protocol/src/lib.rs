@@ -10,7 +10,8 @@ pub mod sync;
 pub mod token;
 
 pub use record::{
-    Consent, Contact, LeadSource, QrPurpose, Record, RecordBody, SessionPhase, ViewOrigin,
+    Consent, Contact, LeadSource, QrPurpose, Record, RecordBody, SessionPhase, SlideShown,
+    ViewOrigin, VisitBody, VisitEnd,
 };
 
 /// The version of the HTTP API under `/api/v1`.

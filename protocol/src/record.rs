@@ -102,6 +102,9 @@ pub enum RecordBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         content_error: Option<String>,
     },
+    /// A delegation visit presented from this kiosk, written when the host ends it (or when the
+    /// kiosk starts again after a visit it could not end).
+    Visit(Box<VisitBody>),
     /// A kind this build does not know (written by a newer kiosk). The server keeps the JSON.
     #[serde(other)]
     Unknown,
@@ -119,6 +122,7 @@ impl RecordBody {
             RecordBody::RawScan { .. } => "raw_scan",
             RecordBody::Session { .. } => "session",
             RecordBody::Heartbeat { .. } => "heartbeat",
+            RecordBody::Visit(_) => "visit",
             RecordBody::Unknown => "unknown",
         }
     }
@@ -199,6 +203,47 @@ impl LeadSource {
             LeadSource::KioskForm => "kiosk_form",
         }
     }
+}
+
+/// A delegation visit: the record's time is its end; it started `duration_ms` before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitBody {
+    /// Unique per visit; the server keeps one visit per id.
+    pub visit_id: Uuid,
+    pub delegation: String,
+    pub deck: String,
+    pub duration_ms: u64,
+    /// The number of people present, as the host entered it.
+    pub attendees: u32,
+    /// Every slide as it was shown, in order (a slide shown twice appears twice); the closing
+    /// slide is `item: None`.
+    pub slides: Vec<SlideShown>,
+    /// Time the screen was blanked.
+    #[serde(default)]
+    pub blank_ms: u64,
+    /// Nonces of the closing slide's QR codes: leads and opens made through them belong to
+    /// this visit.
+    #[serde(default)]
+    pub qr_nonces: Vec<String>,
+    pub ended: VisitEnd,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlideShown {
+    /// Position in the deck (0-based; the closing slide is the deck's length).
+    pub slide: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    pub shown_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitEnd {
+    /// The host ended the presentation.
+    Host,
+    /// The kiosk stopped mid-visit (power cut, crash); recorded from its last checkpoint.
+    Interrupted,
 }
 
 /// The consent a visitor gave: which text, which version, in which language, when.
@@ -321,6 +366,28 @@ mod tests {
                 uptime_ms: 2,
                 content_error: Some("does not fit".into()),
             },
+            RecordBody::Visit(Box::new(VisitBody {
+                visit_id: Uuid::now_v7(),
+                delegation: "kr-delegation".into(),
+                deck: "invest-deck".into(),
+                duration_ms: 600_000,
+                attendees: 12,
+                slides: vec![
+                    SlideShown {
+                        slide: 0,
+                        item: Some("long-thanh-airport".into()),
+                        shown_ms: 90_000,
+                    },
+                    SlideShown {
+                        slide: 1,
+                        item: None,
+                        shown_ms: 30_000,
+                    },
+                ],
+                blank_ms: 5_000,
+                qr_nonces: vec!["00ff".into()],
+                ended: VisitEnd::Host,
+            })),
         ];
         for body in bodies {
             let r = sample(body);

@@ -78,6 +78,8 @@ fn manifest() -> Manifest {
             ],
             playlists: vec![],
             events: vec![],
+            delegations: vec![],
+            decks: vec![],
         },
         media: vec![],
     }
