@@ -176,10 +176,188 @@ pub fn validate(dir: &Path) -> (Option<Pack>, Vec<Problem>) {
             ));
         }
     }
+    check_delegations(&pack, &text, &toml_path, &mut problems);
+    check_decks(&pack, &text, &toml_path, &mut problems);
     for media in pack.media_paths() {
         check_media(dir, media, &text, &mut problems);
     }
     (Some(pack), problems)
+}
+
+/// The 1-based line of the `n`-th (0-based) `[[header]]` table at or after line `from`.
+fn table_line(text: &str, header: &str, n: usize, from: usize) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .filter(|(_, l)| l.trim() == header)
+        .nth(n)
+        .map(|(i, _)| i + 1)
+}
+
+/// Whether an id can be printed in a QR code (the kiosk's tokens keep 64 characters of it)
+/// and typed in a URL: 1 to 64 ASCII letters, digits, dashes or underscores.
+fn plain_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Delegations: ids plain, unique and not an event's; the deck exists; languages are the
+/// pack's; the date is a real `YYYY-MM-DD`; an organising unit; a two-letter country code.
+fn check_delegations(pack: &Pack, text: &str, toml_path: &Path, problems: &mut Vec<Problem>) {
+    let mut err = |line: Option<usize>, message: String| {
+        problems.push(Problem {
+            severity: Severity::Error,
+            file: toml_path.to_owned(),
+            line,
+            message,
+        })
+    };
+    let mut seen = HashSet::new();
+    for (n, d) in pack.delegations.iter().enumerate() {
+        let start = table_line(text, "[[delegations]]", n, 1);
+        let from = start.unwrap_or(1);
+        // A field's line within this delegation's table (else the table's own line).
+        let at = |key: &str| {
+            line_of(text, &format!("{key} ="), from)
+                .filter(|l| {
+                    table_line(text, "[[delegations]]", n + 1, 1).is_none_or(|next| *l < next)
+                })
+                .or(start)
+        };
+        let id_at = line_of(text, &format!("id = \"{}\"", d.id), from).or(start);
+        if !plain_id(&d.id) {
+            err(
+                id_at,
+                format!(
+                    "delegation id \"{}\" must be 1 to 64 letters, digits, dashes or underscores \
+                     (it is printed in the QR codes)",
+                    d.id
+                ),
+            );
+        }
+        if !seen.insert(d.id.as_str()) {
+            err(id_at, format!("duplicate delegation id \"{}\"", d.id));
+        }
+        if pack.event(&d.id).is_some() {
+            err(
+                id_at,
+                format!(
+                    "delegation id \"{}\" is also an event's id: records and leads would mix",
+                    d.id
+                ),
+            );
+        }
+        if pack.deck(&d.deck).is_none() {
+            err(
+                at("deck"),
+                format!("delegation \"{}\" names unknown deck \"{}\"", d.id, d.deck),
+            );
+        }
+        for lang in &d.languages {
+            if !pack.languages.contains(lang) {
+                err(
+                    at("languages"),
+                    format!(
+                        "delegation \"{}\" has language \"{lang}\", which is not one of the pack's \
+                         languages ({})",
+                        d.id,
+                        pack.languages.join(", ")
+                    ),
+                );
+            }
+        }
+        let date_ok = d.date.len() == 10
+            && time::Date::parse(
+                &d.date,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .is_ok();
+        if !date_ok {
+            err(
+                at("date"),
+                format!(
+                    "delegation \"{}\" has date \"{}\": write a real date as YYYY-MM-DD",
+                    d.id, d.date
+                ),
+            );
+        }
+        if d.org.trim().is_empty() {
+            err(
+                at("org"),
+                format!(
+                    "delegation \"{}\" has no organising unit (org): its staff see its visits and leads",
+                    d.id
+                ),
+            );
+        }
+        if d.country.len() != 2 || !d.country.chars().all(|c| c.is_ascii_alphabetic()) {
+            err(
+                at("country"),
+                format!(
+                    "delegation \"{}\" has country \"{}\": use the two-letter ISO code (KR, JP, …)",
+                    d.id, d.country
+                ),
+            );
+        }
+    }
+}
+
+/// Decks: ids unique, at least one slide, every slide's item known and its picture one the
+/// item has.
+fn check_decks(pack: &Pack, text: &str, toml_path: &Path, problems: &mut Vec<Problem>) {
+    let mut err = |line: Option<usize>, message: String| {
+        problems.push(Problem {
+            severity: Severity::Error,
+            file: toml_path.to_owned(),
+            line,
+            message,
+        })
+    };
+    let mut seen = HashSet::new();
+    for (n, deck) in pack.decks.iter().enumerate() {
+        let start = table_line(text, "[[decks]]", n, 1);
+        let from = start.unwrap_or(1);
+        let id_at = line_of(text, &format!("id = \"{}\"", deck.id), from).or(start);
+        if !seen.insert(deck.id.as_str()) {
+            err(id_at, format!("duplicate deck id \"{}\"", deck.id));
+        }
+        if deck.slides.is_empty() {
+            err(id_at, format!("deck \"{}\" has no slides", deck.id));
+        }
+        for (i, slide) in deck.slides.iter().enumerate() {
+            // `[[decks.slides]]` tables, else an inline list: the slide's `item = "…"`.
+            let at = table_line(text, "[[decks.slides]]", i, from)
+                .and_then(|l| line_of(text, "item =", l))
+                .or_else(|| line_of(text, &format!("\"{}\"", slide.item), from))
+                .or(id_at);
+            match pack.item(&slide.item) {
+                None => err(
+                    at,
+                    format!(
+                        "deck \"{}\" slide {} names unknown item \"{}\"",
+                        deck.id,
+                        i + 1,
+                        slide.item
+                    ),
+                ),
+                Some(item) if slide.media >= item.media.len() => err(
+                    at,
+                    format!(
+                        "deck \"{}\" slide {} asks for media = {} of item \"{}\", which has {} \
+                         picture(s) (media = 0 is the first)",
+                        deck.id,
+                        i + 1,
+                        slide.media,
+                        slide.item,
+                        item.media.len()
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
 }
 
 fn fallback_for(lang: &str, pack: &Pack) -> String {
@@ -339,7 +517,8 @@ impl Progress {
 }
 
 /// Imports a valid pack: images larger than `max_display` scaled down to it, media stored by
-/// sha256 in `media_dir`, the manifest published.
+/// sha256 in `media_dir`, the delegations mirrored into the database (events and members),
+/// the manifest published without the members' names.
 pub fn import(
     dir: &Path,
     storage: &dyn Storage,
@@ -381,6 +560,13 @@ pub fn import(
         });
         progress.step(n + 1);
     }
+    // The members' names stay on the server; kiosks get the delegations without them. The
+    // version is the digest of what kiosks get: a change of names alone is not a new version.
+    storage.save_delegations(&pack.delegations, now)?;
+    let pack = Pack {
+        delegations: pack.delegations.iter().map(|d| d.for_kiosks()).collect(),
+        ..pack
+    };
     let digest = {
         let mut h = Sha256::new();
         h.update(serde_json::to_vec(&pack)?);
@@ -396,4 +582,187 @@ pub fn import(
     };
     storage.publish(&manifest, now)?;
     Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pack with one item of two pictures, an event, a deck and a delegation; `extra` is
+    /// appended to `pack.toml`.
+    fn pack_dir(extra: &str) -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("media")).unwrap();
+        for name in ["a-1.png", "a-2.png"] {
+            image::RgbImage::new(4, 3)
+                .save(dir.path().join("media").join(name))
+                .unwrap();
+        }
+        let text = format!(
+            r#"id = "p"
+version = "1"
+default_language = "vi"
+languages = ["vi", "en", "ko"]
+
+[[pillars]]
+id = "invest"
+[pillars.title]
+vi = "Đầu tư"
+en = "Investment"
+
+[[items]]
+id = "a"
+pillar = "invest"
+media = ["media/a-1.png", "media/a-2.png"]
+[items.text.vi]
+title = "A"
+[items.text.en]
+title = "A"
+[items.text.ko]
+title = "A"
+
+[[playlists]]
+id = "loop"
+items = ["a"]
+
+[[events]]
+id = "fair-2026"
+playlist = "loop"
+languages = ["vi"]
+
+[[decks]]
+id = "invest"
+[[decks.slides]]
+item = "a"
+[[decks.slides]]
+item = "a"
+media = 1
+
+[[delegations]]
+id = "kr-2026"
+country = "KR"
+languages = ["ko", "vi"]
+date = "2026-03-11"
+org = "Department of Foreign Affairs"
+deck = "invest"
+[delegations.name]
+vi = "Đoàn Gyeonggi"
+[[delegations.members]]
+name = "Kim Minji"
+{extra}"#
+        );
+        std::fs::write(dir.path().join("pack.toml"), &text).unwrap();
+        (dir, text)
+    }
+
+    /// The 1-based line holding `marker`.
+    fn line(text: &str, marker: &str) -> usize {
+        text.lines()
+            .position(|l| l.contains(marker))
+            .unwrap_or_else(|| panic!("no {marker}"))
+            + 1
+    }
+
+    #[test]
+    fn a_pack_with_a_delegation_and_its_deck_is_valid() {
+        let (dir, _) = pack_dir("");
+        let (pack, problems) = validate(dir.path());
+        assert!(problems.is_empty(), "{problems:#?}");
+        let pack = pack.unwrap();
+        assert_eq!(pack.delegations[0].members.len(), 1);
+        assert_eq!(pack.decks[0].slides.len(), 2);
+    }
+
+    #[test]
+    fn every_delegation_and_deck_error_is_named_at_its_line() {
+        let extra = r#"
+[[delegations]]
+id = "kr-2026"                            # dup-delegation
+country = "KOR"                           # country
+languages = ["vi", "th"]                  # language
+date = "2026-02-30"                       # date
+org = " "                                 # org
+deck = "nope"                             # deck
+
+[[delegations]]
+id = "fair-2026"                          # event-id
+country = "jp"
+languages = ["vi"]
+date = "2026-3-1"                         # short-date
+org = "Department of Foreign Affairs"
+deck = "invest"
+
+[[delegations]]
+id = "bad id!"                            # plain-id
+country = "K1"                            # digit-country
+languages = []
+date = "2026-12-01"
+org = "Department of Foreign Affairs"
+deck = "invest"
+
+[[decks]]
+id = "invest"                             # dup-deck
+[[decks.slides]]
+item = "ghost"                            # unknown-item
+[[decks.slides]]
+item = "a"                                # media-index
+media = 2
+
+[[decks]]
+id = "empty"                              # no-slides
+slides = []
+"#;
+        let (dir, text) = pack_dir(extra);
+        let (_, problems) = validate(dir.path());
+        let found = |marker: &str, message: &str| {
+            let at = line(&text, marker);
+            assert!(
+                problems.iter().any(|p| p.severity == Severity::Error
+                    && p.line == Some(at)
+                    && p.message.contains(message)
+                    && p.file.ends_with("pack.toml")),
+                "no error \"{message}\" at line {at} ({marker}): {problems:#?}"
+            );
+        };
+        found("# dup-delegation", "duplicate delegation id \"kr-2026\"");
+        found(
+            "# country",
+            "has country \"KOR\": use the two-letter ISO code",
+        );
+        found("# digit-country", "has country \"K1\"");
+        found(
+            "# language",
+            "has language \"th\", which is not one of the pack's languages (vi, en, ko)",
+        );
+        found(
+            "# date",
+            "has date \"2026-02-30\": write a real date as YYYY-MM-DD",
+        );
+        found("# short-date", "has date \"2026-3-1\"");
+        found("# org", "has no organising unit (org)");
+        found("# deck", "names unknown deck \"nope\"");
+        found(
+            "# event-id",
+            "delegation id \"fair-2026\" is also an event's id",
+        );
+        found(
+            "# plain-id",
+            "delegation id \"bad id!\" must be 1 to 64 letters, digits, dashes or underscores",
+        );
+        found("# dup-deck", "duplicate deck id \"invest\"");
+        found(
+            "# unknown-item",
+            "deck \"invest\" slide 1 names unknown item \"ghost\"",
+        );
+        found(
+            "# media-index",
+            "deck \"invest\" slide 2 asks for media = 2 of item \"a\", which has 2 picture(s)",
+        );
+        found("# no-slides", "deck \"empty\" has no slides");
+        assert_eq!(
+            problems.len(),
+            14,
+            "nothing else is reported: {problems:#?}"
+        );
+    }
 }

@@ -24,6 +24,8 @@
 //! written without spaces such as `0912345678` loses its leading zero there: the XLSX export is
 //! the one to use in Excel; the CSV export is for other tools and as a fallback.
 //!
+//! [`csv_table()`] writes any other table (a delegation's visits) the same way.
+//!
 //! **XLSX** ([`xlsx()`]): one worksheet in constant-memory mode (rows go straight to a
 //! temporary file in the system's temporary directory, so memory stays flat), a bold, frozen
 //! header row with an autofilter, fixed column widths. Every cell, times included, is written
@@ -169,7 +171,7 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 // Cells shared by CSV and XLSX
 
 /// `YYYY-MM-DD HH:MM` in Vietnam time; the raw number if it is out of range.
-fn vietnam_time(ms: i64) -> String {
+pub(crate) fn vietnam_time(ms: i64) -> String {
     datetime(ms)
         .and_then(|t| t.to_offset(VIETNAM).format(MINUTES).ok())
         .unwrap_or_else(|| ms.to_string())
@@ -242,28 +244,56 @@ fn defuse(cell: &str) -> Cow<'_, str> {
 /// The leads as CSV for Excel: UTF-8 with a BOM, CRLF, a header row, cells that could be taken
 /// for formulas prefixed with `'` (see the module documentation).
 pub fn csv(leads: &[ExportLead], headers: &Headers) -> Vec<u8> {
-    let mut out = Vec::with_capacity(UTF8_BOM.len() + 256 * (leads.len() + 1));
-    out.extend_from_slice(UTF8_BOM);
-    let mut writer = ::csv::WriterBuilder::new()
-        .terminator(::csv::Terminator::CRLF)
-        .quote_style(::csv::QuoteStyle::Necessary)
-        .from_writer(out);
-    // Writing to a Vec cannot fail, and every record has NUM_COLUMNS fields.
-    const INFALLIBLE: &str = "writing CSV to memory cannot fail";
-    let mut write_row = |row: &[&str]| {
-        for cell in row {
-            writer
-                .write_field(defuse(cell).as_bytes())
-                .expect(INFALLIBLE);
-        }
-        writer.write_record(None::<&[u8]>).expect(INFALLIBLE);
-    };
-    write_row(&headers.cells());
+    let mut out = CsvOut::new(256 * (leads.len() + 1));
+    out.row(&headers.cells());
     for lead in leads {
         let row = cells(lead);
-        write_row(&row.each_ref().map(|c| c.as_ref()));
+        out.row(&row.each_ref().map(|c| c.as_ref()));
     }
-    writer.into_inner().expect(INFALLIBLE)
+    out.finish()
+}
+
+/// Any table (a header row, then the rows) as CSV for Excel, written as [`csv()`] writes the
+/// leads: UTF-8 with a BOM, CRLF, cells that could be taken for formulas prefixed with `'`.
+pub fn csv_table<S: AsRef<str>>(header: &[S], rows: &[Vec<String>]) -> Vec<u8> {
+    let mut out = CsvOut::new(128 * (rows.len() + 1));
+    out.row(header);
+    for row in rows {
+        out.row(row);
+    }
+    out.finish()
+}
+
+/// A CSV file being written to memory.
+struct CsvOut(::csv::Writer<Vec<u8>>);
+
+/// Writing to a Vec cannot fail.
+const INFALLIBLE: &str = "writing CSV to memory cannot fail";
+
+impl CsvOut {
+    fn new(capacity: usize) -> CsvOut {
+        let mut out = Vec::with_capacity(UTF8_BOM.len() + capacity);
+        out.extend_from_slice(UTF8_BOM);
+        CsvOut(
+            ::csv::WriterBuilder::new()
+                .terminator(::csv::Terminator::CRLF)
+                .quote_style(::csv::QuoteStyle::Necessary)
+                .from_writer(out),
+        )
+    }
+
+    fn row<S: AsRef<str>>(&mut self, row: &[S]) {
+        for cell in row {
+            self.0
+                .write_field(defuse(cell.as_ref()).as_bytes())
+                .expect(INFALLIBLE);
+        }
+        self.0.write_record(None::<&[u8]>).expect(INFALLIBLE);
+    }
+
+    fn finish(self) -> Vec<u8> {
+        self.0.into_inner().expect(INFALLIBLE)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -733,6 +763,32 @@ mod tests {
         let (header, rows) = read_csv(&csv(&[], &evil));
         assert_eq!(header[0], "'=1+1");
         assert!(rows.is_empty());
+    }
+
+    #[test]
+    fn any_table_is_written_like_the_leads() {
+        let rows = vec![
+            vec![
+                "Đoàn Gyeonggi".to_owned(),
+                "=1+1".to_owned(),
+                "90".to_owned(),
+            ],
+            vec!["김민준, \"Kim\"".to_owned(), "-".to_owned(), String::new()],
+        ];
+        let bytes = csv_table(&["Đoàn", "@title", "Seconds"], &rows);
+        let (header, back) = read_csv(&bytes);
+        assert_eq!(header, ["Đoàn", "'@title", "Seconds"]);
+        assert_eq!(
+            back,
+            [
+                ["Đoàn Gyeonggi", "'=1+1", "90"],
+                ["김민준, \"Kim\"", "'-", ""]
+            ]
+        );
+        assert_eq!(
+            std::str::from_utf8(&bytes).unwrap().matches("\r\n").count(),
+            3
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::storage::{EventRow, LEAD_STATUSES, LeadFilter, LeadRow, Scope, User};
 
 const PAGE_SIZE: u64 = 50;
 /// Most leads one export holds.
-const EXPORT_MAX: u64 = 1_000_000;
+pub(crate) const EXPORT_MAX: u64 = 1_000_000;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -161,7 +161,7 @@ fn status_label(state: &AppState, lang: &str, status: &str) -> String {
     }
 }
 
-fn source_label(state: &AppState, lang: &str, source: &str) -> String {
+pub(crate) fn source_label(state: &AppState, lang: &str, source: &str) -> String {
     match source {
         "phone_form" => state.i18n.t(lang, "lead-source-phone-form"),
         "badge" => state.i18n.t(lang, "lead-source-badge"),

@@ -17,8 +17,10 @@ pub mod sqlite;
 pub mod sqlite_fleet;
 pub mod sqlite_leads;
 pub mod sqlite_reports;
+pub mod sqlite_visits;
 pub mod staff;
 pub mod storage;
+pub mod visits;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -43,6 +45,7 @@ pub struct AppState {
     pub phone: Arc<dyn storage::PhoneStorage>,
     pub leads: Arc<dyn storage::LeadStorage>,
     pub fleet: Arc<dyn storage::FleetStorage>,
+    pub visits: Arc<dyn storage::VisitStorage>,
     pub limiter: Arc<phone::RateLimiter>,
     pub opens: Arc<phone::OpenWriter>,
     pub phone_cache: Arc<phone::PhoneCache>,
@@ -68,7 +71,8 @@ pub fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
         staff: storage.clone(),
         phone: storage.clone(),
         leads: storage.clone(),
-        fleet: storage,
+        fleet: storage.clone(),
+        visits: storage,
         limiter: Arc::new(phone::RateLimiter::default()),
         opens: Arc::new(phone::OpenWriter::default()),
         phone_cache: Arc::new(phone::PhoneCache::default()),

@@ -156,7 +156,7 @@ impl PhoneCache {
 }
 
 /// The current content version, parsed once per publication.
-async fn current_manifest(
+pub(crate) async fn current_manifest(
     state: &AppState,
 ) -> Result<Option<std::sync::Arc<protocol::content::Manifest>>, AppError> {
     use std::sync::atomic::Ordering;

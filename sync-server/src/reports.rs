@@ -1,7 +1,7 @@
 //! The staff reports: one event's (or every event in scope's) views and sessions, dwell time by
 //! item, pillar and language, the language mix, the funnel QR shown → opened → lead, leads by
 //! country and a day × hour heat map (Vietnam time); and the yearly report per organising unit
-//! for the 5 November deadline, printable and as XLSX.
+//! for the 5 November deadline (with the delegations received), printable and as XLSX.
 //!
 //! The numbers come from [`crate::sqlite_reports`] (roll-ups only, never `records`). Charts are
 //! SVG drawn by `charts-rs` and embedded in the page; every number is also in a plain table.
@@ -43,7 +43,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Print: the header, the filters and the links are left out; a unit starts a new page.
-const REPORT_CSS: &str = "<style>\
+pub(crate) const REPORT_CSS: &str = "<style>\
     .chart{background:#fff;border-radius:12px;padding:12px;margin:12px 0;overflow-x:auto}\
     .chart svg{max-width:100%;height:auto} .chart figcaption{font-weight:bold;margin-bottom:6px}\
     td.n,th.n{text-align:right;font-variant-numeric:tabular-nums} h2{margin-top:32px}\
@@ -83,12 +83,12 @@ impl Ctx {
 // Formatting.
 
 /// A decimal number with one decimal, with the decimal comma in Vietnamese.
-fn dec(lang: &str, v: f64) -> String {
+pub(crate) fn dec(lang: &str, v: f64) -> String {
     let s = format!("{v:.1}");
     if lang == "vi" { s.replace('.', ",") } else { s }
 }
 
-fn secs(lang: &str, ms: i64) -> String {
+pub(crate) fn secs(lang: &str, ms: i64) -> String {
     dec(lang, ms as f64 / 1000.0)
 }
 
@@ -100,7 +100,7 @@ fn pct(lang: &str, part: i64, whole: i64) -> String {
     }
 }
 
-fn title_in<'a>(titles: &'a BTreeMap<String, String>, lang: &str) -> Option<&'a str> {
+pub(crate) fn title_in<'a>(titles: &'a BTreeMap<String, String>, lang: &str) -> Option<&'a str> {
     titles
         .get(lang)
         .or_else(|| titles.get("en"))
@@ -137,24 +137,24 @@ fn country_title(state: &AppState, lang: &str, country: &str) -> String {
     }
 }
 
-fn th(s: &str) -> String {
+pub(crate) fn th(s: &str) -> String {
     format!("<th>{}</th>", esc(s))
 }
 
-fn th_n(s: &str) -> String {
+pub(crate) fn th_n(s: &str) -> String {
     format!("<th class=\"n\">{}</th>", esc(s))
 }
 
-fn td(s: &str) -> String {
+pub(crate) fn td(s: &str) -> String {
     format!("<td>{}</td>", esc(s))
 }
 
-fn td_n(s: &str) -> String {
+pub(crate) fn td_n(s: &str) -> String {
     format!("<td class=\"n\">{}</td>", esc(s))
 }
 
 /// A table with an id, a header row and rows of ready cells.
-fn table(id: &str, head: &[String], rows: &[String]) -> String {
+pub(crate) fn table(id: &str, head: &[String], rows: &[String]) -> String {
     format!(
         "<table id=\"{id}\"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
         head.concat(),
@@ -306,7 +306,7 @@ struct ReportQuery {
     lang: Option<String>,
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
@@ -778,7 +778,7 @@ async fn yearly_page(
         .iter()
         .map(|u| {
             format!(
-                "<tr data-key=\"{}\">{}{}{}{}{}{}</tr>",
+                "<tr data-key=\"{}\">{}{}{}{}{}{}{}{}{}{}</tr>",
                 esc(&u.org),
                 td(&unit_name(&state, lang, u)),
                 td_n(&u.events.len().to_string()),
@@ -786,6 +786,10 @@ async fn yearly_page(
                 td_n(&u.sessions.to_string()),
                 td_n(&u.views.to_string()),
                 td_n(&u.leads.to_string()),
+                td_n(&u.delegations.to_string()),
+                td_n(&u.visits.to_string()),
+                td_n(&u.attendees.to_string()),
+                td_n(&u.delegation_leads.to_string()),
             )
         })
         .collect();
@@ -798,6 +802,10 @@ async fn yearly_page(
             th_n(&t("reports-sessions")),
             th_n(&t("reports-col-views")),
             th_n(&t("reports-col-leads")),
+            th_n(&t("reports-delegations")),
+            th_n(&t("reports-visits")),
+            th_n(&t("reports-attendees")),
+            th_n(&t("reports-delegation-leads")),
         ],
         &rows,
     ));
@@ -873,6 +881,8 @@ fn unit_section(state: &AppState, lang: &str, u: &UnitYear) -> String {
         "<section class=\"unit\" data-org=\"{}\"><h2>{}</h2>\
          <p class=\"row\"><span>{}: <strong>{}</strong></span><span>{}: <strong>{}</strong></span>\
          <span>{}: <strong>{}</strong></span><span>{}: <strong>{}</strong></span></p>\
+         <p class=\"row\" id=\"{}\"><span>{}: <strong>{}</strong></span><span>{}: <strong>{}</strong></span>\
+         <span>{}: <strong>{}</strong></span><span>{}: <strong>{}</strong></span></p>\
          <h3>{}</h3>{}<h3>{}</h3>{}<h3>{}</h3>{}</section>",
         esc(&u.org),
         esc(&unit_name(state, lang, u)),
@@ -884,6 +894,15 @@ fn unit_section(state: &AppState, lang: &str, u: &UnitYear) -> String {
         u.views,
         esc(&t("reports-col-leads")),
         u.leads,
+        id("delegations"),
+        esc(&t("reports-delegations")),
+        u.delegations,
+        esc(&t("reports-visits")),
+        u.visits,
+        esc(&t("reports-attendees")),
+        u.attendees,
+        esc(&t("reports-delegation-leads")),
+        u.delegation_leads,
         esc(&t("reports-events-held")),
         table(
             &id("events"),
@@ -944,7 +963,12 @@ fn slug(s: &str) -> String {
 }
 
 /// Writes text as text, never as a formula: a cell that looks like one gets a quote prefix.
-fn write_text(sheet: &mut Worksheet, row: u32, col: u16, s: &str) -> Result<(), XlsxError> {
+pub(crate) fn write_text(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    s: &str,
+) -> Result<(), XlsxError> {
     if s.is_empty() {
         return Ok(());
     }
@@ -956,7 +980,7 @@ fn write_text(sheet: &mut Worksheet, row: u32, col: u16, s: &str) -> Result<(), 
     Ok(())
 }
 
-fn header(sheet: &mut Worksheet, names: &[String]) -> Result<(), XlsxError> {
+pub(crate) fn header(sheet: &mut Worksheet, names: &[String]) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold();
     for (i, n) in names.iter().enumerate() {
         sheet.write_string_with_format(0, i as u16, n, &bold)?;
@@ -985,6 +1009,10 @@ fn yearly_workbook(state: &AppState, lang: &str, data: &YearlyData) -> Result<Ve
             t("reports-col-views"),
             t("reports-col-dwell"),
             t("reports-col-leads"),
+            t("reports-delegations"),
+            t("reports-visits"),
+            t("reports-attendees"),
+            t("reports-delegation-leads"),
         ],
     )?;
     for (i, u) in data.units.iter().enumerate() {
@@ -996,6 +1024,10 @@ fn yearly_workbook(state: &AppState, lang: &str, data: &YearlyData) -> Result<Ve
         sheet.write_number(r, 4, u.views as f64)?;
         sheet.write_number(r, 5, secs_n(u.dwell_ms))?;
         sheet.write_number(r, 6, u.leads as f64)?;
+        sheet.write_number(r, 7, u.delegations as f64)?;
+        sheet.write_number(r, 8, u.visits as f64)?;
+        sheet.write_number(r, 9, u.attendees as f64)?;
+        sheet.write_number(r, 10, u.delegation_leads as f64)?;
     }
 
     let sheet = wb.add_worksheet();

@@ -24,6 +24,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../migrations/04-phone/up.sql")),
         M::up(include_str!("../migrations/05-events-orgs/up.sql")),
         M::up(include_str!("../migrations/06-report-rollups/up.sql")),
+        M::up(include_str!("../migrations/07-visits/up.sql")),
     ])
 });
 
@@ -480,6 +481,11 @@ impl Storage for SqliteStorage {
                                 lead.redacted,
                             ])?;
                         }
+                        Some(RecordBody::Visit(visit)) => {
+                            crate::sqlite_visits::insert_visit(
+                                &tx, kiosk.row, &visit, corrected, now_ms,
+                            )?;
+                        }
                         Some(RecordBody::Heartbeat {
                             app_version,
                             content_version,
@@ -614,6 +620,14 @@ impl Storage for SqliteStorage {
             )?;
             Ok(())
         })
+    }
+
+    fn save_delegations(
+        &self,
+        delegations: &[protocol::content::Delegation],
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|c| crate::sqlite_visits::save_delegations(c, delegations, now_ms))
     }
 
     fn publish(&self, manifest: &Manifest, now_ms: i64) -> Result<(), StorageError> {

@@ -1,8 +1,8 @@
 //! The numbers of the staff reports, from the roll-ups kept at ingest and never from `records`
 //! (which holds millions of rows): `rollup_views_day` (migration 06: kept from `rollup_views`
 //! by triggers), `rollup_sessions` and `rollup_kiosk_days` (migration 06: filled by
-//! [`ReportRollups`] in the ingest transaction), `rollup_kinds`, `qr_opens`, `leads` and
-//! `events`. Items are put in their pillars by the published content
+//! [`ReportRollups`] in the ingest transaction), `rollup_kinds`, `qr_opens`, `leads`,
+//! `events` and `visits` (migration 07: one row per delegation visit). Items are put in their pillars by the published content
 //! manifest.
 //!
 //! Days are Vietnam days (UTC+7): `(corrected_ms + 7 h) / 24 h`.
@@ -667,6 +667,13 @@ pub struct UnitYear {
     pub by_country: Vec<(String, i64)>,
     /// The most viewed items, at most [`TOP_ITEMS`].
     pub top_items: Vec<DwellRow>,
+    /// Delegations received: with at least one visit that started in the year.
+    pub delegations: i64,
+    /// Visits presented to delegations, and the attendees the hosts entered.
+    pub visits: i64,
+    pub attendees: i64,
+    /// Leads of the year made for delegations (merged duplicates left out, like `leads`).
+    pub delegation_leads: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -683,7 +690,8 @@ fn new_year_day(year: i32) -> Result<i64, StorageError> {
 }
 
 /// The year (Vietnam time) per organising unit in scope: events held and seen, kiosk-days,
-/// sessions, views, leads by market, top content. From roll-ups, leads and events only.
+/// sessions, views, leads by market, top content, delegations received. From roll-ups, leads,
+/// events and visits only.
 pub fn yearly_data(c: &Connection, scope: &Scope, year: i32) -> Result<YearlyData, StorageError> {
     let (d0, d1) = (new_year_day(year)?, new_year_day(year + 1)?);
     let (h0, h1) = (d0 * 24 - 7, d1 * 24 - 7);
@@ -831,6 +839,43 @@ pub fn yearly_data(c: &Connection, scope: &Scope, year: i32) -> Result<YearlyDat
         }
     }
 
+    // Delegations: the visits that started in the year (a small table), and the leads made
+    // for delegations (their ids are events of kind `delegation`, or named by visits).
+    for (org, delegations, visits, attendees) in query_map(
+        c,
+        "SELECT COALESCE(e.org, ''), count(DISTINCT v.delegation), count(*),
+            coalesce(sum(v.attendees), 0)
+         FROM visits v LEFT JOIN events e ON e.id = v.delegation
+         WHERE v.started_ms >= ?1 AND v.started_ms < ?2 GROUP BY 1",
+        &[Value::Integer(ms0), Value::Integer(ms1)],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        },
+    )? {
+        let u = units.entry(org).or_default();
+        u.delegations += delegations;
+        u.visits += visits;
+        u.attendees += attendees;
+    }
+    for (org, n) in query_map(
+        c,
+        "SELECT COALESCE(e.org, ''), count(*) FROM leads l LEFT JOIN events e ON e.id = l.event_id
+         WHERE l.event_id IN (SELECT id FROM events WHERE kind = 'delegation'
+                UNION SELECT delegation FROM visits)
+            AND l.created_ms >= ?1 AND l.created_ms < ?2 AND l.merged_into IS NULL
+            AND l.source <> 'erased'
+         GROUP BY 1",
+        &[Value::Integer(ms0), Value::Integer(ms1)],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+    )? {
+        units.entry(org).or_default().delegation_leads += n;
+    }
+
     let year_prefix = format!("{year:04}-");
     for (_, (org, e)) in events {
         let dated = e.starts.starts_with(&year_prefix)
@@ -858,6 +903,7 @@ pub fn yearly_data(c: &Connection, scope: &Scope, year: i32) -> Result<YearlyDat
             && u.sessions == 0
             && u.views == 0
             && u.leads == 0
+            && u.visits == 0
         {
             continue;
         }

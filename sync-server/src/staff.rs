@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(crate::leads::router())
         .merge(crate::reports::router())
+        .merge(crate::visits::router())
         .merge(crate::fleet::router())
         .route("/staff", get(dashboard))
         .route("/staff/login", get(login_page).post(login))
@@ -309,6 +310,7 @@ pub(crate) fn nav(
         ("/staff", "staff-nav-dashboard"),
         ("/staff/leads", "staff-nav-leads"),
         ("/staff/reports", "staff-nav-reports"),
+        ("/staff/visits", "staff-nav-visits"),
         ("/staff/kiosks", "staff-nav-kiosks"),
         ("/staff/content", "staff-nav-content"),
         ("/staff/events", "staff-nav-events"),
@@ -402,6 +404,7 @@ fn kind_label(kind: &str) -> &'static str {
         "raw_scan" => "staff-kind-raw-scan",
         "session" => "staff-kind-session",
         "heartbeat" => "staff-kind-heartbeat",
+        "visit" => "staff-kind-visit",
         _ => "staff-kind-unknown",
     }
 }

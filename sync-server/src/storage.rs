@@ -2,7 +2,8 @@
 //! follow the SQLite one in [`crate::sqlite`]. Every method is blocking; handlers call it on
 //! the blocking pool.
 
-use protocol::content::Manifest;
+use protocol::content::{Delegation, Manifest, Member};
+use protocol::record::SlideShown;
 use protocol::sync::{ClockSample, Cursor, PushAck};
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -124,6 +125,12 @@ pub trait Storage: Send + Sync + 'static {
     /// Erases a lead: tombstone, personal fields gone, never restored by a re-upload.
     fn erase_lead(&self, lead_id: Uuid, now_ms: i64) -> Result<(), StorageError>;
     fn record_media(&self, sha256: &str, size: u64, now_ms: i64) -> Result<(), StorageError>;
+    /// Mirrors a pack's delegations before it is published: each one an event of kind
+    /// `delegation` (upserted; a venue set by staff is kept) and its members replaced. An id
+    /// that another unit's fair or meeting already uses is [`StorageError::Invalid`], and
+    /// nothing is changed.
+    fn save_delegations(&self, delegations: &[Delegation], now_ms: i64)
+    -> Result<(), StorageError>;
     /// Stores a content version and makes it the current one.
     fn publish(&self, manifest: &Manifest, now_ms: i64) -> Result<(), StorageError>;
     fn current_manifest(&self) -> Result<Option<Manifest>, StorageError>;
@@ -379,4 +386,80 @@ pub trait FleetStorage: Send + Sync + 'static {
     /// A cheap stamp of the current version (row id, publication time): changes whenever
     /// another version becomes current, so a parsed manifest can be kept until then.
     fn current_stamp(&self) -> Result<Option<(i64, i64)>, StorageError>;
+}
+
+/// A delegation as the visits pages list it: its event row and what its visits gathered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DelegationRow {
+    pub id: String,
+    pub name: String,
+    /// `YYYY-MM-DD` (the event's first day).
+    pub date: String,
+    pub country: String,
+    /// Comma-separated tags.
+    pub languages: String,
+    /// The person from the Department of Foreign Affairs who presents (the event's person
+    /// responsible).
+    pub host: String,
+    /// The organising unit (`""`: visits of a delegation no event row names).
+    pub org: String,
+    pub visits: i64,
+    pub attendees: i64,
+    /// Phones that opened the closing slides' QR codes.
+    pub qr_opens: i64,
+    /// Leads made for the delegation (not erased).
+    pub leads: i64,
+}
+
+/// One visit as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitRow {
+    pub visit_id: Uuid,
+    pub kiosk_name: String,
+    pub deck: String,
+    pub started_ms: i64,
+    pub ended_ms: i64,
+    pub duration_ms: i64,
+    pub attendees: i64,
+    pub blank_ms: i64,
+    /// In the order shown.
+    pub slides: Vec<SlideShown>,
+    pub qr_nonces: Vec<String>,
+    /// `host` | `interrupted`.
+    pub ended: String,
+}
+
+/// A phone that opened a visit's closing-slide QR code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitOpen {
+    pub at_ms: i64,
+    pub nonce: String,
+    pub kiosk_name: String,
+    pub lang: String,
+    pub purpose: String,
+}
+
+/// The visit report of one delegation (its leads come from [`LeadStorage::leads`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DelegationReport {
+    pub delegation: DelegationRow,
+    pub members: Vec<Member>,
+    /// Oldest first.
+    pub visits: Vec<VisitRow>,
+    /// Oldest first.
+    pub opens: Vec<VisitOpen>,
+}
+
+/// Delegations and their visits: what the visits pages read. Scoped like leads: a unit sees
+/// the delegations it organises.
+pub trait VisitStorage: Send + Sync + 'static {
+    /// The delegations in scope (kind `delegation`, or named by a visit), newest first.
+    fn delegations(&self, scope: &Scope) -> Result<Vec<DelegationRow>, StorageError>;
+    /// A delegation in scope with its members, visits and QR opens (None: unknown, or another
+    /// unit's).
+    fn delegation_report(
+        &self,
+        scope: &Scope,
+        id: &str,
+    ) -> Result<Option<DelegationReport>, StorageError>;
 }

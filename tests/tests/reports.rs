@@ -740,10 +740,18 @@ fn the_yearly_report_per_unit_printable_and_as_xlsx() {
         assert!(html.contains("Yearly report 2026"));
         assert!(html.contains("@media print"), "print CSS");
         let units = table(&html, "units");
-        // unit, events, kiosk-days, sessions, views, leads
-        assert_eq!(row(&units, ITTPC), [ITTPC, "1", "2", "4", "5", "5"]);
-        assert_eq!(row(&units, DOFA), [DOFA, "1", "1", "1", "1", "1"]);
-        assert_eq!(row(&units, ALL_LEADS_ORG)[1..], ["0", "0", "0", "0", "0"]);
+        // unit, events, kiosk-days, sessions, views, leads, then the delegations received,
+        // their visits, attendees and leads (none: no kiosk presented a visit here; the
+        // delegation's event is registered as a fair).
+        assert_eq!(
+            row(&units, ITTPC),
+            [ITTPC, "1", "2", "4", "5", "5", "0", "0", "0", "0"]
+        );
+        assert_eq!(
+            row(&units, DOFA),
+            [DOFA, "1", "1", "1", "1", "1", "0", "0", "0", "0"]
+        );
+        assert_eq!(row(&units, ALL_LEADS_ORG)[1..], ["0"; 9]);
         // The 2025 fair is not in 2026.
         assert!(!html.contains("tet-2025"));
         let slug = "investment--trade-and-tourism-promotion-centre";
@@ -788,7 +796,7 @@ fn the_yearly_report_per_unit_printable_and_as_xlsx() {
         .await;
         assert_eq!(
             row(&table(&y2025, "units"), ITTPC)[1..],
-            ["1", "0", "0", "0", "0"]
+            ["1", "0", "0", "0", "0", "0", "0", "0", "0"]
         );
 
         // A unit's staff see their unit only.
@@ -835,7 +843,11 @@ fn the_yearly_report_per_unit_printable_and_as_xlsx() {
                 Data::Float(4.0),
                 Data::Float(5.0),
                 Data::Float(80.0),
-                Data::Float(5.0)
+                Data::Float(5.0),
+                Data::Float(0.0),
+                Data::Float(0.0),
+                Data::Float(0.0),
+                Data::Float(0.0)
             ]
         );
         let markets = book.worksheet_range("Leads by market").unwrap();

@@ -1,0 +1,260 @@
+//! The SQLite side of delegation visits (migration 07): delegations mirrored from a content
+//! pack into `events` and `delegation_members` at import, a `visits` row per visit kept at
+//! ingest, and [`VisitStorage`] for the visits pages. The `visits` table is small (a few
+//! visits a week), so its queries scan it freely; QR opens are found by nonce (indexed).
+
+use protocol::content::{Delegation, Member};
+use protocol::record::{VisitBody, VisitEnd};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::sqlite::SqliteStorage;
+use crate::storage::*;
+
+/// Stores a visit just received (in the ingest transaction). A visit already stored (the
+/// same visit pushed again, or sent once more by a kiosk restored from a backup) is left as
+/// it is. `corrected_ms` is the record's time: the visit's end.
+pub(crate) fn insert_visit(
+    tx: &Connection,
+    kiosk: i64,
+    visit: &VisitBody,
+    corrected_ms: i64,
+    now_ms: i64,
+) -> Result<(), StorageError> {
+    let db = |e: serde_json::Error| StorageError::Db(e.to_string());
+    let slides = serde_json::to_string(&visit.slides).map_err(db)?;
+    let nonces = serde_json::to_string(&visit.qr_nonces).map_err(db)?;
+    let duration = i64::try_from(visit.duration_ms).unwrap_or(i64::MAX);
+    let ended = match visit.ended {
+        VisitEnd::Host => "host",
+        VisitEnd::Interrupted => "interrupted",
+    };
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO visits(visit_id, kiosk, delegation, deck, started_ms, ended_ms,
+            duration_ms, attendees, blank_ms, slides, qr_nonces, ended, received_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        visit.visit_id.as_bytes().as_slice(),
+        kiosk,
+        visit.delegation,
+        visit.deck,
+        corrected_ms.saturating_sub(duration),
+        corrected_ms,
+        duration,
+        i64::from(visit.attendees),
+        i64::try_from(visit.blank_ms).unwrap_or(i64::MAX),
+        slides,
+        nonces,
+        ended,
+        now_ms,
+    ])?;
+    Ok(())
+}
+
+/// The name an event row takes from a delegation: Vietnamese, else English, else the id.
+pub fn delegation_name(d: &Delegation) -> String {
+    ["vi", "en"]
+        .iter()
+        .find_map(|l| d.name.get(*l).filter(|n| !n.trim().is_empty()))
+        .map(|n| n.trim().to_owned())
+        .unwrap_or_else(|| d.id.clone())
+}
+
+/// See [`Storage::save_delegations`].
+pub(crate) fn save_delegations(
+    c: &mut Connection,
+    delegations: &[Delegation],
+    now_ms: i64,
+) -> Result<(), StorageError> {
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut existing = tx.prepare_cached("SELECT kind, org FROM events WHERE id = ?1")?;
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO events(id, name, kind, starts, ends, country, languages, org,
+                 responsible, created_ms, updated_ms)
+             VALUES (?1, ?2, 'delegation', ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+             ON CONFLICT(id) DO UPDATE SET name = ?2, kind = 'delegation', starts = ?3,
+                 ends = ?3, country = ?4, languages = ?5, org = ?6, responsible = ?7,
+                 updated_ms = ?8",
+        )?;
+        let mut clear =
+            tx.prepare_cached("DELETE FROM delegation_members WHERE delegation = ?1")?;
+        let mut member = tx.prepare_cached(
+            "INSERT INTO delegation_members(delegation, position, name, title, organisation)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for d in delegations {
+            let org = d.org.trim();
+            let owner: Option<(String, String)> = existing
+                .query_row([&d.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            // A fair or a meeting of another unit keeps its id: its leads stay that unit's.
+            if let Some((kind, other)) = owner
+                && kind != "delegation"
+                && other != org
+            {
+                return Err(StorageError::Invalid(format!(
+                    "delegation \"{}\": the id is already the {kind} \"{}\" of {other}; \
+                     give the delegation another id",
+                    d.id, d.id
+                )));
+            }
+            upsert.execute(params![
+                d.id,
+                delegation_name(d),
+                d.date.trim(),
+                d.country.trim().to_ascii_uppercase(),
+                d.languages.join(","),
+                org,
+                d.host.trim(),
+                now_ms
+            ])?;
+            clear.execute([&d.id])?;
+            for (i, m) in d.members.iter().enumerate() {
+                member.execute(params![
+                    d.id,
+                    i as i64,
+                    m.name.trim(),
+                    m.title.trim(),
+                    m.organisation.trim()
+                ])?;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The delegations' rows with their counts; `id` narrows to one delegation.
+const DELEGATIONS: &str = "
+    WITH d(id) AS (
+        SELECT id FROM events WHERE kind = 'delegation'
+        UNION SELECT delegation FROM visits
+    )
+    SELECT d.id, COALESCE(e.name, d.id), COALESCE(e.starts, ''), COALESCE(e.country, ''),
+        COALESCE(e.languages, ''), COALESCE(e.responsible, ''), COALESCE(e.org, ''),
+        (SELECT count(*) FROM visits v WHERE v.delegation = d.id),
+        (SELECT coalesce(sum(attendees), 0) FROM visits v WHERE v.delegation = d.id),
+        (SELECT count(*) FROM qr_opens o WHERE o.nonce IN (SELECT j.value
+            FROM visits v, json_each(v.qr_nonces) j WHERE v.delegation = d.id)),
+        (SELECT count(*) FROM leads l WHERE l.event_id = d.id AND l.erased_ms IS NULL)
+    FROM d LEFT JOIN events e ON e.id = d.id
+    WHERE (?1 IS NULL OR COALESCE(e.org, '') = ?1) AND (?2 IS NULL OR d.id = ?2)
+    ORDER BY COALESCE(e.starts, '') DESC, d.id";
+
+fn delegation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DelegationRow> {
+    Ok(DelegationRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        date: r.get(2)?,
+        country: r.get(3)?,
+        languages: r.get(4)?,
+        host: r.get(5)?,
+        org: r.get(6)?,
+        visits: r.get(7)?,
+        attendees: r.get(8)?,
+        qr_opens: r.get(9)?,
+        leads: r.get(10)?,
+    })
+}
+
+fn scope_org(scope: &Scope) -> Option<&str> {
+    match scope {
+        Scope::All => None,
+        Scope::Org(o) => Some(o.as_str()),
+    }
+}
+
+fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VisitRow> {
+    let id: Vec<u8> = r.get(0)?;
+    let slides: String = r.get(8)?;
+    let nonces: String = r.get(9)?;
+    Ok(VisitRow {
+        visit_id: Uuid::from_slice(&id).unwrap_or_default(),
+        kiosk_name: r.get(1)?,
+        deck: r.get(2)?,
+        started_ms: r.get(3)?,
+        ended_ms: r.get(4)?,
+        duration_ms: r.get(5)?,
+        attendees: r.get(6)?,
+        blank_ms: r.get(7)?,
+        slides: serde_json::from_str(&slides).unwrap_or_default(),
+        qr_nonces: serde_json::from_str(&nonces).unwrap_or_default(),
+        ended: r.get(10)?,
+    })
+}
+
+impl VisitStorage for SqliteStorage {
+    fn delegations(&self, scope: &Scope) -> Result<Vec<DelegationRow>, StorageError> {
+        self.read(|c| {
+            let mut q = c.prepare_cached(DELEGATIONS)?;
+            let rows = q
+                .query_map(params![scope_org(scope), None::<String>], delegation_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn delegation_report(
+        &self,
+        scope: &Scope,
+        id: &str,
+    ) -> Result<Option<DelegationReport>, StorageError> {
+        self.read(|c| {
+            let Some(delegation) = c
+                .prepare_cached(DELEGATIONS)?
+                .query_row(params![scope_org(scope), id], delegation_row)
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let members = c
+                .prepare_cached(
+                    "SELECT name, title, organisation FROM delegation_members
+                     WHERE delegation = ?1 ORDER BY position",
+                )?
+                .query_map([id], |r| {
+                    Ok(Member {
+                        name: r.get(0)?,
+                        title: r.get(1)?,
+                        organisation: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let visits = c
+                .prepare_cached(
+                    "SELECT v.visit_id, COALESCE(k.name, ''), v.deck, v.started_ms, v.ended_ms,
+                        v.duration_ms, v.attendees, v.blank_ms, v.slides, v.qr_nonces, v.ended
+                     FROM visits v LEFT JOIN kiosks k ON k.id = v.kiosk
+                     WHERE v.delegation = ?1 ORDER BY v.started_ms, v.visit_id",
+                )?
+                .query_map([id], visit_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            let opens = c
+                .prepare_cached(
+                    "SELECT o.at_ms, o.nonce, COALESCE(k.name, ''), o.lang, o.purpose
+                     FROM qr_opens o LEFT JOIN kiosks k ON k.id = o.kiosk
+                     WHERE o.nonce IN (SELECT j.value FROM visits v, json_each(v.qr_nonces) j
+                        WHERE v.delegation = ?1)
+                     ORDER BY o.at_ms, o.id",
+                )?
+                .query_map([id], |r| {
+                    Ok(VisitOpen {
+                        at_ms: r.get(0)?,
+                        nonce: r.get(1)?,
+                        kiosk_name: r.get(2)?,
+                        lang: r.get(3)?,
+                        purpose: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(DelegationReport {
+                delegation,
+                members,
+                visits,
+                opens,
+            }))
+        })
+    }
+}
