@@ -175,11 +175,16 @@ impl Delegation {
             .map_or("en", |l| l.as_str())
     }
 
+    /// How many members the delegation has (from the list where there is one).
+    pub fn member_total(&self) -> u32 {
+        self.member_count.max(self.members.len() as u32)
+    }
+
     /// The same delegation without its members' names, as kiosks receive it.
     pub fn for_kiosks(&self) -> Delegation {
         Delegation {
             members: Vec::new(),
-            member_count: self.member_count.max(self.members.len() as u32),
+            member_count: self.member_total(),
             ..self.clone()
         }
     }

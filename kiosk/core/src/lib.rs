@@ -13,6 +13,7 @@ pub mod form;
 pub use locales as i18n;
 pub mod media;
 pub mod pin;
+pub mod presenter;
 pub mod pull;
 pub mod qr;
 pub mod recorder;

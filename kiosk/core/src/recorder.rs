@@ -16,6 +16,13 @@ enum Command {
         event_id: Option<String>,
         body: RecordBody,
         reply: Option<Sender<Result<Stored, String>>>,
+        /// A meta key deleted in the same transaction (the checkpoint this record replaces).
+        clearing: Option<&'static str>,
+    },
+    /// Sets (or with `None` deletes) a meta value: a checkpoint of work in progress.
+    Meta {
+        key: &'static str,
+        value: Option<String>,
     },
     Stop,
 }
@@ -83,10 +90,15 @@ impl Recorder {
                             event_id,
                             body,
                             reply,
+                            clearing,
                         } => {
-                            let r = store
-                                .append(stamp, event_id.as_deref(), body)
-                                .map_err(|e| e.to_string());
+                            let r = match clearing {
+                                Some(key) => {
+                                    store.append_clearing(stamp, event_id.as_deref(), body, key)
+                                }
+                                None => store.append(stamp, event_id.as_deref(), body),
+                            }
+                            .map_err(|e| e.to_string());
                             if let Err(e) = &r {
                                 tracing::error!(error = %e, "a record could not be stored");
                             }
@@ -94,6 +106,15 @@ impl Recorder {
                                 let _ = reply.send(r);
                             }
                             on_write();
+                        }
+                        Command::Meta { key, value } => {
+                            let r = match &value {
+                                Some(v) => store.set_meta(key, v),
+                                None => store.clear_meta(key),
+                            };
+                            if let Err(e) = r {
+                                tracing::error!(error = %e, key, "a checkpoint could not be stored");
+                            }
                         }
                         Command::Stop => break,
                     }
@@ -123,7 +144,32 @@ impl Recorder {
             event_id: event_id.map(str::to_owned),
             body,
             reply: None,
+            clearing: None,
         });
+    }
+
+    /// Keeps (or with `None` forgets) a checkpoint in the store, in order with the records.
+    pub fn checkpoint(&self, key: &'static str, value: Option<String>) {
+        let _ = self.tx.send(Command::Meta { key, value });
+    }
+
+    /// Records something that replaces a checkpoint: the record and the checkpoint's removal
+    /// are one transaction. Poll the answer.
+    pub fn record_clearing(
+        &self,
+        event_id: Option<&str>,
+        body: RecordBody,
+        key: &'static str,
+    ) -> Pending {
+        let (reply, rx) = mpsc::channel();
+        let _ = self.tx.send(Command::Append {
+            stamp: self.clock.now(),
+            event_id: event_id.map(str::to_owned),
+            body,
+            reply: Some(reply),
+            clearing: Some(key),
+        });
+        Pending(rx)
     }
 
     /// Records something the visitor will be told about; poll the answer.
@@ -134,9 +180,37 @@ impl Recorder {
             event_id: event_id.map(str::to_owned),
             body,
             reply: Some(reply),
+            clearing: None,
         });
         Pending(rx)
     }
+}
+
+/// Records a visit left in progress by a kiosk that stopped mid-visit (at the time of its last
+/// checkpoint) and removes the checkpoint, in one transaction. Runs once at start, before the
+/// recorder. Returns the visit recorded, if there was one.
+pub fn recover_visit(store: &mut Store) -> Result<Option<protocol::VisitBody>, String> {
+    use crate::presenter::{CHECKPOINT_KEY, Checkpoint};
+    let Some(raw) = store.meta(CHECKPOINT_KEY).map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let Some(cp) = Checkpoint::from_json(&raw) else {
+        tracing::warn!("a presenter checkpoint could not be read; it is dropped");
+        store
+            .clear_meta(CHECKPOINT_KEY)
+            .map_err(|e| e.to_string())?;
+        return Ok(None);
+    };
+    let delegation = cp.visit.delegation.clone();
+    store
+        .append_clearing(
+            cp.stamp(),
+            Some(&delegation),
+            RecordBody::Visit(Box::new(cp.visit.clone())),
+            CHECKPOINT_KEY,
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(Some(cp.visit))
 }
 
 #[cfg(test)]
@@ -169,5 +243,74 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.all().unwrap().len(), 2);
         drop(thread);
+    }
+
+    #[test]
+    fn a_visit_cut_short_is_recorded_once_at_the_next_start() {
+        use crate::presenter::{CHECKPOINT_KEY, Checkpoint, Move, Presentation};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.sqlite");
+        let pack: protocol::content::Pack = toml::from_str(
+            r#"
+            id = "t"
+            version = "1"
+            default_language = "vi"
+            languages = ["vi", "ja"]
+            [[items]]
+            id = "a"
+            pillar = "invest"
+            [items.text.vi]
+            title = "A"
+            [[decks]]
+            id = "d"
+            slides = [{ item = "a" }]
+            [[delegations]]
+            id = "jp"
+            country = "JP"
+            languages = ["ja"]
+            date = "2026-11-26"
+            org = "Department of Foreign Affairs"
+            deck = "d"
+            "#,
+        )
+        .unwrap();
+        let clock = Clock::system();
+        let (rec, thread) = Recorder::start(path.clone(), clock.clone(), || {}).unwrap();
+        let mut p = Presentation::start(&pack, &pack.delegations[0], clock.mono_ms()).unwrap();
+        p.apply(Move::Next, clock.mono_ms() + 5_000);
+        rec.checkpoint(
+            CHECKPOINT_KEY,
+            Some(Checkpoint::new(&p, clock.now()).to_json()),
+        );
+        // The power goes: the recorder stops with the checkpoint written, no visit record.
+        drop(thread);
+        let mut store = Store::open(&path).unwrap();
+        assert!(store.all().unwrap().is_empty());
+        let visit = recover_visit(&mut store).unwrap().expect("the visit");
+        assert_eq!(visit.ended, protocol::VisitEnd::Interrupted);
+        assert_eq!(visit.delegation, "jp");
+        let all = store.all().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].event_id.as_deref(), Some("jp"));
+        assert_eq!(store.meta(CHECKPOINT_KEY).unwrap(), None);
+        // A second start finds nothing to recover.
+        assert_eq!(recover_visit(&mut store).unwrap(), None);
+        assert_eq!(store.all().unwrap().len(), 1);
+        // An ended visit replaces its checkpoint in one transaction.
+        drop(store);
+        let (rec, thread) = Recorder::start(path.clone(), clock.clone(), || {}).unwrap();
+        rec.checkpoint(CHECKPOINT_KEY, Some("{}".into()));
+        let (body, _) = p.finish(clock.mono_ms() + 9_000);
+        rec.record_clearing(
+            Some("jp"),
+            RecordBody::Visit(Box::new(body)),
+            CHECKPOINT_KEY,
+        )
+        .wait()
+        .unwrap();
+        drop(thread);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.meta(CHECKPOINT_KEY).unwrap(), None);
+        assert_eq!(store.all().unwrap().len(), 2);
     }
 }

@@ -181,14 +181,48 @@ impl Store {
         Ok(out.pop().expect("one record appended"))
     }
 
+    /// Appends one record and deletes a meta key in the same transaction: a checkpoint that
+    /// the record replaces is gone exactly when the record is there.
+    pub fn append_clearing(
+        &mut self,
+        stamp: Stamp,
+        event_id: Option<&str>,
+        body: RecordBody,
+        meta_key: &str,
+    ) -> Result<Stored, StoreError> {
+        let mut out = self.append_inner(
+            std::iter::once((stamp, event_id.map(str::to_owned), body)),
+            Some(meta_key),
+        )?;
+        Ok(out.pop().expect("one record appended"))
+    }
+
+    /// Deletes a meta key (nothing if it is not there).
+    pub fn clear_meta(&self, key: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM meta WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
     /// Appends records in one transaction (one fsync).
     pub fn append_many(
         &mut self,
         records: impl IntoIterator<Item = (Stamp, Option<String>, RecordBody)>,
     ) -> Result<Vec<Stored>, StoreError> {
+        self.append_inner(records, None)
+    }
+
+    fn append_inner(
+        &mut self,
+        records: impl IntoIterator<Item = (Stamp, Option<String>, RecordBody)>,
+        clear_meta: Option<&str>,
+    ) -> Result<Vec<Stored>, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(key) = clear_meta {
+            tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+        }
         let mut seq = read_next_seq(&tx)?;
         let mut out = Vec::new();
         {
