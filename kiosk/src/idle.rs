@@ -47,7 +47,13 @@ fn track_touches(
     services: Res<Services>,
     content: Res<Content>,
     mut session: ResMut<Session>,
+    screen: Res<State<Screen>>,
 ) {
+    // A host presenting is not a visitor: no session, no idle reset.
+    if *screen.get() == Screen::Presenter {
+        touches.clear();
+        return;
+    }
     let touched = touches.read().any(|t| t.phase == TouchPhase::Started)
         || mouse.get_just_pressed().next().is_some()
         || keys.get_just_pressed().next().is_some();
@@ -71,6 +77,12 @@ fn tick_idle(
     mut overlay_text: Query<&mut Text, With<CountdownText>>,
 ) {
     let mut session = session;
+    if *screen.get() == Screen::Presenter {
+        for e in &overlay {
+            commands.entity(e).despawn();
+        }
+        return;
+    }
     let now = services.mono_ms();
     match session.tick(now) {
         Idle::Active => {

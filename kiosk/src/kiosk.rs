@@ -66,7 +66,18 @@ impl Setup {
             }
         };
         let store_path = config.store_path();
-        let store = Store::open(&store_path)?;
+        let mut store = Store::open(&store_path)?;
+        // A visit the kiosk stopped in the middle of (power cut, crash) is recorded now, from
+        // its last checkpoint, before anything else is written.
+        match kiosk_core::recorder::recover_visit(&mut store) {
+            Ok(Some(v)) => eprintln!(
+                "recorded an interrupted delegation visit ({}, {} slides)",
+                v.delegation,
+                v.slides.len()
+            ),
+            Ok(None) => {}
+            Err(e) => eprintln!("warning: an interrupted visit could not be recorded: {e}"),
+        }
         let identity = store.identity()?;
         let stored_event = store.meta("event_id")?;
         let pin_hash = store

@@ -12,10 +12,11 @@ use bevy::ui::FocusPolicy;
 use kiosk_core::pin::PinGate;
 use kiosk_core::sync::SyncStatus;
 use protocol::RecordBody;
+use protocol::record::SessionEnd;
 
-use crate::kiosk::{Content, Lang, Services};
+use crate::kiosk::{Content, Lang, Services, Session};
 use crate::scanner::Scanner;
-use crate::screens::Screen;
+use crate::screens::{Presenting, Screen};
 use crate::theme::{self, palette};
 
 /// The corner that listens for the gesture (pixels at 1080p).
@@ -63,6 +64,8 @@ enum StaffAction {
     Close,
     SyncNow,
     Event(String),
+    /// Presenter mode for this delegation.
+    Present(String),
     Quit,
 }
 
@@ -125,8 +128,14 @@ fn press_staff(
     mut lang: ResMut<Lang>,
     mut next: ResMut<NextState<Screen>>,
     mut exit: MessageWriter<AppExit>,
+    (mut presenting, mut session, screen): (
+        ResMut<Presenting>,
+        ResMut<Session>,
+        Res<State<Screen>>,
+    ),
 ) {
-    scanner.paused = overlay.is_open();
+    // Badge scans wait while staff work and while a host presents (a clicker is a keyboard).
+    scanner.paused = overlay.is_open() || *screen.get() == Screen::Presenter;
     for (interaction, action) in &query {
         if *interaction != Interaction::Pressed {
             continue;
@@ -182,6 +191,18 @@ fn press_staff(
                 overlay.phase = Phase::Closed;
                 scanner.paused = false;
                 next.set(Screen::Attract);
+            }
+            StaffAction::Present(id) => {
+                // The visitor session (if any) ends: what follows is the host's.
+                for body in session.end(SessionEnd::Explicit, services.mono_ms()) {
+                    services.record(&content, body);
+                }
+                if presenting.start(&content, &services, id) {
+                    overlay.phase = Phase::Closed;
+                    next.set(Screen::Presenter);
+                } else {
+                    warn!(delegation = %id, "the delegation or its deck is not in the content");
+                }
             }
             StaffAction::Quit => {
                 info!("staff quit the kiosk");
@@ -250,6 +271,8 @@ fn draw_overlay(
     let t = |id: &str| content.t(l, id);
     let panel: Vec<(String, f32, Color)>;
     let mut buttons: Vec<Vec<(String, StaffAction)>> = Vec::new();
+    // A caption above a row of buttons, by the row's index.
+    let mut captions: std::collections::HashMap<usize, String> = Default::default();
     match &overlay.phase {
         Phase::Closed => return,
         Phase::Pin | Phase::Checking(_) => {
@@ -360,8 +383,8 @@ fn draw_overlay(
                     26.0,
                     palette::TEXT,
                 ),
-                (t("staff-event"), 24.0, palette::MUTED),
             ];
+            captions.insert(buttons.len(), t("staff-event"));
             buttons.push(
                 content
                     .pack
@@ -372,6 +395,29 @@ fn draw_overlay(
                         (
                             content.pack.localised(&e.name, l).to_owned(),
                             StaffAction::Event(e.id.clone()),
+                        )
+                    })
+                    .collect(),
+            );
+            let today =
+                kiosk_core::presenter::vietnam_date(services.recorder.clock().now().corrected_ms);
+            let delegations =
+                kiosk_core::presenter::delegations_for_day(&content.pack.pack, &today);
+            captions.insert(
+                buttons.len(),
+                t(if delegations.is_empty() {
+                    "staff-no-delegations"
+                } else {
+                    "staff-present"
+                }),
+            );
+            buttons.push(
+                delegations
+                    .into_iter()
+                    .map(|d| {
+                        (
+                            format!("{} · {}", content.pack.localised(&d.name, l), d.date),
+                            StaffAction::Present(d.id.clone()),
                         )
                     })
                     .collect(),
@@ -417,9 +463,20 @@ fn draw_overlay(
                         .into_iter()
                         .map(|(text, size, color)| theme::label(text, l, size, color))
                 ),
-                SpawnIter(buttons.into_iter().map(move |row| {
+                SpawnIter(buttons.into_iter().enumerate().map(move |(i, row)| {
                     let current_event = current_event.clone();
+                    let caption = captions.get(&i).cloned();
                     (
+                        Node {
+                            width: percent(100),
+                            flex_direction: FlexDirection::Column,
+                            align_items: AlignItems::Center,
+                            row_gap: px(8),
+                            ..default()
+                        },
+                        Children::spawn((
+                            SpawnIter(caption.into_iter().map(|c| theme::label(c, l, 24.0, palette::MUTED))),
+                            Spawn((
                         Node {
                             width: percent(100),
                             flex_direction: FlexDirection::Row,
@@ -438,6 +495,8 @@ fn draw_overlay(
                             };
                             theme::button_colored(label, l, 30.0, color, action)
                         }))),
+                            )),
+                        )),
                     )
                 })),
             )),

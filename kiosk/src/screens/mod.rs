@@ -9,6 +9,8 @@ mod form;
 mod home;
 mod item;
 mod pillar;
+mod presenter;
+pub use presenter::Presenting;
 mod thanks;
 
 use std::sync::Mutex;
@@ -36,6 +38,8 @@ pub enum Screen {
     Badge,
     /// Shown once a lead is durable in the store.
     Thanks,
+    /// A host presents a deck to a delegation (entered from the staff overlay).
+    Presenter,
 }
 
 /// What this visitor typed, scanned and was told. Forgotten when the kiosk returns to the
@@ -106,6 +110,7 @@ pub(super) fn plugin(app: &mut App) {
             form::plugin,
             badge::plugin,
             thanks::plugin,
+            presenter::plugin,
         ));
 }
 
@@ -155,15 +160,27 @@ pub fn signed_qr(
     item: &str,
     lang: &str,
 ) -> Option<(Handle<Image>, String)> {
-    let id = services.identity.as_ref()?;
     let event = content.event.clone().unwrap_or_default();
+    signed_qr_for(services, &event, images, purpose, item, lang).map(|(h, short, _)| (h, short))
+}
+
+/// [`signed_qr`] for an event or delegation given here; also returns the code's nonce.
+pub fn signed_qr_for(
+    services: &Services,
+    event: &str,
+    images: &mut Assets<Image>,
+    purpose: QrPurpose,
+    item: &str,
+    lang: &str,
+) -> Option<(Handle<Image>, String, String)> {
+    let id = services.identity.as_ref()?;
     let stamp = services.recorder.clock().now();
     let (token, signed) = kiosk_core::qr::token(
         &id.token_key,
         id.kiosk_id,
         stamp.corrected_ms,
         stamp.clock_ok,
-        &event,
+        event,
         item,
         lang,
     );
@@ -175,13 +192,14 @@ pub fn signed_qr(
         true,
         RenderAssetUsages::RENDER_WORLD,
     ));
-    services.record(
-        content,
+    let nonce = token.nonce_hex();
+    services.recorder.record(
+        (!event.is_empty()).then_some(event),
         RecordBody::QrShown {
             purpose,
             item: (!item.is_empty()).then(|| item.to_owned()),
             lang: lang.to_owned(),
-            nonce: token.nonce_hex(),
+            nonce: nonce.clone(),
         },
     );
     let short = url
@@ -192,7 +210,7 @@ pub fn signed_qr(
         .take(34)
         .collect::<String>()
         + "…";
-    Some((handle, short))
+    Some((handle, short, nonce))
 }
 
 /// Acts on a button as soon as it is pressed (touch screens have no hover).
