@@ -2,6 +2,7 @@
 //! clients, and a fault-injecting HTTP proxy between them.
 
 pub mod proxy;
+pub mod window;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

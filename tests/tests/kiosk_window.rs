@@ -3,21 +3,10 @@
 //! its expected text; the QR code decoded from a screenshot; the runner's failure reporting.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
+use e2e::window::{check_png, keys, kiosk_bin, quote, run, stderr};
 use kiosk_core::content::LoadedPack;
-
-fn kiosk_bin() -> PathBuf {
-    // target/release/deps/kiosk_window-… → target/release/kiosk
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("kiosk");
-    assert!(
-        bin.exists(),
-        "{} is missing: build it first with `cargo build --release --workspace --bins` (scripts/test.sh does)",
-        bin.display()
-    );
-    bin
-}
 
 fn root() -> PathBuf {
     e2e::repo_root()
@@ -27,65 +16,10 @@ fn pack() -> LoadedPack {
     LoadedPack::from_dir(&root().join("assets").join("demo-pack")).unwrap()
 }
 
-/// Runs a script under `xvfb-run` in a window of `w`×`h`.
-fn run(dir: &Path, script: &str, (w, h): (u32, u32), extra: &[&str]) -> Output {
-    let script_path = dir.join("scenario.txt");
-    std::fs::write(&script_path, script).unwrap();
-    let runtime = dir.join("xdg");
-    std::fs::create_dir_all(&runtime).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
-    Command::new("xvfb-run")
-        .args(["-a", "-s", &format!("-screen 0 {w}x{h}x24")])
-        .arg(kiosk_bin())
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .arg("--script")
-        .arg(&script_path)
-        .arg("--window")
-        .arg(format!("{w}x{h}"))
-        .args(extra)
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .env(
-            "VK_ICD_FILENAMES",
-            "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json",
-        )
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("xvfb-run is missing: scripts/install-deps.sh test installs it")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A screenshot of the expected size that shows something (not one flat colour).
-fn check_png(path: &Path, (w, h): (u32, u32)) -> image::RgbImage {
-    let img = image::open(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .to_rgb8();
-    assert_eq!((img.width(), img.height()), (w, h), "{}", path.display());
-    let first = *img.get_pixel(0, 0);
-    let differing = img.pixels().filter(|p| **p != first).count();
-    assert!(
-        differing > (w * h / 50) as usize,
-        "{} is nearly blank",
-        path.display()
-    );
-    img
-}
-
 /// The status of a GET, from a small runtime of its own.
 fn http_status(url: &str) -> u16 {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async { reqwest::get(url).await.unwrap().status().as_u16() })
-}
-
-fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 #[test]
@@ -288,13 +222,6 @@ fn raw_scans(data: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Taps the on-screen keyboard's keys, one `tap-text` per character.
-fn keys(s: &str) -> String {
-    s.chars()
-        .map(|c| format!("tap-text {}\n", quote(&c.to_string())))
-        .collect()
-}
-
 #[test]
 fn the_form_the_badge_and_the_thank_you_in_three_languages_landscape_and_portrait() {
     let pack = pack();
@@ -405,16 +332,7 @@ fn badge_input_that_does_not_parse_never_blocks_the_screen() {
 fn the_staff_overlay_needs_the_pin_shows_the_state_and_sets_the_event() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut set = Command::new(kiosk_bin())
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("set-pin")
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    set.stdin.take().unwrap().write_all(b"482916\n").unwrap();
-    assert!(set.wait().unwrap().success());
+    e2e::window::set_pin(&data, "482916");
     let hash = kiosk_core::store::Store::open(&data.join("kiosk.sqlite"))
         .unwrap()
         .meta("staff_pin_hash")
