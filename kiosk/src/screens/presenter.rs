@@ -363,12 +363,15 @@ fn draw(
                 60.0,
                 palette::ACCENT,
             ));
-            lines.push((
-                content.t(l, "presenter-closing-hint"),
-                l.to_owned(),
-                36.0,
-                palette::TEXT,
-            ));
+            // "Scan the code" only where there is a code.
+            if qr.is_some() {
+                lines.push((
+                    content.t(l, "presenter-closing-hint"),
+                    l.to_owned(),
+                    36.0,
+                    palette::TEXT,
+                ));
+            }
         }
         let closing = commands
             .spawn((
@@ -535,7 +538,7 @@ fn draw(
         commands.entity(root).add_child(counter);
     }
 
-    if presenting.notes && !p.is_blank() {
+    if presenting.notes && !p.is_blank() && !p.is_closing() {
         let notes = pack
             .pack
             .deck(&p.deck)
@@ -546,9 +549,10 @@ fn draw(
         let strip = commands
             .spawn((
                 Name::new("Notes"),
+                // Below the end button and the slide number.
                 Node {
                     position_type: PositionType::Absolute,
-                    top: px(0),
+                    top: px(96),
                     left: px(0),
                     width: percent(100),
                     padding: UiRect::axes(px(40), px(16)),
