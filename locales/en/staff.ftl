@@ -207,4 +207,7 @@ visits-leads = Leads made
 visits-no-leads = No lead has been made for this delegation.
 visits-sheet-visits = Visits
 visits-sheet-slides = Slides
+visits-erase-member = Erase member
+visits-erase-member-confirm = Type ERASE to erase for good:
+visits-member-erased = The member was erased from the list; importing the content again will not add them back.
 visits-sheet-leads = Leads

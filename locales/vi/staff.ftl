@@ -207,4 +207,7 @@ visits-leads = Liên hệ đã để lại
 visits-no-leads = Chưa có liên hệ nào cho đoàn này.
 visits-sheet-visits = Buổi giới thiệu
 visits-sheet-slides = Trang chiếu
+visits-erase-member = Xóa thành viên
+visits-erase-member-confirm = Gõ ERASE để xóa vĩnh viễn:
+visits-member-erased = Đã xóa thành viên khỏi danh sách; lần nhập nội dung sau cũng không thêm lại.
 visits-sheet-leads = Liên hệ

@@ -25,6 +25,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../migrations/05-events-orgs/up.sql")),
         M::up(include_str!("../migrations/06-report-rollups/up.sql")),
         M::up(include_str!("../migrations/07-visits/up.sql")),
+        M::up(include_str!("../migrations/08-erased-members/up.sql")),
     ])
 });
 

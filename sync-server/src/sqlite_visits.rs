@@ -61,6 +61,13 @@ pub fn delegation_name(d: &Delegation) -> String {
         .unwrap_or_else(|| d.id.clone())
 }
 
+/// The tombstone of an erased member: no personal data, the same for the same person.
+fn member_hash(delegation: &str, name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{delegation}\n{}", name.trim().to_lowercase()));
+    hex::encode(digest)
+}
+
 /// See [`Storage::save_delegations`].
 pub(crate) fn save_delegations(
     c: &mut Connection,
@@ -83,6 +90,9 @@ pub(crate) fn save_delegations(
         let mut member = tx.prepare_cached(
             "INSERT INTO delegation_members(delegation, position, name, title, organisation)
              VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let mut erased = tx.prepare_cached(
+            "SELECT 1 FROM erased_members WHERE delegation = ?1 AND name_hash = ?2",
         )?;
         for d in delegations {
             let org = d.org.trim();
@@ -112,6 +122,10 @@ pub(crate) fn save_delegations(
             ])?;
             clear.execute([&d.id])?;
             for (i, m) in d.members.iter().enumerate() {
+                // A member staff erased stays erased, whatever the pack still says.
+                if erased.exists(params![d.id, member_hash(&d.id, &m.name)])? {
+                    continue;
+                }
                 member.execute(params![
                     d.id,
                     i as i64,
@@ -255,6 +269,39 @@ impl VisitStorage for SqliteStorage {
                 visits,
                 opens,
             }))
+        })
+    }
+
+    fn erase_member(
+        &self,
+        scope: &Scope,
+        delegation: &str,
+        name: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let in_scope = tx
+                .prepare_cached(DELEGATIONS)?
+                .query_row(params![scope_org(scope), delegation], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if !in_scope {
+                return Ok(false);
+            }
+            let n = tx.execute(
+                "DELETE FROM delegation_members WHERE delegation = ?1 AND trim(name) = ?2",
+                params![delegation, name.trim()],
+            )?;
+            if n > 0 {
+                tx.execute(
+                    "INSERT OR IGNORE INTO erased_members(delegation, name_hash, erased_ms)
+                     VALUES (?1, ?2, ?3)",
+                    params![delegation, member_hash(delegation, name), now_ms],
+                )?;
+            }
+            tx.commit()?;
+            Ok(n > 0)
         })
     }
 }

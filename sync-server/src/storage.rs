@@ -462,4 +462,13 @@ pub trait VisitStorage: Send + Sync + 'static {
         scope: &Scope,
         id: &str,
     ) -> Result<Option<DelegationReport>, StorageError>;
+    /// Erases a member of a delegation in scope (every member of that name), leaving a hash so
+    /// that a later import of the same pack does not add them again. False: not found.
+    fn erase_member(
+        &self,
+        scope: &Scope,
+        delegation: &str,
+        name: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError>;
 }

@@ -12,11 +12,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Redirect;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use protocol::content::{Localised, Manifest};
 use rust_xlsxwriter::{Workbook, XlsxError};
 
@@ -35,6 +37,59 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/visits", get(list_page))
         .route("/staff/visits/{delegation}", get(delegation))
+        .route(
+            "/staff/visits/{delegation}/erase-member",
+            post(erase_member),
+        )
+}
+
+#[derive(serde::Deserialize)]
+struct EraseMember {
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+    name: String,
+}
+
+/// Erases a delegation member's personal data (Law 91/2025): typed confirmation, audited
+/// without the name, and kept erased when the pack is imported again.
+async fn erase_member(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<EraseMember>,
+) -> Result<Response, AppError> {
+    let Some(cx) = ctx(&state, &headers, None).await? else {
+        return Ok(to_login());
+    };
+    cx.check_csrf(&state, &form.csrf)?;
+    let back = format!("/staff/visits/{}", urlencoding(&id));
+    if form.confirm.trim() != "ERASE" {
+        return Ok(Redirect::to(&back).into_response());
+    }
+    let (visits, scope, i, name) = (
+        state.visits.clone(),
+        cx.scope.clone(),
+        id.clone(),
+        form.name.clone(),
+    );
+    let erased =
+        blocking(move || visits.erase_member(&scope, &i, &name, protocol::now_ms())).await?;
+    if !erased {
+        return Err(AppError::NotFound);
+    }
+    audit(&state, &cx.user, "erase-member", id.clone()).await?;
+    Ok(Redirect::to(&format!("{back}?done=member-erased")).into_response())
+}
+
+/// A path segment for a delegation id (ids are letters, digits, `-` and `_`, but be safe).
+fn urlencoding(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,7 +336,10 @@ async fn delegation(
     let manifest = crate::phone::current_manifest(&state).await?;
     let titles = Titles::of(manifest.as_deref());
     match format {
-        None => Ok(report_page(&state, &cx, &report, &leads, &titles)),
+        None => {
+            let erased = q.done.as_deref() == Some("member-erased");
+            Ok(report_page(&state, &cx, &report, &leads, &titles, erased))
+        }
         Some(format) => export(&state, &cx, report, leads, titles, format).await,
     }
 }
@@ -292,12 +350,21 @@ fn report_page(
     r: &DelegationReport,
     leads: &[LeadRow],
     titles: &Titles,
+    member_erased: bool,
 ) -> Response {
     let lang = cx.lang;
     let t = |id: &str| cx.t(state, id);
     let d = &r.delegation;
     let closing = t("visits-closing-slide");
-    let mut body = format!(
+    let mut body = if member_erased {
+        format!(
+            "<p class=\"ok\" id=\"member-erased\">{}</p>",
+            esc(&t("visits-member-erased"))
+        )
+    } else {
+        String::new()
+    };
+    body += &format!(
         "<p class=\"links no-print\"><a id=\"export-csv\" href=\"/staff/visits/{id}.csv\">{}</a> · \
          <a id=\"export-xlsx\" href=\"/staff/visits/{id}.xlsx\">{}</a> · <a href=\"/staff/visits\">{}</a></p>\
          <p class=\"muted\">{}</p>",
@@ -389,8 +456,19 @@ fn report_page(
             .iter()
             .enumerate()
             .map(|(i, m)| {
+                let erase = format!(
+                    "<td><form method=\"post\" action=\"/staff/visits/{}/erase-member\" class=\"erase-member\">\
+                     <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"name\" value=\"{}\">\
+                     <label>{}<input name=\"confirm\" autocomplete=\"off\" size=\"6\"></label>\
+                     <button type=\"submit\" style=\"background:#b00020\">{}</button></form></td>",
+                    esc(&urlencoding(&r.delegation.id)),
+                    esc(&cx.csrf),
+                    esc(&m.name),
+                    esc(&t("visits-erase-member-confirm")),
+                    esc(&t("visits-erase-member")),
+                );
                 format!(
-                    "<tr data-key=\"{}\">{}{}{}</tr>",
+                    "<tr data-key=\"{}\">{}{}{}{erase}</tr>",
                     i + 1,
                     td(&m.name),
                     td(&m.title),
@@ -404,6 +482,7 @@ fn report_page(
                 th(&t("export-col-name")),
                 th(&t("export-col-title")),
                 th(&t("export-col-organisation")),
+                th(""),
             ],
             &rows,
         ));

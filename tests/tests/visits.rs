@@ -740,11 +740,13 @@ fn visits_are_stored_once_and_reported_to_the_organising_unit() {
         .collect();
         assert_eq!(summary, want);
         let members = table(&html, "members");
+        // Each member's row ends with the erase form (see the erasure test).
+        let erase = "Type ERASE to erase for good:Erase member";
         assert_eq!(
             row(&members, "1"),
-            strs(["Kim Minji", "Director", "Gyeonggi Province"])
+            strs(["Kim Minji", "Director", "Gyeonggi Province", erase])
         );
-        assert_eq!(row(&members, "2"), strs(["Park Jisoo", "", ""]));
+        assert_eq!(row(&members, "2"), strs(["Park Jisoo", "", "", erase]));
 
         // The first visit: what the host entered, every slide in order, time per slide.
         let v1 = values(&html, "visit-1-details");
@@ -1131,4 +1133,131 @@ fn the_migration_back_fill_gives_the_visits_ingest_gives() {
     .unwrap();
     conn.execute_batch(backfill).unwrap();
     assert_eq!(dump(&conn), from_ingest);
+}
+
+#[test]
+fn a_member_erased_by_staff_stays_erased_when_the_pack_is_imported_again() {
+    let f = fixture();
+    let url = f.server.url();
+    let report = format!("{url}/staff/visits/{DELEGATION}");
+    let erase = format!("{report}/erase-member");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let csrf_of = |html: &str| {
+        let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+        html[at..at + 64].to_owned()
+    };
+    rt.block_on(async {
+        // Another unit cannot erase this delegation's members.
+        let other = sign_in(&url, "ittpc@dn.example").await;
+        let (_, page) = get(&other, &format!("{url}/staff/visits")).await;
+        let r = other
+            .post(&erase)
+            .form(&[
+                ("csrf", csrf_of(&page).as_str()),
+                ("confirm", "ERASE"),
+                ("name", "Kim Minji"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+
+        let dofa = sign_in(&url, "dofa@dn.example").await;
+        let (status, page) = get(&dofa, &report).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Kim Minji") && page.contains("class=\"erase-member\""));
+        let csrf = csrf_of(&page);
+        // Without the typed confirmation nothing happens.
+        let r = dofa
+            .post(&erase)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("confirm", ""),
+                ("name", "Kim Minji"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        assert!(get(&dofa, &report).await.1.contains("Kim Minji"));
+        // A forged form is refused.
+        let r = dofa
+            .post(&erase)
+            .form(&[
+                ("csrf", "0".repeat(64).as_str()),
+                ("confirm", "ERASE"),
+                ("name", "Kim Minji"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        // Erased.
+        let r = dofa
+            .post(&erase)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("confirm", "ERASE"),
+                ("name", " Kim Minji "),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let to = r.headers()["location"].to_str().unwrap().to_owned();
+        assert!(to.ends_with("?done=member-erased"), "{to}");
+        let (_, page) = get(&dofa, &format!("{url}{to}")).await;
+        assert!(page.contains("id=\"member-erased\""));
+        assert!(
+            !page.contains("Kim Minji"),
+            "the name is gone from the report"
+        );
+        assert!(page.contains("Park Jisoo"), "the other member stays");
+        // Erasing again: nothing left to erase.
+        let r = dofa
+            .post(&erase)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("confirm", "ERASE"),
+                ("name", "Kim Minji"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+    });
+
+    // The pack still lists her: importing it again does not bring her back.
+    let pack = f._dir.path().join("pack");
+    write_pack(&pack, &f.day, "Deputy director", OSAKA);
+    e2e::publish(&f.server, &pack);
+    let conn = rusqlite::Connection::open(f.server.data_dir.join("server.sqlite")).unwrap();
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM delegation_members WHERE delegation = ?1 ORDER BY position")
+        .unwrap()
+        .query_map([DELEGATION], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(names, ["Park Jisoo"]);
+    // The tombstone and the audit log hold no name.
+    let dump: String = conn
+        .query_row(
+            "SELECT group_concat(delegation || name_hash, ' ') FROM erased_members",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!dump.to_lowercase().contains("kim"), "{dump}");
+    let (action, detail): (String, String) = conn
+        .query_row(
+            "SELECT action, detail FROM audit WHERE action = 'erase-member'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (action.as_str(), detail.as_str()),
+        ("erase-member", DELEGATION)
+    );
 }
