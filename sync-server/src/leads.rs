@@ -1253,5 +1253,15 @@ pub fn sweep_retention(
             now_ms,
         )?;
     }
+    // Delegation members follow the same rule, counted from the day of the visit.
+    let members = state.visits.expire_members(now_ms)?;
+    if members > 0 {
+        state.staff.audit(
+            None,
+            "retention-erase",
+            &format!("{members} delegation members"),
+            now_ms,
+        )?;
+    }
     Ok(ids.len())
 }

@@ -304,4 +304,34 @@ impl VisitStorage for SqliteStorage {
             Ok(n > 0)
         })
     }
+
+    fn expire_members(&self, now_ms: i64) -> Result<usize, StorageError> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let expired: Vec<(String, String)> = tx
+                .prepare(
+                    "SELECT m.delegation, m.name FROM delegation_members m
+                     JOIN events e ON e.id = m.delegation
+                     JOIN orgs o ON o.name = e.org
+                     WHERE o.retention_days IS NOT NULL AND e.starts <> ''
+                       AND CAST(strftime('%s', e.starts) AS INTEGER) * 1000
+                           < ?1 - o.retention_days * 86400000",
+                )?
+                .query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (delegation, name) in &expired {
+                tx.execute(
+                    "INSERT OR IGNORE INTO erased_members(delegation, name_hash, erased_ms)
+                     VALUES (?1, ?2, ?3)",
+                    params![delegation, member_hash(delegation, name), now_ms],
+                )?;
+                tx.execute(
+                    "DELETE FROM delegation_members WHERE delegation = ?1 AND name = ?2",
+                    params![delegation, name],
+                )?;
+            }
+            tx.commit()?;
+            Ok(expired.len())
+        })
+    }
 }

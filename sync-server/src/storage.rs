@@ -471,4 +471,7 @@ pub trait VisitStorage: Send + Sync + 'static {
         name: &str,
         now_ms: i64,
     ) -> Result<bool, StorageError>;
+    /// Erases the members of delegations whose visit day is older than their unit's lead
+    /// retention (the same rule as leads), with the same tombstones. Returns how many.
+    fn expire_members(&self, now_ms: i64) -> Result<usize, StorageError>;
 }

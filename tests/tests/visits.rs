@@ -1261,3 +1261,49 @@ fn a_member_erased_by_staff_stays_erased_when_the_pack_is_imported_again() {
         ("erase-member", DELEGATION)
     );
 }
+
+#[test]
+fn members_are_erased_with_the_units_retention_counted_from_the_visit_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let pack = dir.path().join("pack");
+    let day = 86_400_000;
+    let now = protocol::now_ms();
+    // One delegation 40 days ago, the other today.
+    write_pack(&pack, &day_label(vn_day(now - 40 * day)), "Director", OSAKA);
+    e2e::publish(&server, &pack);
+    let conn = rusqlite::Connection::open(server.data_dir.join("server.sqlite")).unwrap();
+    conn.execute(
+        "UPDATE events SET starts = ?2, ends = ?2 WHERE id = ?1",
+        [OSAKA, &day_label(vn_day(now))],
+    )
+    .unwrap();
+    let count = |id: &str| -> i64 {
+        conn.query_row(
+            "SELECT count(*) FROM delegation_members WHERE delegation = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!((count(DELEGATION), count(OSAKA)), (2, 1));
+    // The unit keeps personal data 60 days: nothing goes yet.
+    server.state.leads.upsert_org(DOFA, Some(60)).unwrap();
+    sync_server::leads::sweep_retention(&server.state, now).unwrap();
+    assert_eq!((count(DELEGATION), count(OSAKA)), (2, 1));
+    // 30 days: the members of the visit 40 days ago go, today's stay.
+    server.state.leads.upsert_org(DOFA, Some(30)).unwrap();
+    sync_server::leads::sweep_retention(&server.state, now).unwrap();
+    assert_eq!((count(DELEGATION), count(OSAKA)), (0, 1));
+    let audit: String = conn
+        .query_row(
+            "SELECT detail FROM audit WHERE action = 'retention-erase'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(audit, "2 delegation members");
+    // Importing the same pack again does not bring them back.
+    e2e::publish(&server, &pack);
+    assert_eq!(count(DELEGATION), 0);
+}
