@@ -103,7 +103,24 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(Last, checkpoint_on_exit);
 }
 
-fn forget(mut presenting: ResMut<Presenting>) {
+/// Leaving presenter mode any other way than "save" (staff chose an event from the overlay):
+/// the visit so far is recorded as interrupted, replacing its checkpoint, so it is neither
+/// lost nor left for the next start.
+fn forget(mut presenting: ResMut<Presenting>, services: Res<Services>) {
+    if let Some(p) = presenting.show.take()
+        && presenting.saving.is_none()
+    {
+        let now = services.mono_ms();
+        let visit = p.snapshot(now, protocol::VisitEnd::Interrupted);
+        let (_, left) = p.clone().finish(now);
+        record_left(&services, &p, left);
+        // The reply is not awaited: the recorder writes it in order either way.
+        let _ = services.recorder.record_clearing(
+            Some(&p.delegation),
+            RecordBody::Visit(Box::new(visit)),
+            CHECKPOINT_KEY,
+        );
+    }
     *presenting = Presenting::default();
 }
 
@@ -149,6 +166,12 @@ fn keys_and_swipes(
             }
             KeyCode::Escape => {
                 presenting.ending = !presenting.ending;
+                None
+            }
+            // A clicker's "start/stop slideshow" button alternates Escape and F5: F5 never
+            // ends, it returns to the slides.
+            KeyCode::F5 => {
+                presenting.ending = false;
                 None
             }
             _ => None,
