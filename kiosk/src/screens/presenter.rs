@@ -36,7 +36,9 @@ pub struct Presenting {
     /// The end panel (attendees, save) is open.
     ending: bool,
     notes: bool,
-    saving: Option<Mutex<Pending>>,
+    /// The visit record being written, and the slide on screen when the host ended: its view
+    /// is recorded once the visit is durable (a failed save, tried again, counts it once).
+    saving: Option<(Mutex<Pending>, Option<kiosk_core::presenter::Left>)>,
     save_failed: bool,
     swipe_from: Option<Vec2>,
     since_checkpoint_s: f32,
@@ -251,7 +253,6 @@ fn press_presenter(
                 let delegation = p.delegation.clone();
                 let now = services.mono_ms();
                 let (visit, left) = p.clone().finish(now);
-                record_left(&services, &p, left);
                 info!(
                     delegation,
                     attendees = visit.attendees,
@@ -263,7 +264,7 @@ fn press_presenter(
                     RecordBody::Visit(Box::new(visit)),
                     CHECKPOINT_KEY,
                 );
-                presenting.saving = Some(Mutex::new(pending));
+                presenting.saving = Some((Mutex::new(pending), left));
                 presenting.save_failed = false;
             }
         }
@@ -279,14 +280,15 @@ fn finish_saving(
     services: Res<Services>,
 ) {
     let done = match &presenting.saving {
-        Some(p) => p.lock().unwrap_or_else(|e| e.into_inner()).poll(),
+        Some((p, _)) => p.lock().unwrap_or_else(|e| e.into_inner()).poll(),
         None => return,
     };
     match done {
         None => {}
         Some(Ok(_)) => {
-            presenting.show = None;
-            presenting.saving = None;
+            if let (Some(p), Some((_, left))) = (presenting.show.take(), presenting.saving.take()) {
+                record_left(&services, &p, left);
+            }
             services.sync_now();
             next.set(Screen::Attract);
         }
