@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use e2e::TestServer;
+use e2e::pages::{get, keys, row, sign_in, table};
 use kiosk_core::clock::{Clock, Stamp};
 use kiosk_core::store::Store;
 use kiosk_core::sync::{SyncClient, SyncConfig};
 use protocol::content::{Item, ItemText, Manifest, Pack, Pillar};
 use protocol::record::{LeadBody, SessionEnd, SessionPhase};
 use protocol::{Contact, LeadSource, QrPurpose, RecordBody, ViewOrigin};
-use reqwest::redirect::Policy;
 use sync_server::sqlite_leads::day_start_ms;
 use sync_server::storage::{ALL_LEADS_ORG, EventRow, PhoneLead, QrOpen};
 use uuid::Uuid;
@@ -376,114 +376,8 @@ fn fixture() -> Fixture {
     Fixture { _dir: dir, server }
 }
 
-async fn sign_in(url: &str, email: &str) -> reqwest::Client {
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let html = http
-        .get(format!("{url}/staff/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let r = http
-        .post(format!("{url}/staff/login"))
-        .form(&[
-            ("email", email),
-            ("password", PASSWORD),
-            ("csrf", &html[at..at + 64]),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "{email} signs in");
-    http
-}
-
-async fn get(http: &reqwest::Client, url: &str) -> (u16, String) {
-    let r = http.get(url).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
-/// The text of a cell, tags left out.
-fn text(cell: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in cell.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    unescape(out.trim())
-}
-
-/// The body rows of the table with this id, by their `data-key`: the cells' text.
-fn table(html: &str, id: &str) -> BTreeMap<String, Vec<String>> {
-    let start = html
-        .find(&format!("<table id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no table {id}"));
-    let end = start + html[start..].find("</table>").unwrap();
-    let body = &html[start..end];
-    let body = &body[body.find("<tbody>").unwrap()..];
-    let mut out = BTreeMap::new();
-    for tr in body.split("<tr").skip(1) {
-        let key = tr
-            .split_once("data-key=\"")
-            .map(|(_, r)| unescape(&r[..r.find('"').unwrap()]))
-            .unwrap_or_default();
-        let mut cells = Vec::new();
-        let mut rest = tr;
-        while let Some(i) = rest.find('<') {
-            rest = &rest[i..];
-            let open = if rest.starts_with("<td") || rest.starts_with("<th") {
-                &rest[1..3]
-            } else {
-                rest = &rest[1..];
-                continue;
-            };
-            let content_start = rest.find('>').unwrap() + 1;
-            let close = format!("</{open}>");
-            let content_end = rest.find(&close).unwrap();
-            cells.push(text(&rest[content_start..content_end]));
-            rest = &rest[content_end + close.len()..];
-        }
-        out.insert(key, cells);
-    }
-    out
-}
-
-/// The numeric cells of a row.
-fn row(t: &BTreeMap<String, Vec<String>>, key: &str) -> Vec<String> {
-    t.get(key)
-        .unwrap_or_else(|| panic!("no row {key} in {t:?}"))
-        .clone()
-}
-
-fn keys(t: &BTreeMap<String, Vec<String>>) -> Vec<&str> {
-    t.keys().map(String::as_str).collect()
-}
-
 fn summary(html: &str) -> BTreeMap<String, String> {
-    table(html, "summary")
-        .into_iter()
-        .map(|(k, v)| (k, v[1].clone()))
-        .collect()
+    e2e::pages::values(html, "summary")
 }
 
 fn heat(html: &str) -> BTreeMap<String, Vec<i64>> {
@@ -510,7 +404,7 @@ fn the_event_report_counts_exactly_what_the_kiosk_and_the_phones_recorded() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let anon = reqwest::Client::builder()
-            .redirect(Policy::none())
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
         for path in [
@@ -522,7 +416,7 @@ fn the_event_report_counts_exactly_what_the_kiosk_and_the_phones_recorded() {
             assert_eq!(r.status(), 303, "{path} signed out");
         }
 
-        let ittpc = sign_in(&url, "ittpc@dn.example").await;
+        let ittpc = sign_in(&url, "ittpc@dn.example", PASSWORD).await;
         let (status, html) = get(&ittpc, &format!("{url}/staff/reports?event={KOREA}&ui=en")).await;
         assert_eq!(status, 200);
         assert!(html.contains("Korea investment fair"));
@@ -696,7 +590,7 @@ fn the_event_report_counts_exactly_what_the_kiosk_and_the_phones_recorded() {
         assert_eq!(status, 404);
         let (status, _) = get(&ittpc, &format!("{url}/staff/reports?event=no-such-event")).await;
         assert_eq!(status, 404);
-        let dofa = sign_in(&url, "dofa@dn.example").await;
+        let dofa = sign_in(&url, "dofa@dn.example", PASSWORD).await;
         let (status, _) = get(&dofa, &format!("{url}/staff/reports?event={KOREA}")).await;
         assert_eq!(status, 404);
         let (status, d) = get(
@@ -710,7 +604,7 @@ fn the_event_report_counts_exactly_what_the_kiosk_and_the_phones_recorded() {
         assert_eq!(row(&table(&d, "by-country"), "Japan"), ["Japan", "1"]);
 
         // An admin sees every event together.
-        let admin = sign_in(&url, "admin@dn.example").await;
+        let admin = sign_in(&url, "admin@dn.example", PASSWORD).await;
         let (_, all) = get(&admin, &format!("{url}/staff/reports?ui=en")).await;
         let s = summary(&all);
         assert_eq!((s["views"].as_str(), s["sessions"].as_str()), ("9", "5"));
@@ -730,7 +624,7 @@ fn the_yearly_report_per_unit_printable_and_as_xlsx() {
     let url = f.server.url();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let admin = sign_in(&url, "admin@dn.example").await;
+        let admin = sign_in(&url, "admin@dn.example", PASSWORD).await;
         let (status, html) = get(
             &admin,
             &format!("{url}/staff/reports/yearly?year=2026&ui=en"),
@@ -800,7 +694,7 @@ fn the_yearly_report_per_unit_printable_and_as_xlsx() {
         );
 
         // A unit's staff see their unit only.
-        let dofa = sign_in(&url, "dofa@dn.example").await;
+        let dofa = sign_in(&url, "dofa@dn.example", PASSWORD).await;
         let (_, mine) = get(
             &dofa,
             &format!("{url}/staff/reports/yearly?year=2026&ui=en"),

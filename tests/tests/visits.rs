@@ -11,12 +11,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use e2e::TestServer;
+use e2e::pages::{csrf, get, keys, row, sign_in, table, text, values};
 use kiosk_core::clock::{Clock, Stamp};
 use kiosk_core::store::{Identity, Store};
 use kiosk_core::sync::{SyncClient, SyncConfig};
 use protocol::record::{SlideShown, VisitBody, VisitEnd};
 use protocol::{RecordBody, ViewOrigin};
-use reqwest::redirect::Policy;
 use sync_server::sqlite_leads::day_start_ms;
 use sync_server::sqlite_reports::{day_label, vn_day};
 use sync_server::storage::{ALL_LEADS_ORG, EventRow, PhoneLead};
@@ -367,117 +367,6 @@ fn fixture() -> Fixture {
     }
 }
 
-async fn sign_in(url: &str, email: &str) -> reqwest::Client {
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let html = http
-        .get(format!("{url}/staff/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let r = http
-        .post(format!("{url}/staff/login"))
-        .form(&[
-            ("email", email),
-            ("password", PASSWORD),
-            ("csrf", &html[at..at + 64]),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "{email} signs in");
-    http
-}
-
-async fn get(http: &reqwest::Client, url: &str) -> (u16, String) {
-    let r = http.get(url).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
-/// The text of a cell, tags left out.
-fn text(cell: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in cell.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    unescape(out.trim())
-}
-
-/// The body rows of the table with this id, by their `data-key`: the cells' text (a row's
-/// `<th>` included).
-fn table(html: &str, id: &str) -> BTreeMap<String, Vec<String>> {
-    let start = html
-        .find(&format!("<table id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no table {id}"));
-    let end = start + html[start..].find("</table>").unwrap();
-    let body = &html[start..end];
-    let body = &body[body.find("<tbody>").unwrap()..];
-    let mut out = BTreeMap::new();
-    for tr in body.split("<tr").skip(1) {
-        let key = tr
-            .split_once("data-key=\"")
-            .map(|(_, r)| unescape(&r[..r.find('"').unwrap()]))
-            .unwrap_or_default();
-        let mut cells = Vec::new();
-        let mut rest = tr;
-        while let Some(i) = rest.find('<') {
-            rest = &rest[i..];
-            let open = if rest.starts_with("<td") || rest.starts_with("<th") {
-                &rest[1..3]
-            } else {
-                rest = &rest[1..];
-                continue;
-            };
-            let content_start = rest.find('>').unwrap() + 1;
-            let close = format!("</{open}>");
-            let content_end = rest.find(&close).unwrap();
-            cells.push(text(&rest[content_start..content_end]));
-            rest = &rest[content_end + close.len()..];
-        }
-        out.insert(key, cells);
-    }
-    out
-}
-
-fn row(t: &BTreeMap<String, Vec<String>>, key: &str) -> Vec<String> {
-    t.get(key)
-        .unwrap_or_else(|| panic!("no row {key} in {t:?}"))
-        .clone()
-}
-
-/// A two-column table (label, value) as key → value.
-fn values(html: &str, id: &str) -> BTreeMap<String, String> {
-    table(html, id)
-        .into_iter()
-        .map(|(k, v)| (k, v[1].clone()))
-        .collect()
-}
-
-fn keys(t: &BTreeMap<String, Vec<String>>) -> Vec<&str> {
-    t.keys().map(String::as_str).collect()
-}
-
 fn strs<const N: usize>(a: [&str; N]) -> Vec<String> {
     a.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -674,7 +563,7 @@ fn visits_are_stored_once_and_reported_to_the_organising_unit() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let anon = reqwest::Client::builder()
-            .redirect(Policy::none())
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
         for path in [
@@ -688,7 +577,7 @@ fn visits_are_stored_once_and_reported_to_the_organising_unit() {
         }
 
         // The delegations of the Department of Foreign Affairs.
-        let dofa = sign_in(&url, "dofa@dn.example").await;
+        let dofa = sign_in(&url, "dofa@dn.example", PASSWORD).await;
         let (status, html) = get(&dofa, &format!("{url}/staff/visits?ui=en")).await;
         assert_eq!(status, 200);
         assert!(
@@ -982,7 +871,7 @@ fn visits_are_stored_once_and_reported_to_the_organising_unit() {
         assert_eq!((audited("csv"), audited("xlsx")), (1, 2));
 
         // Another unit: not listed, and 404 for the report and its downloads.
-        let ittpc = sign_in(&url, "ittpc@dn.example").await;
+        let ittpc = sign_in(&url, "ittpc@dn.example", PASSWORD).await;
         let (_, html) = get(&ittpc, &format!("{url}/staff/visits?ui=en")).await;
         let list = table(&html, "delegations");
         assert_eq!(keys(&list), [OSAKA]);
@@ -1001,7 +890,7 @@ fn visits_are_stored_once_and_reported_to_the_organising_unit() {
         assert_eq!(audited("csv"), 1, "a refused download is not an export");
         // Those who see every unit see both.
         for who in ["admin@dn.example", "culture@dn.example"] {
-            let http = sign_in(&url, who).await;
+            let http = sign_in(&url, who, PASSWORD).await;
             let (_, html) = get(&http, &format!("{url}/staff/visits?ui=en")).await;
             assert_eq!(keys(&table(&html, "delegations")), [OSAKA, DELEGATION]);
             let (status, _) = get(&http, &format!("{url}/staff/visits/{DELEGATION}")).await;
@@ -1021,7 +910,7 @@ fn the_yearly_report_counts_the_delegations_received() {
     let year = &f.day[..4];
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let admin = sign_in(&url, "admin@dn.example").await;
+        let admin = sign_in(&url, "admin@dn.example", PASSWORD).await;
         let (status, html) = get(
             &admin,
             &format!("{url}/staff/reports/yearly?year={year}&ui=en"),
@@ -1142,18 +1031,14 @@ fn a_member_erased_by_staff_stays_erased_when_the_pack_is_imported_again() {
     let report = format!("{url}/staff/visits/{DELEGATION}");
     let erase = format!("{report}/erase-member");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let csrf_of = |html: &str| {
-        let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-        html[at..at + 64].to_owned()
-    };
     rt.block_on(async {
         // Another unit cannot erase this delegation's members.
-        let other = sign_in(&url, "ittpc@dn.example").await;
+        let other = sign_in(&url, "ittpc@dn.example", PASSWORD).await;
         let (_, page) = get(&other, &format!("{url}/staff/visits")).await;
         let r = other
             .post(&erase)
             .form(&[
-                ("csrf", csrf_of(&page).as_str()),
+                ("csrf", csrf(&page).as_str()),
                 ("confirm", "ERASE"),
                 ("name", "Kim Minji"),
             ])
@@ -1162,16 +1047,16 @@ fn a_member_erased_by_staff_stays_erased_when_the_pack_is_imported_again() {
             .unwrap();
         assert_eq!(r.status(), 404);
 
-        let dofa = sign_in(&url, "dofa@dn.example").await;
+        let dofa = sign_in(&url, "dofa@dn.example", PASSWORD).await;
         let (status, page) = get(&dofa, &report).await;
         assert_eq!(status, 200);
         assert!(page.contains("Kim Minji") && page.contains("class=\"erase-member\""));
-        let csrf = csrf_of(&page);
+        let token = csrf(&page);
         // Without the typed confirmation nothing happens.
         let r = dofa
             .post(&erase)
             .form(&[
-                ("csrf", csrf.as_str()),
+                ("csrf", token.as_str()),
                 ("confirm", ""),
                 ("name", "Kim Minji"),
             ])
@@ -1196,7 +1081,7 @@ fn a_member_erased_by_staff_stays_erased_when_the_pack_is_imported_again() {
         let r = dofa
             .post(&erase)
             .form(&[
-                ("csrf", csrf.as_str()),
+                ("csrf", token.as_str()),
                 ("confirm", "ERASE"),
                 ("name", " Kim Minji "),
             ])
@@ -1217,7 +1102,7 @@ fn a_member_erased_by_staff_stays_erased_when_the_pack_is_imported_again() {
         let r = dofa
             .post(&erase)
             .form(&[
-                ("csrf", csrf.as_str()),
+                ("csrf", token.as_str()),
                 ("confirm", "ERASE"),
                 ("name", "Kim Minji"),
             ])
