@@ -439,7 +439,7 @@ fn report_body(state: &AppState, lang: &str, d: &ReportData) -> String {
     }
 
     // Summary.
-    let summary: Vec<String> = [
+    let summary = [
         ("views", "reports-views-all", d.views().to_string()),
         (
             "views-visitor",
@@ -470,25 +470,8 @@ fn report_body(state: &AppState, lang: &str, d: &ReportData) -> String {
             d.phone_leads.to_string(),
         ),
         ("leads", "reports-leads", d.leads.to_string()),
-    ]
-    .iter()
-    .map(|(key, id, v)| {
-        format!(
-            "<tr data-key=\"{key}\"><th scope=\"row\">{}</th>{}</tr>",
-            esc(&t(id)),
-            td_n(v)
-        )
-    })
-    .collect();
-    out.push_str(&format!(
-        "<h2>{}</h2>{}",
-        esc(&t("reports-summary")),
-        table(
-            "summary",
-            &[th(&t("reports-col-measure")), th_n(&t("reports-col-value"))],
-            &summary
-        )
-    ));
+    ];
+    out.push_str(&summary_table(&t, &summary));
 
     let dwell_head = |first: Vec<String>| -> Vec<String> {
         let mut h = first;
@@ -1153,6 +1136,29 @@ async fn yearly_xlsx(
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
+}
+
+/// The "Summary" heading and its table: one row per figure (key, label message id, value).
+pub(crate) fn summary_table(t: &dyn Fn(&str) -> String, rows: &[(&str, &str, String)]) -> String {
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|(key, id, v)| {
+            format!(
+                "<tr data-key=\"{key}\"><th scope=\"row\">{}</th>{}</tr>",
+                esc(&t(id)),
+                td_n(v)
+            )
+        })
+        .collect();
+    format!(
+        "<h2>{}</h2>{}",
+        esc(&t("reports-summary")),
+        table(
+            "summary",
+            &[th(&t("reports-col-measure")), th_n(&t("reports-col-value"))],
+            &rows
+        )
+    )
 }
 
 #[cfg(test)]

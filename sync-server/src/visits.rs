@@ -27,8 +27,8 @@ use crate::error::AppError;
 use crate::export::{csv_table, sanitize_sheet_name, vietnam_time};
 use crate::leads::{Ctx, EXPORT_MAX, LangOnly, audit, blocking, ctx, source_label, to_login};
 use crate::reports::{
-    REPORT_CSS, dec, header as sheet_header, secs, table, td, td_n, th, th_n, title_in, urlencode,
-    write_text,
+    REPORT_CSS, dec, header as sheet_header, secs, summary_table, table, td, td_n, th, th_n,
+    title_in, urlencode, write_text,
 };
 use crate::staff::esc;
 use crate::storage::{DelegationReport, DelegationRow, LeadFilter, LeadRow, VisitRow};
@@ -63,7 +63,7 @@ async fn erase_member(
         return Ok(to_login());
     };
     cx.check_csrf(&state, &form.csrf)?;
-    let back = format!("/staff/visits/{}", urlencoding(&id));
+    let back = format!("/staff/visits/{}", urlencode(&id));
     if form.confirm.trim() != "ERASE" {
         return Ok(Redirect::to(&back).into_response());
     }
@@ -80,16 +80,6 @@ async fn erase_member(
     }
     audit(&state, &cx.user, "erase-member", id.clone()).await?;
     Ok(Redirect::to(&format!("{back}?done=member-erased")).into_response())
-}
-
-/// A path segment for a delegation id (ids are letters, digits, `-` and `_`, but be safe).
-fn urlencoding(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -409,7 +399,7 @@ fn report_page(
 
     // Summary.
     let total_ms: i64 = r.visits.iter().map(|v| v.duration_ms).sum();
-    let summary: Vec<String> = [
+    let summary = [
         ("visits", "visits-col-visits", r.visits.len().to_string()),
         (
             "attendees",
@@ -423,25 +413,8 @@ fn report_page(
         ("duration", "visits-total-duration", minutes(lang, total_ms)),
         ("qr-opens", "visits-col-qr-opens", r.opens.len().to_string()),
         ("leads", "visits-col-leads", leads.len().to_string()),
-    ]
-    .iter()
-    .map(|(key, id, v)| {
-        format!(
-            "<tr data-key=\"{key}\"><th scope=\"row\">{}</th>{}</tr>",
-            esc(&t(id)),
-            td_n(v)
-        )
-    })
-    .collect();
-    body.push_str(&format!(
-        "<h2>{}</h2>{}",
-        esc(&t("reports-summary")),
-        table(
-            "summary",
-            &[th(&t("reports-col-measure")), th_n(&t("reports-col-value"))],
-            &summary
-        )
-    ));
+    ];
+    body.push_str(&summary_table(&t, &summary));
 
     // Members.
     body.push_str(&format!("<h2>{}</h2>", esc(&t("visits-members"))));
@@ -461,7 +434,7 @@ fn report_page(
                      <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"name\" value=\"{}\">\
                      <label>{}<input name=\"confirm\" autocomplete=\"off\" size=\"6\"></label>\
                      <button type=\"submit\" style=\"background:#b00020\">{}</button></form></td>",
-                    esc(&urlencoding(&r.delegation.id)),
+                    esc(&urlencode(&r.delegation.id)),
                     esc(&cx.csrf),
                     esc(&m.name),
                     esc(&t("visits-erase-member-confirm")),
