@@ -77,18 +77,14 @@ impl Presentation {
         })
     }
 
-    /// The slide on screen: `0..len()`, where the last one is the closing slide.
+    /// The slide on screen: `0..slide_count()`, where the last one is the closing slide.
     pub fn current(&self) -> usize {
         self.current
     }
 
-    /// Slides including the closing slide.
-    pub fn len(&self) -> usize {
+    /// Slides including the closing slide (never zero).
+    pub fn slide_count(&self) -> usize {
         self.items.len() + 1
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     pub fn is_closing(&self) -> bool {
@@ -112,7 +108,7 @@ impl Presentation {
                 self.blank = !self.blank;
                 return left;
             }
-            Move::Next => (self.current + 1).min(self.len() - 1),
+            Move::Next => (self.current + 1).min(self.slide_count() - 1),
             Move::Previous => self.current.saturating_sub(1),
             Move::First => 0,
         };
@@ -333,7 +329,10 @@ mod tests {
         let pack = pack();
         let d = pack.delegation("today").unwrap();
         let mut p = Presentation::start(&pack, d, 1_000).unwrap();
-        assert_eq!((p.len(), p.lang.as_str(), p.attendees), (3, "ko", 12));
+        assert_eq!(
+            (p.slide_count(), p.lang.as_str(), p.attendees),
+            (3, "ko", 12)
+        );
         assert_eq!(p.item(), Some("a"));
         let left = p.apply(Move::Next, 11_000).unwrap();
         assert_eq!((left.item.as_deref(), left.shown_ms), (Some("a"), 10_000));

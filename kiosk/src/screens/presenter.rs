@@ -112,9 +112,8 @@ fn forget(mut presenting: ResMut<Presenting>, services: Res<Services>) {
     if let Some(p) = presenting.show.take()
         && presenting.saving.is_none()
     {
-        let now = services.mono_ms();
-        let visit = p.snapshot(now, protocol::VisitEnd::Interrupted);
-        let (_, left) = p.clone().finish(now);
+        let (mut visit, left) = p.clone().finish(services.mono_ms());
+        visit.ended = protocol::VisitEnd::Interrupted;
         record_left(&services, &p, left);
         // The reply is not awaited: the recorder writes it in order either way.
         let _ = services.recorder.record_clearing(
@@ -553,7 +552,7 @@ fn draw(
                     ..default()
                 },
                 children![theme::label(
-                    format!("{} / {}", p.current() + 1, p.len()),
+                    format!("{} / {}", p.current() + 1, p.slide_count()),
                     HOST_LANG,
                     24.0,
                     palette::MUTED
