@@ -176,6 +176,11 @@ impl Services {
         }
     }
 
+    /// Where the staff PIN's lockout is kept, beside the store.
+    pub fn pin_gate_path(&self) -> std::path::PathBuf {
+        self.store_path.with_file_name("pin-gate.json")
+    }
+
     /// Staff asked for a sync round now.
     pub fn sync_now(&self) {
         self.sync.sync_now();

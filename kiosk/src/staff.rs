@@ -44,7 +44,8 @@ pub struct Overlay {
     phase: Phase,
     pin: String,
     wrong: bool,
-    gate: PinGate,
+    /// Read from its file the first time the PIN pad is used.
+    gate: Option<PinGate>,
     taps: Vec<u64>,
     status: SyncStatus,
     refresh_s: f32,
@@ -53,6 +54,28 @@ pub struct Overlay {
 impl Overlay {
     pub fn is_open(&self) -> bool {
         !matches!(self.phase, Phase::Closed)
+    }
+
+    fn gate(&mut self, services: &Services) -> &mut PinGate {
+        self.gate
+            .get_or_insert_with(|| PinGate::load(&services.pin_gate_path()))
+    }
+
+    /// Seconds left of a PIN lockout (it survives a restart).
+    fn locked_for(&mut self, services: &Services) -> Option<u64> {
+        self.gate(services).locked_for(protocol::now_ms())
+    }
+
+    fn pin_result(&mut self, services: &Services, right: bool) {
+        let gate = self.gate(services);
+        if right {
+            gate.succeeded();
+        } else {
+            gate.failed(protocol::now_ms());
+        }
+        if let Err(e) = gate.save(&services.pin_gate_path()) {
+            warn!("cannot keep the PIN lockout: {e}");
+        }
     }
 }
 
@@ -103,6 +126,8 @@ fn watch_corner(
         o.taps.push(now);
         if o.taps.len() >= TAPS {
             o.taps.clear();
+            // The lockout kept from before a restart shows at once.
+            let _ = o.gate(&services);
             overlay.phase = Phase::Pin;
             overlay.pin.clear();
             overlay.wrong = false;
@@ -151,7 +176,7 @@ fn press_staff(
                 overlay.pin.pop();
             }
             StaffAction::Enter => {
-                if overlay.gate.locked_for(services.mono_ms()).is_some() {
+                if overlay.locked_for(&services).is_some() {
                     break;
                 }
                 let Some(hash) = pin_hash.0.clone() else {
@@ -224,13 +249,12 @@ fn check_pin(mut overlay: ResMut<Overlay>, services: Res<Services>) {
     };
     match answer {
         Some(true) => {
-            overlay.gate.succeeded();
+            overlay.pin_result(&services, true);
             overlay.status = services.sync_status();
             overlay.phase = Phase::Open;
         }
         Some(false) => {
-            let now = services.mono_ms();
-            overlay.gate.failed(now);
+            overlay.pin_result(&services, false);
             overlay.wrong = true;
             overlay.phase = Phase::Pin;
         }
@@ -240,7 +264,7 @@ fn check_pin(mut overlay: ResMut<Overlay>, services: Res<Services>) {
 
 fn refresh_status(time: Res<Time>, mut overlay: ResMut<Overlay>, services: Res<Services>) {
     let o = overlay.bypass_change_detection();
-    let locked = o.gate.locked_for(services.mono_ms()).is_some();
+    let locked = o.locked_for(&services).is_some();
     let showing = matches!(o.phase, Phase::Open) || (matches!(o.phase, Phase::Pin) && locked);
     if !showing {
         return;
@@ -287,7 +311,11 @@ fn draw_overlay(
                     44.0,
                     palette::ACCENT,
                 ));
-                if let Some(s) = overlay.gate.locked_for(services.mono_ms()) {
+                if let Some(s) = overlay
+                    .gate
+                    .as_ref()
+                    .and_then(|g| g.locked_for(protocol::now_ms()))
+                {
                     lines.push((
                         content
                             .i18n

@@ -19,3 +19,6 @@ phone-error-email = This email address does not look complete. Please check it.
 phone-thanks-title = Thank you!
 phone-thanks = Our promotion staff will contact you soon. You can close this page.
 phone-more = More about this
+phone-expired-title = This code has expired
+phone-expired = The codes on our kiosks are valid for { $days } days. Please scan a new code at the kiosk, or leave your contact with our staff at the stand.
+phone-try-again = We could not save your details just now. Nothing was lost: please press Send again in a minute.

@@ -19,3 +19,6 @@ phone-error-email = 이메일 주소가 완전하지 않은 것 같습니다. �
 phone-thanks-title = 감사합니다!
 phone-thanks = 촉진 담당자가 곧 연락드리겠습니다. 이 페이지를 닫으셔도 됩니다.
 phone-more = 자세히 보기
+phone-expired-title = 이 코드는 만료되었습니다
+phone-expired = 키오스크의 코드는 { $days }일 동안 유효합니다. 키오스크에서 새 코드를 스캔하시거나, 부스의 담당자에게 연락처를 남겨 주세요.
+phone-try-again = 지금은 정보를 저장하지 못했습니다. 입력하신 내용은 그대로 있습니다. 1분 후에 다시 보내기를 눌러 주세요.

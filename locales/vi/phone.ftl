@@ -19,3 +19,6 @@ phone-error-email = Địa chỉ email có vẻ chưa đầy đủ. Vui lòng ki
 phone-thanks-title = Cảm ơn bạn!
 phone-thanks = Cán bộ xúc tiến sẽ sớm liên hệ với bạn. Bạn có thể đóng trang này.
 phone-more = Tìm hiểu thêm
+phone-expired-title = Mã này đã hết hạn
+phone-expired = Mã trên kiosk của chúng tôi có giá trị trong { $days } ngày. Vui lòng quét mã mới tại kiosk, hoặc để lại thông tin liên hệ cho cán bộ tại gian hàng.
+phone-try-again = Chúng tôi chưa lưu được thông tin của bạn lúc này. Thông tin bạn nhập vẫn còn: vui lòng bấm Gửi lại sau một phút.

@@ -19,3 +19,6 @@ phone-error-email = 电子邮箱地址似乎不完整，请检查。
 phone-thanks-title = 谢谢！
 phone-thanks = 推广人员将很快与您联系。您可以关闭此页面。
 phone-more = 了解更多
+phone-expired-title = 此二维码已过期
+phone-expired = 信息亭上的二维码有效期为{ $days }天。请在信息亭重新扫描二维码，或将联系方式留给展台的工作人员。
+phone-try-again = 暂时无法保存您的信息。您填写的内容仍在：请一分钟后再次点击“提交”。

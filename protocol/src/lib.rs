@@ -4,10 +4,12 @@
 //! record kinds deserialise to [`RecordBody::Unknown`] so that a server never rejects a batch
 //! from a newer kiosk, and optional fields have defaults so that it accepts older kiosks.
 
+pub mod contact;
 pub mod content;
 pub mod record;
 pub mod sync;
 pub mod token;
+mod wire_enum;
 
 pub use record::{
     Consent, Contact, LeadSource, QrPurpose, Record, RecordBody, SessionPhase, SlideShown,

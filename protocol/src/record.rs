@@ -50,6 +50,10 @@ fn default_schema() -> u16 {
     1
 }
 
+/// The longest dwell, session or visit the server counts (24 hours); longer values are
+/// clamped at ingest.
+pub const MAX_DURATION_MS: u64 = 24 * 3600 * 1000;
+
 /// The typed body of a record. Internally tagged by `kind`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -127,6 +131,34 @@ impl RecordBody {
         }
     }
 
+    /// Clamps every duration to [`MAX_DURATION_MS`]: a kiosk with a broken clock or a bug
+    /// cannot inflate a report or overflow a roll-up. Returns whether anything was clamped.
+    pub fn clamp_durations(&mut self) -> bool {
+        let mut clamped = false;
+        let mut cap = |v: &mut u64| {
+            if *v > MAX_DURATION_MS {
+                *v = MAX_DURATION_MS;
+                clamped = true;
+            }
+        };
+        match self {
+            RecordBody::View { dwell_ms, .. } => cap(dwell_ms),
+            RecordBody::Session {
+                phase: SessionPhase::End { duration_ms, .. },
+                ..
+            } => cap(duration_ms),
+            RecordBody::Visit(v) => {
+                cap(&mut v.duration_ms);
+                cap(&mut v.blank_ms);
+                for s in &mut v.slides {
+                    cap(&mut s.shown_ms);
+                }
+            }
+            _ => {}
+        }
+        clamped
+    }
+
     /// Whether the body carries personal data that the kiosk must delete once acknowledged.
     pub fn has_personal_data(&self) -> bool {
         matches!(self, RecordBody::Lead(_) | RecordBody::RawScan { .. })
@@ -187,21 +219,12 @@ impl Contact {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LeadSource {
-    PhoneForm,
-    Badge,
-    KioskForm,
-}
-
-impl LeadSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LeadSource::PhoneForm => "phone_form",
-            LeadSource::Badge => "badge",
-            LeadSource::KioskForm => "kiosk_form",
-        }
+crate::wire_enum! {
+    /// How a lead was taken.
+    pub enum LeadSource {
+        PhoneForm = "phone_form",
+        Badge = "badge",
+        KioskForm = "kiosk_form",
     }
 }
 
@@ -237,13 +260,14 @@ pub struct SlideShown {
     pub shown_ms: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VisitEnd {
-    /// The host ended the presentation.
-    Host,
-    /// The kiosk stopped mid-visit (power cut, crash); recorded from its last checkpoint.
-    Interrupted,
+crate::wire_enum! {
+    /// How a delegation visit ended.
+    pub enum VisitEnd {
+        /// The host ended the presentation.
+        Host = "host",
+        /// The kiosk stopped mid-visit (power cut, crash); recorded from its last checkpoint.
+        Interrupted = "interrupted",
+    }
 }
 
 /// The consent a visitor gave: which text, which version, in which language, when.
@@ -255,27 +279,29 @@ pub struct Consent {
     pub at_ms: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ViewOrigin {
-    /// Shown by the attract loop with nobody touching the screen.
-    Attract,
-    /// Opened by a visitor.
-    Visitor,
-    /// Shown by a presenter to a delegation.
-    Presenter,
+crate::wire_enum! {
+    /// What put an item on screen.
+    pub enum ViewOrigin {
+        /// Shown by the attract loop with nobody touching the screen.
+        Attract = "attract",
+        /// Opened by a visitor.
+        Visitor = "visitor",
+        /// Shown by a presenter to a delegation.
+        Presenter = "presenter",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum QrPurpose {
-    /// "Take this with you": the item page on the visitor's phone.
-    TakeAway,
-    /// "I'm interested": the lead form.
-    Interest,
+crate::wire_enum! {
+    /// What a QR code shown on the kiosk opens.
+    pub enum QrPurpose {
+        /// "Take this with you": the item page on the visitor's phone.
+        TakeAway = "take_away",
+        /// "I'm interested": the lead form.
+        Interest = "interest",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "phase", rename_all = "snake_case")]
 pub enum SessionPhase {
     Start,
@@ -283,17 +309,22 @@ pub enum SessionPhase {
         reason: SessionEnd,
         duration_ms: u64,
     },
+    /// A phase this build does not know (from a newer kiosk); the server keeps the record's
+    /// JSON as it came.
+    #[serde(other)]
+    Other,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SessionEnd {
-    /// Nobody touched the screen for the idle time.
-    Idle,
-    /// The visitor went back to the attract loop.
-    Explicit,
-    /// The app shut down mid-session.
-    Shutdown,
+crate::wire_enum! {
+    /// Why a visitor session ended.
+    pub enum SessionEnd {
+        /// Nobody touched the screen for the idle time.
+        Idle = "idle",
+        /// The visitor went back to the attract loop.
+        Explicit = "explicit",
+        /// The app shut down mid-session.
+        Shutdown = "shutdown",
+    }
 }
 
 #[cfg(test)]

@@ -51,13 +51,33 @@ impl FromRequestParts<AppState> for Kiosk {
 #[tracing::instrument(skip_all)]
 async fn enrol(
     State(state): State<AppState>,
+    crate::client_ip::ClientIp(ip): crate::client_ip::ClientIp,
     Json(req): Json<EnrolRequest>,
 ) -> Result<Json<Enrolment>, AppError> {
-    let storage = state.storage.clone();
     let now = protocol::now_ms();
-    let e = tokio::task::spawn_blocking(move || storage.enrol(&req.code, &req.app_version, now))
-        .await??;
+    let net = crate::client_ip::limit_key(ip);
+    // A setup day enrols a few dozen kiosks from one network; a guesser gets 30 tries in ten
+    // minutes against 80-bit codes.
+    if !state.limiter.allow(&format!("enrol:{net}"), 30, 600, now) {
+        tracing::warn!(client = %net, "enrolment flood refused");
+        return Err(AppError::TooMany(600));
+    }
+    let storage = state.storage.clone();
+    let app_version: String = req.app_version.chars().take(64).collect();
+    let e = match tokio::task::spawn_blocking(move || storage.enrol(&req.code, &app_version, now))
+        .await?
+    {
+        Ok(e) => e,
+        Err(err) => {
+            tracing::warn!(client = %net, "enrolment refused: {err}");
+            return Err(err.into());
+        }
+    };
+    let staff = state.staff.clone();
+    let detail = format!("kiosk={} name={} client={net}", e.uuid, e.name);
+    tokio::task::spawn_blocking(move || staff.audit(None, "kiosk_enrol", &detail, now)).await??;
     tracing::info!(kiosk = %e.uuid, name = %e.name, "kiosk enrolled");
+    state.phone_cache.forget_kiosks();
     Ok(Json(Enrolment {
         kiosk_id: e.uuid,
         name: e.name,
@@ -84,6 +104,7 @@ async fn push(
     body: Bytes,
 ) -> Result<Json<PushAck>, AppError> {
     tracing::Span::current().record("kiosk", tracing::field::display(k.uuid));
+    let kiosk_id = k.uuid;
     let storage = state.storage.clone();
     let zstd = headers
         .get(header::CONTENT_ENCODING)
@@ -101,6 +122,8 @@ async fn push(
         Ok(storage.ingest(&k, batch, protocol::now_ms())?)
     })
     .await??;
+    // The kiosk's events and clock offset may have moved: phone pages read them again.
+    state.phone_cache.forget_kiosk(kiosk_id);
     Ok(Json(ack))
 }
 

@@ -22,6 +22,11 @@ pub struct ServerConfig {
     /// The largest screen the kiosks have, `[width, height]`: larger images are scaled down
     /// to fit it at import.
     pub max_display: [u32; 2],
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client (CIDR ranges or
+    /// addresses). Empty: those headers are ignored and the TCP peer is the client.
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
+    /// How long a kiosk's QR code opens on a phone (days after the kiosk showed it).
+    pub token_max_age_days: u32,
 }
 
 impl Default for ServerConfig {
@@ -33,6 +38,8 @@ impl Default for ServerConfig {
             max_body_bytes: 16 << 20,
             locales: None,
             max_display: [3840, 2160],
+            trusted_proxies: Default::default(),
+            token_max_age_days: 30,
         }
     }
 }

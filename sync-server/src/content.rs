@@ -384,6 +384,22 @@ fn check_media(dir: &Path, media: &str, text: &str, problems: &mut Vec<Problem>)
         });
         return;
     }
+    // A symbolic link could make the import read any file the server can read.
+    let mut walked = dir.to_path_buf();
+    for part in Path::new(media).components() {
+        walked.push(part);
+        if std::fs::symlink_metadata(&walked).is_ok_and(|m| m.file_type().is_symlink()) {
+            problems.push(Problem {
+                severity: Severity::Error,
+                file: walked.clone(),
+                line: at,
+                message: format!(
+                    "media path \"{media}\" goes through a symbolic link: copy the file itself into the pack folder"
+                ),
+            });
+            return;
+        }
+    }
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -661,6 +677,32 @@ name = "Kim Minji"
             .position(|l| l.contains(marker))
             .unwrap_or_else(|| panic!("no {marker}"))
             + 1
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn media_through_a_symbolic_link_is_refused_and_nothing_is_imported() {
+        let (dir, _) = pack_dir("");
+        let secret = tempfile::tempdir().unwrap();
+        image::RgbImage::new(4, 3)
+            .save(secret.path().join("secret.png"))
+            .unwrap();
+        let link = dir.path().join("media").join("a-2.png");
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(secret.path().join("secret.png"), &link).unwrap();
+        let (_, problems) = validate(dir.path());
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.severity == Severity::Error && p.message.contains("symbolic link")),
+            "{problems:#?}"
+        );
+        // A linked folder too.
+        let (dir, _) = pack_dir("");
+        std::fs::remove_dir_all(dir.path().join("media")).unwrap();
+        std::os::unix::fs::symlink(secret.path(), dir.path().join("media")).unwrap();
+        let (_, problems) = validate(dir.path());
+        assert!(problems.iter().any(|p| p.message.contains("symbolic link")));
     }
 
     #[test]

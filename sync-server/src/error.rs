@@ -31,6 +31,9 @@ pub enum AppError {
     /// 403 for an enrolment code that does not exist, was used, or expired.
     #[error("this enrolment code is unknown, expired or already used: ask staff for a new one")]
     BadCode,
+    /// 429 with `Retry-After`: this client asked too often.
+    #[error("too many requests from this address: retry after {0} s")]
+    TooMany(u64),
     /// 503 with `Retry-After`: busy, try later.
     #[error("the server is busy: retry after {0} s")]
     Busy(u64),
@@ -47,6 +50,12 @@ impl From<StorageError> for AppError {
             StorageError::Revoked => AppError::Revoked,
             StorageError::Invalid(m) => AppError::BadRequest(m),
             StorageError::NotFound => AppError::NotFound,
+            StorageError::Full => {
+                tracing::error!(
+                    "the database's disk is full: pushes and forms wait until space is freed"
+                );
+                AppError::Busy(60)
+            }
             StorageError::Db(m) => AppError::Internal(m),
         }
     }
@@ -68,6 +77,7 @@ impl AppError {
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             AppError::BadCode => (StatusCode::FORBIDDEN, "bad_code"),
+            AppError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many"),
             AppError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -89,7 +99,7 @@ impl IntoResponse for AppError {
             }),
         )
             .into_response();
-        if let AppError::Busy(s) = self
+        if let AppError::Busy(s) | AppError::TooMany(s) = self
             && let Ok(v) = HeaderValue::from_str(&s.to_string())
         {
             resp.headers_mut().insert("retry-after", v);

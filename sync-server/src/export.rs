@@ -224,9 +224,15 @@ fn cells(lead: &ExportLead) -> [Cow<'_, str>; NUM_COLUMNS] {
     ]
 }
 
-/// Whether a spreadsheet could take the cell for a formula (OWASP's list of first characters).
-fn formula_like(cell: &str) -> bool {
-    cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
+/// Whether a spreadsheet could take the cell for a formula: OWASP's first characters, also
+/// after leading spaces or line breaks (spreadsheets skip them), and their full-width forms
+/// (`＝＋－＠`, which some spreadsheets read as the ASCII ones).
+pub fn formula_like(cell: &str) -> bool {
+    const STARTS: [char; 10] = ['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠'];
+    cell.starts_with(STARTS)
+        || cell
+            .trim_start_matches([' ', '\u{3000}', '\u{a0}', '\n', '\r', '\t'])
+            .starts_with(STARTS)
 }
 
 // ---------------------------------------------------------------------------------------------

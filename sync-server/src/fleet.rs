@@ -265,6 +265,7 @@ async fn revoke(
     }
     let storage = state.storage.clone();
     blocking(move || storage.revoke_kiosk(uuid, protocol::now_ms())).await?;
+    state.phone_cache.forget_kiosks();
     audit(&state, &cx.user, "revoke", uuid.to_string()).await?;
     Ok(Redirect::to("/staff/kiosks").into_response())
 }

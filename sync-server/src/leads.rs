@@ -30,11 +30,13 @@ pub fn router() -> Router<AppState> {
         .route("/staff/leads/export", get(export))
         .route("/staff/leads/{id}", get(lead_page).post(update_lead))
         .route("/staff/leads/{id}/erase", post(erase_lead))
+        .route("/staff/leads/{id}/restore", post(restore_lead))
         .route("/staff/duplicates", get(duplicates_page).post(merge))
         .route("/staff/privacy", get(privacy_page).post(privacy_erase))
         .route("/staff/events", get(events_page).post(save_event))
         .route("/staff/orgs", post(save_org))
         .route("/staff/audit", get(audit_page))
+        .route("/staff/audit/unlock", post(unlock_user))
 }
 
 /// The signed-in user, their CSRF token, scope and language; or the redirect to sign in.
@@ -70,8 +72,12 @@ impl Ctx {
         state.i18n.t(self.lang, id)
     }
 
+    pub(crate) fn t_args(&self, state: &AppState, id: &str, args: &[(&str, &str)]) -> String {
+        state.i18n.t_args(self.lang, id, args)
+    }
+
     pub(crate) fn check_csrf(&self, state: &AppState, sent: &str) -> Result<(), AppError> {
-        if sent != self.csrf {
+        if !crate::staff::same_secret(sent, &self.csrf) {
             return Err(AppError::Forbidden(self.t(state, "staff-form-expired")));
         }
         Ok(())
@@ -601,10 +607,48 @@ async fn lead_page(
         .collect();
     let done = match q.done.as_deref() {
         Some("saved") => format!("<p class=\"ok\">{}</p>", esc(&t("lead-saved"))),
+        Some("restored") => format!("<p class=\"ok\">{}</p>", esc(&t("lead-restored"))),
         _ => String::new(),
     };
+    let (leads, scope, lead_id) = (state.leads.clone(), cx.scope.clone(), r.lead_id);
+    let versions = blocking(move || leads.lead_versions(&scope, lead_id)).await?;
+    let history = if versions.is_empty() {
+        String::new()
+    } else {
+        let rows: String = versions
+            .iter()
+            .map(|v| {
+                format!(
+                    "<tr data-key=\"{vid}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>\
+                     <form method=\"post\" action=\"/staff/leads/{id}/restore\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                     <input type=\"hidden\" name=\"version\" value=\"{vid}\"><button type=\"submit\">{}</button></form></td></tr>",
+                    esc(&when(Some(v.updated_ms))),
+                    esc(&source_label(&state, cx.lang, &v.source)),
+                    esc(&v.contact.name),
+                    esc(&v.contact.organisation),
+                    esc(&v.contact.email),
+                    esc(&v.contact.phone),
+                    esc(&t("lead-restore")),
+                    vid = v.id,
+                    id = r.lead_id,
+                    csrf = esc(&cx.csrf),
+                )
+            })
+            .collect();
+        format!(
+            "<h2>{}</h2><p class=\"muted\">{}</p><table id=\"versions\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead><tbody>{rows}</tbody></table>",
+            esc(&t("lead-versions")),
+            esc(&t("lead-versions-help")),
+            esc(&t("export-col-created")),
+            esc(&t("export-col-source")),
+            esc(&t("export-col-name")),
+            esc(&t("export-col-organisation")),
+            esc(&t("export-col-email")),
+            esc(&t("export-col-phone")),
+        )
+    };
     let body = format!(
-        "{done}<table>{}{}{}{}{}{}{}{}{}{}{}{}</table>\
+        "{done}<table>{}{}{}{}{}{}{}{}{}{}{}{}</table>{history}\
          <h2>{}</h2>{consent}\
          <form method=\"post\" action=\"/staff/leads/{id}\" id=\"lead-form\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <label>{}<select name=\"status\">{statuses}</select></label>\
@@ -650,6 +694,44 @@ struct LeadForm {
     status: String,
     #[serde(default)]
     notes: String,
+}
+
+#[derive(Deserialize)]
+struct RestoreForm {
+    csrf: String,
+    version: i64,
+}
+
+/// Puts an earlier version of a lead back; the version it replaces is kept in turn.
+async fn restore_lead(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<RestoreForm>,
+) -> Result<Response, AppError> {
+    let Some(cx) = ctx(&state, &headers, None).await? else {
+        return Ok(to_login());
+    };
+    cx.check_csrf(&state, &form.csrf)?;
+    let Some(r) = load_lead(&state, &cx, &id).await? else {
+        return Err(AppError::NotFound);
+    };
+    let (leads, scope, lead_id) = (state.leads.clone(), cx.scope.clone(), r.lead_id);
+    let done = blocking(move || {
+        leads.restore_lead_version(&scope, lead_id, form.version, protocol::now_ms())
+    })
+    .await?;
+    if !done {
+        return Err(AppError::NotFound);
+    }
+    audit(
+        &state,
+        &cx.user,
+        "lead_restore",
+        format!("{lead_id} version={}", form.version),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/staff/leads/{lead_id}?done=restored")).into_response())
 }
 
 async fn update_lead(
@@ -844,14 +926,33 @@ async fn privacy_page(
     );
     if !who.trim().is_empty() {
         let rows = person_leads(&state, &cx, &who).await?;
+        let scans = person_scans(&state, &cx, &who).await?;
         audit(
             &state,
             &cx.user,
             "privacy-lookup",
-            format!("{} leads", rows.len()),
+            format!("{} leads, {} raw scans", rows.len(), scans.len()),
         )
         .await?;
-        if rows.is_empty() {
+        if !scans.is_empty() {
+            let list: String = scans
+                .iter()
+                .map(|s| {
+                    format!(
+                        "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                        esc(&when(Some(s.at_ms))),
+                        esc(&s.kiosk_name),
+                        esc(&s.event_id),
+                        esc(&s.raw.chars().take(300).collect::<String>())
+                    )
+                })
+                .collect();
+            body.push_str(&format!(
+                "<h2>{}</h2><table id=\"scans\">{list}</table>",
+                esc(&t("privacy-scans"))
+            ));
+        }
+        if rows.is_empty() && scans.is_empty() {
             body.push_str(&format!(
                 "<p class=\"muted\">{}</p>",
                 esc(&t("privacy-none"))
@@ -898,6 +999,25 @@ async fn privacy_page(
     ))
 }
 
+/// A person's raw badge scans within the staff member's scope (by the scan's event).
+async fn person_scans(
+    state: &AppState,
+    cx: &Ctx,
+    who: &str,
+) -> Result<Vec<crate::storage::RawScanRow>, AppError> {
+    let leads = state.leads.clone();
+    let who = who.to_owned();
+    let (scans, events) =
+        blocking(move || Ok((leads.raw_scans_of_person(&who)?, leads.events()?))).await?;
+    Ok(scans
+        .into_iter()
+        .filter(|s| match &cx.scope {
+            Scope::All => true,
+            Scope::Org(o) => events.iter().any(|e| e.id == s.event_id && &e.org == o),
+        })
+        .collect())
+}
+
 /// A person's leads within the staff member's scope.
 async fn person_leads(state: &AppState, cx: &Ctx, who: &str) -> Result<Vec<LeadRow>, AppError> {
     let leads = state.leads.clone();
@@ -933,13 +1053,20 @@ async fn privacy_erase(
         return Ok(Redirect::to("/staff/privacy").into_response());
     }
     let rows = person_leads(&state, &cx, &form.who).await?;
+    let scans: Vec<(i64, i64)> = person_scans(&state, &cx, &form.who)
+        .await?
+        .iter()
+        .map(|s| (s.kiosk, s.seq))
+        .collect();
     let ids: Vec<Uuid> = rows.iter().map(|r| r.lead_id).collect();
-    let storage = state.storage.clone();
+    let (storage, leads) = (state.storage.clone(), state.leads.clone());
     let ids2 = ids.clone();
+    let n_scans = scans.len();
     blocking(move || {
         for id in ids2 {
             storage.erase_lead(id, protocol::now_ms())?;
         }
+        leads.erase_raw_scans(&scans, protocol::now_ms())?;
         Ok(())
     })
     .await?;
@@ -947,10 +1074,14 @@ async fn privacy_erase(
         &state,
         &cx.user,
         "privacy-erase",
-        ids.iter()
-            .map(Uuid::to_string)
-            .collect::<Vec<_>>()
-            .join(","),
+        format!(
+            "{} raw scans; leads {}",
+            n_scans,
+            ids.iter()
+                .map(Uuid::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
     )
     .await?;
     Ok(cx.page(
@@ -1142,8 +1273,19 @@ async fn save_event(
         .iter()
         .find(|x| x.id == e.id)
         .map(|x| x.org.clone());
+    // An id with no event row yet but records, kiosks or leads already naming it: whoever
+    // creates the row decides which unit sees those leads, so that is for an admin.
+    let claimed = if owner.is_none() {
+        let (leads, id) = (state.leads.clone(), e.id.clone());
+        blocking(move || leads.event_id_in_use(&id)).await?
+    } else {
+        false
+    };
     let allowed = cx.user.role == "admin"
-        || (e.org == cx.user.org && owner.as_ref().is_none_or(|o| *o == cx.user.org));
+        || (e.org == cx.user.org && !claimed && owner.as_ref().is_none_or(|o| *o == cx.user.org));
+    if claimed && !allowed {
+        tracing::warn!(user = %cx.user.email, event = %e.id, "event id already in use: only an admin can create it");
+    }
     if !allowed {
         return Ok(cx.not_allowed(&state));
     }
@@ -1199,10 +1341,21 @@ async fn save_org(
     Ok(Redirect::to("/staff/events?done=saved").into_response())
 }
 
+#[derive(Deserialize)]
+struct AuditQuery {
+    #[serde(alias = "ui")]
+    lang: Option<String>,
+    #[serde(default)]
+    page: u64,
+}
+
+/// Entries on one page of the audit log.
+const AUDIT_PAGE: u64 = 100;
+
 async fn audit_page(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<LangOnly>,
+    Query(q): Query<AuditQuery>,
 ) -> Result<Response, AppError> {
     let Some(cx) = ctx(&state, &headers, q.lang.as_deref()).await? else {
         return Ok(to_login());
@@ -1210,9 +1363,69 @@ async fn audit_page(
     if cx.user.role != "admin" {
         return Ok(cx.not_allowed(&state));
     }
-    let leads = state.leads.clone();
-    let entries = blocking(move || leads.audit_log(500)).await?;
+    let (leads, staff) = (state.leads.clone(), state.staff.clone());
+    let page_no = q.page.min(1_000_000);
+    let ((entries, total), locked, (held, held_total)) = blocking(move || {
+        Ok((
+            leads.audit_log(AUDIT_PAGE, page_no * AUDIT_PAGE)?,
+            staff.locked_users(protocol::now_ms())?,
+            staff.quarantine(50)?,
+        ))
+    })
+    .await?;
     let t = |id: &str| cx.t(&state, id);
+    let locked: String = locked
+        .iter()
+        .map(|(email, until)| {
+            format!(
+                "<tr data-key=\"{e}\"><td>{e}</td><td>{}</td><td><form method=\"post\" action=\"/staff/audit/unlock\">\
+                 <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"email\" value=\"{e}\">\
+                 <button type=\"submit\">{}</button></form></td></tr>",
+                esc(&when(Some(*until))),
+                esc(&cx.csrf),
+                esc(&t("audit-unlock")),
+                e = esc(email),
+            )
+        })
+        .collect();
+    let locked = if locked.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<h2>{}</h2><table id=\"locked\"><tbody>{locked}</tbody></table>",
+            esc(&t("audit-locked"))
+        )
+    };
+    let held = if held.is_empty() {
+        String::new()
+    } else {
+        let rows: String = held
+            .iter()
+            .map(|q| {
+                format!(
+                    "<tr data-key=\"{}:{}\"><td>{}</td><td>{} ({})</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    q.kiosk,
+                    q.seq,
+                    esc(&when(Some(q.received_ms))),
+                    esc(&q.kiosk_name),
+                    q.kiosk,
+                    q.seq,
+                    esc(&q.kind),
+                    esc(&q.reason)
+                )
+            })
+            .collect();
+        format!(
+            "<h2>{}</h2><p class=\"muted\">{}</p><table id=\"quarantine\"><tbody>{rows}</tbody></table>",
+            esc(&t("audit-quarantine")),
+            esc(&cx.t_args(
+                &state,
+                "audit-quarantine-help",
+                &[("count", &held_total.to_string())]
+            ))
+        )
+    };
+    let locked = format!("{locked}{held}");
     let rows: String = entries
         .iter()
         .map(|a| {
@@ -1225,14 +1438,56 @@ async fn audit_page(
             )
         })
         .collect();
+    let mut pager = String::new();
+    if page_no > 0 {
+        pager.push_str(&format!(
+            "<a href=\"/staff/audit?page={}\">{}</a> ",
+            page_no - 1,
+            esc(&t("leads-prev"))
+        ));
+    }
+    if (page_no + 1) * AUDIT_PAGE < total {
+        pager.push_str(&format!(
+            "<a href=\"/staff/audit?page={}\" id=\"next\">{}</a>",
+            page_no + 1,
+            esc(&t("leads-next"))
+        ));
+    }
     let body = format!(
-        "<table id=\"audit\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>",
+        "{locked}<table id=\"audit\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table><p>{pager}</p>",
         esc(&t("audit-col-at")),
         esc(&t("audit-col-who")),
         esc(&t("audit-col-action")),
         esc(&t("audit-col-detail"))
     );
     Ok(cx.page(&state, "audit-title", "/staff/audit", "/staff/audit", &body))
+}
+
+#[derive(Deserialize)]
+struct UnlockForm {
+    csrf: String,
+    email: String,
+}
+
+/// An admin lifts an account's sign-in lockout.
+async fn unlock_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<UnlockForm>,
+) -> Result<Response, AppError> {
+    let Some(cx) = ctx(&state, &headers, None).await? else {
+        return Ok(to_login());
+    };
+    cx.check_csrf(&state, &form.csrf)?;
+    if cx.user.role != "admin" {
+        return Ok(cx.not_allowed(&state));
+    }
+    let staff = state.staff.clone();
+    let email: String = form.email.trim().chars().take(254).collect();
+    let e = email.clone();
+    blocking(move || staff.unlock_user(&e)).await?;
+    audit(&state, &cx.user, "user_unlock", email).await?;
+    Ok(Redirect::to("/staff/audit").into_response())
 }
 
 /// Erases the leads past their unit's retention period; returns how many. Run at start and
@@ -1250,6 +1505,16 @@ pub fn sweep_retention(
             None,
             "retention-erase",
             &format!("{} leads", ids.len()),
+            now_ms,
+        )?;
+    }
+    // Raw badge scans too, counted from when they were scanned.
+    let scans = state.leads.expire_raw_scans(now_ms)?;
+    if scans > 0 {
+        state.staff.audit(
+            None,
+            "retention-erase",
+            &format!("{scans} raw scans"),
             now_ms,
         )?;
     }

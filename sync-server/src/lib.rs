@@ -5,6 +5,7 @@
 //! [`storage::Storage`] interface on the blocking pool. [`sqlite`] implements it.
 
 pub mod api;
+pub mod client_ip;
 pub mod config;
 pub mod content;
 pub mod error;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub fleet: Arc<dyn storage::FleetStorage>,
     pub visits: Arc<dyn storage::VisitStorage>,
     pub limiter: Arc<phone::RateLimiter>,
+    /// Password verifications at once (argon2 takes 19 MiB each).
+    pub login_gate: Arc<tokio::sync::Semaphore>,
     pub opens: Arc<phone::OpenWriter>,
     pub phone_cache: Arc<phone::PhoneCache>,
     pub config: Arc<ServerConfig>,
@@ -74,6 +77,7 @@ pub fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
         fleet: storage.clone(),
         visits: storage,
         limiter: Arc::new(phone::RateLimiter::default()),
+        login_gate: Arc::new(tokio::sync::Semaphore::new(2)),
         opens: Arc::new(phone::OpenWriter::default()),
         phone_cache: Arc::new(phone::PhoneCache::default()),
         config: Arc::new(config),
@@ -85,10 +89,14 @@ pub fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     api::router()
-        .merge(staff::router().layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            staff::localise_errors,
-        )))
+        .merge(
+            staff::router()
+                .layer(DefaultBodyLimit::max(staff::MAX_FORM_BYTES))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    staff::localise_errors,
+                )),
+        )
         .merge(phone::router())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(limit))

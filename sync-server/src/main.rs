@@ -30,6 +30,11 @@ enum Command {
         /// Base URL that phones reach this server at (goes into QR codes).
         #[arg(long, env = "PROMO_SERVER_PUBLIC_URL")]
         public_url: Option<String>,
+        /// A reverse proxy (address or CIDR range) whose Forwarded / X-Forwarded-For headers
+        /// name the client; repeatable. Without it those headers are ignored.
+        #[arg(long = "trusted-proxy", env = "PROMO_TRUSTED_PROXIES", value_delimiter = ',',
+              value_parser = sync_server::client_ip::parse_net)]
+        trusted_proxy: Vec<ipnet::IpNet>,
     },
     /// Manage kiosks.
     #[command(subcommand)]
@@ -49,6 +54,11 @@ enum Command {
 enum LeadCmd {
     /// Erase a lead: its personal fields go, a tombstone stays so that no kiosk brings it back.
     Erase { id: uuid::Uuid },
+    /// A person's request: erase every lead and raw badge scan with this email or phone.
+    ErasePerson {
+        /// An email, or a phone number (digits with the country code, or 0… for Vietnam).
+        who: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -118,9 +128,16 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         config.data_dir = d;
     }
     match cli.command {
-        Command::Serve { listen, public_url } => {
+        Command::Serve {
+            listen,
+            public_url,
+            trusted_proxy,
+        } => {
             if let Some(l) = listen {
                 config.listen = l;
+            }
+            if !trusted_proxy.is_empty() {
+                config.trusted_proxies = sync_server::client_ip::TrustedProxies::new(trusted_proxy);
             }
             match public_url {
                 Some(u) => config.public_url = u,
@@ -168,6 +185,12 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             match cmd {
                 KioskCmd::Add { name, event, quiet } => {
                     let k = state.storage.create_kiosk(&name, event.as_deref(), now)?;
+                    state.staff.audit(
+                        None,
+                        "kiosk_add",
+                        &format!("cli: {} {name}", k.uuid),
+                        now,
+                    )?;
                     if quiet {
                         println!("{}", k.code);
                     } else {
@@ -204,6 +227,9 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 }
                 KioskCmd::Revoke { id } => {
                     state.storage.revoke_kiosk(id, now)?;
+                    state
+                        .staff
+                        .audit(None, "revoke", &format!("cli: {id}"), now)?;
                     println!(
                         "kiosk {id} revoked: its next push fails with 401; its data stays on it"
                     );
@@ -251,8 +277,30 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             state.storage.erase_lead(id, now)?;
             state
                 .staff
-                .audit(None, "lead_erase", &id.to_string(), now)?;
+                .audit(None, "lead_erase", &format!("cli: {id}"), now)?;
             println!("lead {id} erased; a tombstone keeps it from coming back");
+        }
+        Command::Lead(LeadCmd::ErasePerson { who }) => {
+            let state = open_state(config)?;
+            let now = protocol::now_ms();
+            let leads = state.leads.leads_of_person(&who)?;
+            let scans: Vec<(i64, i64)> = state
+                .leads
+                .raw_scans_of_person(&who)?
+                .iter()
+                .map(|s| (s.kiosk, s.seq))
+                .collect();
+            for l in &leads {
+                state.storage.erase_lead(l.lead_id, now)?;
+            }
+            let n = state.leads.erase_raw_scans(&scans, now)?;
+            state.staff.audit(
+                None,
+                "privacy-erase",
+                &format!("cli: {} leads, {n} raw scans", leads.len()),
+                now,
+            )?;
+            println!("{} leads and {n} raw scans erased", leads.len());
         }
         Command::Content(ContentCmd::Validate { dir }) => {
             let (_, problems) = content::validate(&dir);
@@ -273,6 +321,12 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let state = open_state(config)?;
             let [w, h] = state.config.max_display;
             let m = content::import(&dir, state.storage.as_ref(), &state.media_dir(), (w, h))?;
+            state.staff.audit(
+                None,
+                "content_import",
+                &format!("cli: {} from {}", m.version, dir.display()),
+                protocol::now_ms(),
+            )?;
             println!(
                 "published {} ({} media files, {} bytes)",
                 m.version,

@@ -4,11 +4,10 @@
 //! Small pages (no external resources, no script), rate limits, a honeypot field.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -17,9 +16,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
+use crate::client_ip::{ClientIp, limit_key};
 use crate::error::AppError;
 use crate::staff::esc;
-use crate::storage::{PhoneLead, QrOpen};
+use crate::storage::{PhoneLead, QrOpen, TokenKiosk};
 
 /// The languages of the phone pages, in their own names.
 pub const LANGUAGES: [(&str, &str); 5] = [
@@ -50,8 +50,13 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// True when `key` may act again: at most `max` times per `window_s` seconds.
     pub fn allow(&self, key: &str, max: u32, window_s: i64, now_ms: i64) -> bool {
+        self.count(key, window_s, now_ms) <= max
+    }
+
+    /// Counts one more act of `key` and returns how many there were in its window.
+    pub fn count(&self, key: &str, window_s: i64, now_ms: i64) -> u32 {
         let Ok(mut w) = self.windows.lock() else {
-            return true;
+            return 0;
         };
         let now = now_ms / 1000;
         if w.len() > 100_000 {
@@ -61,8 +66,8 @@ impl RateLimiter {
         if now - entry.0 >= window_s {
             *entry = (now, 0);
         }
-        entry.1 += 1;
-        entry.1 <= max
+        entry.1 = entry.1.saturating_add(1);
+        entry.1
     }
 }
 
@@ -104,34 +109,183 @@ fn nav(path: &str) -> String {
     format!("<nav>{links}</nav>")
 }
 
-/// Verifies a token with the key of the kiosk that signed it.
-async fn verify(state: &AppState, token: &str) -> Result<QrToken, ()> {
-    let peeked = QrToken::peek(token).map_err(|_| ())?;
-    let cached = state.phone_cache.key(peeked.kiosk_id);
-    let key = match cached {
+/// Why a token does not open a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Refused {
+    /// Not ours, altered, from a revoked kiosk or naming an event the kiosk never served.
+    Invalid,
+    /// Older than `token_max_age_days`; the page speaks the token's language.
+    Expired(String),
+}
+
+/// Verifies a token: a known kiosk's signature, the kiosk not revoked, an event the kiosk was
+/// assigned to or served, and not older than the configured age (by the server's clock, or
+/// the kiosk's clock corrected by its offset when the kiosk did not know its time).
+async fn verify(state: &AppState, token: &str, now_ms: i64) -> Result<QrToken, Refused> {
+    let peeked = QrToken::peek(token).map_err(|_| Refused::Invalid)?;
+    let cache = &state.phone_cache;
+    refresh_kiosks(state).await.map_err(|_| Refused::Invalid)?;
+    if !cache.is_enrolled(peeked.kiosk_id) {
+        return Err(Refused::Invalid);
+    }
+    let mut kiosk = match cache.kiosk(peeked.kiosk_id) {
         Some(k) => k,
-        None => {
-            let storage = state.storage.clone();
-            let key = tokio::task::spawn_blocking(move || storage.token_key(peeked.kiosk_id))
-                .await
-                .map_err(|_| ())?
-                .map_err(|_| ())?;
-            let key = std::sync::Arc::new(key);
-            state.phone_cache.keep_key(peeked.kiosk_id, key.clone());
-            key
-        }
+        None => fetch_kiosk(state, peeked.kiosk_id).await?,
     };
-    QrToken::verify(token, &key).map_err(|_| ())
+    let t = QrToken::verify(token, &kiosk.key).map_err(|_| Refused::Invalid)?;
+    if !t.event.is_empty() && !kiosk.events.contains(&t.event) {
+        // The kiosk may have served the event since it was cached.
+        kiosk = fetch_kiosk(state, t.kiosk_id).await?;
+    }
+    if kiosk.revoked {
+        tracing::warn!(kiosk = %t.kiosk_id, "QR code of a revoked kiosk refused");
+        return Err(Refused::Invalid);
+    }
+    // No event (a kiosk nobody assigned yet) claims nothing: its leads are seen only by the
+    // units that see every lead.
+    if !t.event.is_empty()
+        && !kiosk.events.contains(&t.event)
+        && !chosen_on_the_kiosk(state, &kiosk, &t.event).await
+    {
+        tracing::warn!(kiosk = %t.kiosk_id, event = %t.event, "QR code for an event this kiosk never served refused");
+        let staff = state.staff.clone();
+        let detail = format!("kiosk={} event={}", t.kiosk_id, capped(&t.event, 64));
+        let _ = tokio::task::spawn_blocking(move || {
+            staff.audit(None, "token_refused_event", &detail, now_ms)
+        })
+        .await;
+        return Err(Refused::Invalid);
+    }
+    let max_age_ms = i64::from(state.config.token_max_age_days) * 86_400_000;
+    if token_age_ms(&t, kiosk.clock_offset_ms, now_ms).is_some_and(|age| age > max_age_ms) {
+        return Err(Refused::Expired(t.lang));
+    }
+    Ok(t)
+}
+
+/// Whether staff may have chosen `event` on the kiosk itself (its overlay offers the events
+/// and delegations of the published content) before the kiosk could tell the server: the
+/// event is in the content, and no other unit than the kiosk's own owns it. Such a kiosk is
+/// often offline for days; its visitors' leads must not wait for its next push.
+async fn chosen_on_the_kiosk(state: &AppState, kiosk: &TokenKiosk, event: &str) -> bool {
+    let Ok(Some(m)) = current_manifest(state).await else {
+        return false;
+    };
+    let offered = m.pack.events.iter().any(|e| e.id == event)
+        || m.pack.delegations.iter().any(|d| d.id == event);
+    if !offered {
+        return false;
+    }
+    let leads = state.leads.clone();
+    let Ok(Ok(events)) = tokio::task::spawn_blocking(move || leads.events()).await else {
+        return false;
+    };
+    let org_of = |id: &str| {
+        events
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| e.org.clone())
+            .filter(|o| !o.trim().is_empty())
+    };
+    let kiosk_orgs: Vec<String> = kiosk.events.iter().filter_map(|e| org_of(e)).collect();
+    match org_of(event) {
+        None => true,
+        Some(org) => kiosk_orgs.is_empty() || kiosk_orgs.contains(&org),
+    }
+}
+
+/// How old a token is by the server's clock: the kiosk's own time when it knew it was right,
+/// else corrected by the kiosk's clock offset; `None` when nothing tells.
+fn token_age_ms(t: &QrToken, clock_offset_ms: Option<i64>, now_ms: i64) -> Option<i64> {
+    let issued = i64::from(t.issued_s) * 1000;
+    let issued = if t.clock_ok {
+        issued
+    } else {
+        issued + clock_offset_ms?
+    };
+    Some(now_ms - issued)
+}
+
+fn capped(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+async fn fetch_kiosk(
+    state: &AppState,
+    id: uuid::Uuid,
+) -> Result<std::sync::Arc<TokenKiosk>, Refused> {
+    let storage = state.storage.clone();
+    let k = tokio::task::spawn_blocking(move || storage.token_kiosk(id))
+        .await
+        .map_err(|_| Refused::Invalid)?
+        .map_err(|_| Refused::Invalid)?;
+    let k = std::sync::Arc::new(k);
+    state.phone_cache.keep(id, k.clone());
+    Ok(k)
+}
+
+/// Reloads the enrolled kiosks when any was enrolled or revoked, checked at most once a second
+/// (a revocation by the command line reaches the phone pages within that).
+async fn refresh_kiosks(state: &AppState) -> Result<(), AppError> {
+    let cache = &state.phone_cache;
+    let due = |now: i64| {
+        cache
+            .kiosks
+            .lock()
+            .map(|k| k.stamp.is_none() || now - k.checked_ms >= KIOSK_CHECK_MS)
+            .unwrap_or(true)
+    };
+    if !due(protocol::now_ms()) {
+        return Ok(());
+    }
+    let _one = cache.refreshing.lock().await;
+    let now = protocol::now_ms();
+    if !due(now) {
+        return Ok(());
+    }
+    let storage = state.storage.clone();
+    let stamp = tokio::task::spawn_blocking(move || storage.kiosk_stamp()).await??;
+    let same = cache
+        .kiosks
+        .lock()
+        .map(|k| k.stamp == Some(stamp))
+        .unwrap_or(false);
+    let ids = if same {
+        None
+    } else {
+        let storage = state.storage.clone();
+        Some(tokio::task::spawn_blocking(move || storage.enrolled_kiosks()).await??)
+    };
+    if let Ok(mut k) = cache.kiosks.lock() {
+        if let Some(ids) = ids {
+            k.ids = ids.into_iter().collect();
+            k.entries.clear();
+            k.stamp = Some(stamp);
+        }
+        k.checked_ms = now;
+    }
+    Ok(())
 }
 
 /// A parsed content version and the stamp it was current under.
 type CachedManifest = ((i64, i64), std::sync::Arc<protocol::content::Manifest>);
 
-/// What every phone page needs and that rarely changes: kiosks' token keys (they never
-/// change) and the parsed current content version (kept until another one is published).
+#[derive(Default)]
+struct KioskCache {
+    stamp: Option<[i64; 4]>,
+    checked_ms: i64,
+    ids: std::collections::HashSet<uuid::Uuid>,
+    /// Each with when it was read: another server sharing the database may have moved it.
+    entries: HashMap<uuid::Uuid, (std::sync::Arc<TokenKiosk>, i64)>,
+}
+
+/// What every phone page needs and that rarely changes: the enrolled kiosks and their token
+/// keys (reloaded when a kiosk is enrolled or revoked) and the parsed current content version
+/// (kept until another one is published).
 #[derive(Default)]
 pub struct PhoneCache {
-    keys: Mutex<HashMap<uuid::Uuid, std::sync::Arc<Vec<u8>>>>,
+    kiosks: Mutex<KioskCache>,
+    refreshing: tokio::sync::Mutex<()>,
     manifest: Mutex<Option<CachedManifest>>,
     /// When the current version was last checked (ms): checked at most once a second.
     checked_ms: std::sync::atomic::AtomicI64,
@@ -139,18 +293,49 @@ pub struct PhoneCache {
 
 /// How long a checked current version is trusted: a publication reaches phones within this.
 const MANIFEST_CHECK_MS: i64 = 1000;
+/// How long the list of enrolled and revoked kiosks is trusted.
+const KIOSK_CHECK_MS: i64 = 1000;
+/// How long a kiosk's events and clock offset are trusted (this server forgets them at once
+/// when the kiosk pushes here).
+const KIOSK_ENTRY_MS: i64 = 60_000;
 
 impl PhoneCache {
-    fn key(&self, kiosk: uuid::Uuid) -> Option<std::sync::Arc<Vec<u8>>> {
-        self.keys.lock().ok()?.get(&kiosk).cloned()
+    fn is_enrolled(&self, kiosk: uuid::Uuid) -> bool {
+        self.kiosks
+            .lock()
+            .map(|k| k.ids.contains(&kiosk))
+            .unwrap_or(false)
     }
 
-    fn keep_key(&self, kiosk: uuid::Uuid, key: std::sync::Arc<Vec<u8>>) {
-        if let Ok(mut k) = self.keys.lock() {
-            if k.len() > 10_000 {
-                k.clear();
+    fn kiosk(&self, kiosk: uuid::Uuid) -> Option<std::sync::Arc<TokenKiosk>> {
+        let c = self.kiosks.lock().ok()?;
+        let (k, read_ms) = c.entries.get(&kiosk)?;
+        (protocol::now_ms() - read_ms < KIOSK_ENTRY_MS).then(|| k.clone())
+    }
+
+    fn keep(&self, kiosk: uuid::Uuid, k: std::sync::Arc<TokenKiosk>) {
+        if let Ok(mut c) = self.kiosks.lock() {
+            if c.entries.len() > 10_000 {
+                c.entries.clear();
             }
-            k.insert(kiosk, key);
+            c.entries.insert(kiosk, (k, protocol::now_ms()));
+        }
+    }
+
+    /// Forgets what was cached of one kiosk (after it pushed: its events and clock offset may
+    /// have changed).
+    pub fn forget_kiosk(&self, kiosk: uuid::Uuid) {
+        if let Ok(mut c) = self.kiosks.lock() {
+            c.entries.remove(&kiosk);
+        }
+    }
+
+    /// Forgets every kiosk at once (after an enrolment or a revocation in this process).
+    pub fn forget_kiosks(&self) {
+        if let Ok(mut c) = self.kiosks.lock() {
+            c.checked_ms = 0;
+            c.stamp = None;
+            c.entries.clear();
         }
     }
 }
@@ -208,6 +393,29 @@ fn bad_code(state: &AppState, lang: &str) -> Response {
         .into_response()
 }
 
+/// The page for a refused token, in the language asked for (or the token's, when it is ours).
+fn refused(state: &AppState, asked: Option<&str>, why: Refused) -> Response {
+    let lang = &pick_lang(asked, "en");
+    match why {
+        Refused::Invalid => bad_code(state, lang),
+        Refused::Expired(token_lang) => {
+            let lang = &pick_lang(asked.or(Some(token_lang.as_str())), "en");
+            let t = |id: &str| state.i18n.t(lang, id);
+            let days = state.config.token_max_age_days.to_string();
+            let body = format!(
+                "<main><h1>{}</h1><p>{}</p></main>",
+                esc(&t("phone-expired-title")),
+                esc(&state.i18n.t_args(lang, "phone-expired", &[("days", &days)]))
+            );
+            (
+                StatusCode::GONE,
+                page(lang, &t("phone-expired-title"), &body),
+            )
+                .into_response()
+        }
+    }
+}
+
 fn too_many(state: &AppState, lang: &str) -> Response {
     let msg = state.i18n.t(lang, "phone-too-many");
     let mut resp = (
@@ -220,8 +428,17 @@ fn too_many(state: &AppState, lang: &str) -> Response {
     resp
 }
 
-async fn record_open(state: &AppState, t: &QrToken, purpose: &'static str) -> Result<(), AppError> {
+async fn record_open(
+    state: &AppState,
+    t: &QrToken,
+    purpose: &'static str,
+    ip: std::net::IpAddr,
+) -> Result<(), AppError> {
+    // Pseudonymous: the code's nonce salts the network's key, and only a prefix is kept.
+    let visitor =
+        hex::encode(&Sha256::digest(format!("{}|{}", t.nonce_hex(), limit_key(ip)))[..12]);
     let open = QrOpen {
+        visitor,
         nonce: t.nonce_hex(),
         kiosk: t.kiosk_id,
         event_id: t.event.clone(),
@@ -291,37 +508,42 @@ impl OpenWriter {
 /// the visitor only switches language). `Err` is the page to answer instead.
 async fn open_code(
     state: &AppState,
-    addr: SocketAddr,
+    ip: std::net::IpAddr,
     token: &str,
     asked_lang: Option<&str>,
     purpose: &'static str,
 ) -> Result<Result<(QrToken, String), Response>, AppError> {
     let fallback = pick_lang(asked_lang, "en");
     if !state.limiter.allow(
-        &format!("get:{}", ip_key(addr.ip())),
+        &format!("get:{}", limit_key(ip)),
         120,
         60,
         protocol::now_ms(),
     ) {
         return Ok(Err(too_many(state, &fallback)));
     }
-    let Ok(t) = verify(state, token).await else {
-        return Ok(Err(bad_code(state, &fallback)));
+    let t = match verify(state, token, protocol::now_ms()).await {
+        Ok(t) => t,
+        Err(why) => return Ok(Err(refused(state, asked_lang, why))),
     };
     let lang = pick_lang(asked_lang, &t.lang);
     if asked_lang.is_none() {
-        record_open(state, &t, purpose).await?;
+        // The page shows even when the open cannot be counted (a full disk): the visitor
+        // came for the page.
+        if let Err(e) = record_open(state, &t, purpose, ip).await {
+            tracing::error!("a QR open was not recorded: {e}");
+        }
     }
     Ok(Ok((t, lang)))
 }
 
 async fn item_page(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     Path(token): Path<String>,
     Query(q): Query<LangQuery>,
 ) -> Result<Response, AppError> {
-    let (t, lang) = match open_code(&state, addr, &token, q.lang.as_deref(), "take_away").await? {
+    let (t, lang) = match open_code(&state, ip, &token, q.lang.as_deref(), "take_away").await? {
         Ok(opened) => opened,
         Err(page) => return Ok(page),
     };
@@ -481,28 +703,17 @@ async fn pillars(state: &AppState, lang: &str) -> Result<Vec<(String, String)>, 
 
 async fn form_page(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     Path(token): Path<String>,
     Query(q): Query<LangQuery>,
 ) -> Result<Response, AppError> {
-    let (_, lang) = match open_code(&state, addr, &token, q.lang.as_deref(), "interest").await? {
+    let (_, lang) = match open_code(&state, ip, &token, q.lang.as_deref(), "interest").await? {
         Ok(opened) => opened,
         Err(page) => return Ok(page),
     };
     let pillars = pillars(&state, &lang).await?;
     let html = form_html(&state, &lang, &token, &pillars, &LeadForm::default(), None);
     Ok(page(&lang, &state.i18n.t(&lang, "phone-form-title"), &html).into_response())
-}
-
-/// IPv6 clients are limited per /64, as one phone may use many addresses of its network.
-fn ip_key(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-    }
 }
 
 fn plausible_email(e: &str) -> bool {
@@ -518,23 +729,24 @@ fn plausible_email(e: &str) -> bool {
 
 async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     Path(token): Path<String>,
     Query(q): Query<LangQuery>,
     Form(form): Form<LeadForm>,
 ) -> Result<Response, AppError> {
     let now = protocol::now_ms();
-    let fallback = pick_lang(q.lang.as_deref(), "en");
-    let Ok(t) = verify(&state, &token).await else {
-        return Ok(bad_code(&state, &fallback));
+    let t = match verify(&state, &token, now).await {
+        Ok(t) => t,
+        Err(why) => return Ok(refused(&state, q.lang.as_deref(), why)),
     };
     let lang = pick_lang(q.lang.as_deref(), &t.lang);
+    // Per network, and per code: a delegation's closing slide shows one code to a room.
     if !state
         .limiter
-        .allow(&format!("post:{}", ip_key(addr.ip())), 20, 600, now)
+        .allow(&format!("post:{}", limit_key(ip)), 20, 600, now)
         || !state
             .limiter
-            .allow(&format!("token:{}", t.nonce_hex()), 10, 600, now)
+            .allow(&format!("token:{}", t.nonce_hex()), 60, 600, now)
     {
         return Ok(too_many(&state, &lang));
     }
@@ -619,7 +831,31 @@ async fn submit(
         },
     };
     let phone = state.phone.clone();
-    tokio::task::spawn_blocking(move || phone.upsert_phone_lead(&lead, now)).await??;
+    match tokio::task::spawn_blocking(move || phone.upsert_phone_lead(&lead, now)).await? {
+        Ok(_) => {}
+        // Nothing was stored: the visitor is asked to send the form again in a while, and
+        // the form keeps what they typed.
+        Err(crate::storage::StorageError::Full) => {
+            tracing::error!("the disk is full: a phone lead was refused with 503");
+            let html = form_html(
+                &state,
+                &lang,
+                &token,
+                &pillars,
+                &form,
+                Some(&tr("phone-try-again")),
+            );
+            let mut resp = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                page(&lang, &tr("phone-form-title"), &html),
+            )
+                .into_response();
+            resp.headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("60"));
+            return Ok(resp);
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(thanks())
 }
 

@@ -26,6 +26,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../migrations/06-report-rollups/up.sql")),
         M::up(include_str!("../migrations/07-visits/up.sql")),
         M::up(include_str!("../migrations/08-erased-members/up.sql")),
+        M::up(include_str!("../migrations/09-hardening/up.sql")),
     ])
 });
 
@@ -53,27 +54,35 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
-/// Codes are typed by staff from a screen: no 0/O or 1/I.
+/// Codes are typed by staff from a screen: no 0/O or 1/I. Sixteen symbols of 32 are 80 bits,
+/// in groups of four (`ABCD-EFGH-JKLM-NPQR`).
 fn new_code() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
-    let c: String = (0..8)
+    let c: String = (0..16)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
         .collect();
-    format!("{}-{}", &c[..4], &c[4..])
+    group(&c)
 }
 
+fn group(c: &str) -> String {
+    c.as_bytes()
+        .chunks(4)
+        .map(|g| String::from_utf8_lossy(g).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The code as stored (hashed): letters and digits in upper case, in groups of four, however
+/// staff typed it.
 fn normalise_code(code: &str) -> String {
     let c: String = code
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
+        .take(64)
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    if c.len() == 8 {
-        format!("{}-{}", &c[..4], &c[4..])
-    } else {
-        c
-    }
+    group(&c)
 }
 
 impl SqliteStorage {
@@ -144,11 +153,16 @@ impl Storage for SqliteStorage {
         let code = new_code();
         let expires_ms = now_ms + ENROL_CODE_TTL_MS;
         self.write(|c| {
-            c.execute(
+            let tx = c.transaction()?;
+            tx.execute(
                 "INSERT INTO kiosks(uuid, name, event_id, enrol_code_hash, enrol_expires_ms, created_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![uuid.to_string(), name, event_id, sha256_hex(code.as_bytes()), expires_ms, now_ms],
             )?;
+            if let Some(e) = event_id.filter(|e| !e.is_empty()) {
+                note_kiosk_event(&tx, tx.last_insert_rowid(), e, now_ms)?;
+            }
+            tx.commit()?;
             Ok(())
         })?;
         Ok(NewKiosk {
@@ -160,6 +174,16 @@ impl Storage for SqliteStorage {
 
     fn enrol(&self, code: &str, app_version: &str, now_ms: i64) -> Result<Enrolled, StorageError> {
         let hash = sha256_hex(normalise_code(code).as_bytes());
+        // A wrong code is answered from a reader: guessing never takes the writer lock.
+        let known = self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT 1 FROM kiosks WHERE enrol_code_hash = ?1 AND enrol_expires_ms > ?2",
+            )?
+            .exists(params![hash, now_ms])?)
+        })?;
+        if !known {
+            return Err(StorageError::BadCode);
+        }
         let mut rng = rand::rng();
         let secret: String = hex::encode(rng.random::<[u8; 32]>());
         let token_key = rng.random::<[u8; 32]>().to_vec();
@@ -217,13 +241,23 @@ impl Storage for SqliteStorage {
 
     fn set_kiosk_event(&self, uuid: Uuid, event_id: Option<&str>) -> Result<(), StorageError> {
         self.write(|c| {
-            let n = c.execute(
+            let tx = c.transaction()?;
+            let n = tx.execute(
                 "UPDATE kiosks SET event_id = ?2 WHERE uuid = ?1",
                 params![uuid.to_string(), event_id],
             )?;
             if n == 0 {
                 return Err(StorageError::NotFound);
             }
+            if let Some(e) = event_id.filter(|e| !e.is_empty()) {
+                let row: i64 = tx.query_row(
+                    "SELECT id FROM kiosks WHERE uuid = ?1",
+                    [uuid.to_string()],
+                    |r| r.get(0),
+                )?;
+                note_kiosk_event(&tx, row, e, protocol::now_ms())?;
+            }
+            tx.commit()?;
             Ok(())
         })
     }
@@ -303,6 +337,54 @@ impl Storage for SqliteStorage {
         })
     }
 
+    fn token_kiosk(&self, uuid: Uuid) -> Result<TokenKiosk, StorageError> {
+        self.read(|c| {
+            let row: Option<(i64, Vec<u8>, bool, Option<i64>)> = c
+                .query_row(
+                    "SELECT id, token_key, revoked_ms IS NOT NULL, clock_offset_ms FROM kiosks
+                     WHERE uuid = ?1 AND token_key IS NOT NULL",
+                    [uuid.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((row, key, revoked, clock_offset_ms)) = row else {
+                return Err(StorageError::NotFound);
+            };
+            let mut q = c.prepare_cached("SELECT event_id FROM kiosk_events WHERE kiosk = ?1")?;
+            let events = q
+                .query_map([row], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(TokenKiosk {
+                key,
+                revoked,
+                events,
+                clock_offset_ms,
+            })
+        })
+    }
+
+    fn kiosk_stamp(&self) -> Result<[i64; 4], StorageError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT count(enrolled_ms), coalesce(max(enrolled_ms), 0),
+                        count(revoked_ms), coalesce(max(revoked_ms), 0) FROM kiosks",
+                [],
+                |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]),
+            )?)
+        })
+    }
+
+    fn enrolled_kiosks(&self) -> Result<Vec<Uuid>, StorageError> {
+        self.read(|c| {
+            let mut q = c.prepare("SELECT uuid FROM kiosks WHERE token_key IS NOT NULL")?;
+            let ids = q
+                .query_map([], |r| r.get::<_, String>(0))?
+                .filter_map(|r| r.ok().and_then(|s| Uuid::parse_str(&s).ok()))
+                .collect();
+            Ok(ids)
+        })
+    }
+
     fn cursor(&self, kiosk: &KioskAuth, now_ms: i64) -> Result<Cursor, StorageError> {
         self.read(|c| {
             let next: i64 = c.query_row(
@@ -349,7 +431,7 @@ impl Storage for SqliteStorage {
                 ],
             )?;
             let mut boots: HashMap<Uuid, Option<(i64, i64)>> = HashMap::new();
-            let mut views: HashMap<(String, String, String, i64, &str), ViewAgg> = HashMap::new();
+            let mut views: HashMap<(String, String, String, i64, String), ViewAgg> = HashMap::new();
             let mut kinds: HashMap<(String, &str, i64), i64> = HashMap::new();
             // Report roll-ups (migration 06), written below in this same transaction.
             let mut report = crate::sqlite_reports::ReportRollups::default();
@@ -378,6 +460,10 @@ impl Storage for SqliteStorage {
                 let mut erased_q = tx.prepare_cached(
                     "SELECT 1 FROM leads WHERE lead_id = ?1 AND erased_ms IS NOT NULL",
                 )?;
+                let mut hold = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO quarantine(kiosk, seq, kind, reason, received_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
                 let mut heartbeat = tx.prepare_cached(
                     "UPDATE kiosks SET app_version = ?2, content_version = ?3, backlog = ?4,
                         free_disk_bytes = ?5, uptime_ms = ?6, content_error = ?7 WHERE id = ?1",
@@ -397,8 +483,18 @@ impl Storage for SqliteStorage {
                         None if r.clock_ok || plausible(r.wall_ms, now_ms) => (r.wall_ms, "kiosk"),
                         None => (now_ms, "received"),
                     };
-                    let mut typed: Option<RecordBody> = serde_json::from_str(r.body.get()).ok();
-                    let kind = typed.as_ref().map(|b| b.kind()).unwrap_or("unknown");
+                    // A body this server cannot read as the kind it claims (a negative
+                    // dwell, a lead without a contact, not JSON of a record at all) is kept in
+                    // quarantine with the reason: acknowledged, never counted, shown to admins.
+                    let (mut typed, mut held) = match serde_json::from_str::<RecordBody>(r.body.get()) {
+                        Ok(t) => (Some(t), None),
+                        Err(e) => (None, Some(format!("the body cannot be read: {e}"))),
+                    };
+                    if let Some(t) = &mut typed
+                        && t.clamp_durations()
+                    {
+                        tracing::warn!(kiosk = %kiosk.uuid, seq = r.seq, "a duration over 24 h was clamped");
+                    }
                     // A lead erased here arrives without its personal fields, even in the raw body.
                     let mut body = std::borrow::Cow::Borrowed(r.body.get());
                     if let Some(RecordBody::Lead(lead)) = &mut typed
@@ -411,21 +507,113 @@ impl Storage for SqliteStorage {
                         );
                     }
                     let event = r.event_id.clone().unwrap_or_default();
-                    let n = ins.execute(params![
-                        kiosk.row,
-                        r.seq as i64,
-                        r.id.as_bytes().as_slice(),
-                        kind,
-                        r.event_id,
-                        r.wall_ms,
-                        r.boot_id.as_bytes().as_slice(),
-                        r.mono_ms as i64,
-                        r.clock_ok,
-                        corrected,
-                        quality,
-                        now_ms,
-                        body.as_ref(),
-                    ])?;
+                    let kind = match (&typed, &held) {
+                        (Some(t), None) => t.kind(),
+                        _ => "quarantined",
+                    };
+                    let record_params = |kind: &str| {
+                        (
+                            kiosk.row,
+                            r.seq as i64,
+                            r.id.as_bytes().to_vec(),
+                            kind.to_owned(),
+                            r.event_id.clone(),
+                            r.wall_ms,
+                            r.boot_id.as_bytes().to_vec(),
+                            r.mono_ms as i64,
+                            r.clock_ok,
+                            corrected,
+                            quality,
+                            now_ms,
+                            body.to_string(),
+                        )
+                    };
+                    // Each record in its own savepoint: one that cannot be stored is rolled
+                    // back alone and quarantined, and the batch goes on.
+                    tx.execute_batch("SAVEPOINT record")?;
+                    let stored = (|| -> Result<usize, StorageError> {
+                        let n = ins.execute(record_params(kind))?;
+                        if n == 0 {
+                            return Ok(0);
+                        }
+                        if let Some(reason) = &held {
+                            hold.execute(params![kiosk.row, r.seq as i64, declared_kind(r.body.get()), reason, now_ms])?;
+                            return Ok(n);
+                        }
+                        match &typed {
+                            Some(RecordBody::Lead(lead)) => {
+                                let interests = serde_json::to_string(&lead.interests).unwrap_or_default();
+                                let consent = lead
+                                    .consent
+                                    .as_ref()
+                                    .and_then(|c| serde_json::to_string(c).ok());
+                                lead_upsert.execute(params![
+                                    lead.lead_id.as_bytes().as_slice(),
+                                    kiosk.row,
+                                    r.event_id,
+                                    lead.item,
+                                    lead.lang,
+                                    lead.source.as_str(),
+                                    lead.contact.name,
+                                    lead.contact.organisation,
+                                    lead.contact.email,
+                                    lead.contact.phone,
+                                    lead.contact.country,
+                                    lead.contact.title,
+                                    interests,
+                                    consent,
+                                    corrected,
+                                    now_ms,
+                                    lead.redacted,
+                                ])?;
+                            }
+                            Some(RecordBody::Visit(visit)) => {
+                                crate::sqlite_visits::insert_visit(
+                                    &tx, kiosk.row, visit, corrected, now_ms,
+                                )?;
+                            }
+                            Some(RecordBody::Heartbeat {
+                                app_version,
+                                content_version,
+                                backlog,
+                                free_disk_bytes,
+                                uptime_ms,
+                                content_error,
+                            }) => {
+                                heartbeat.execute(params![
+                                    kiosk.row,
+                                    app_version,
+                                    content_version,
+                                    i64::try_from(*backlog).unwrap_or(i64::MAX),
+                                    i64::try_from(*free_disk_bytes).unwrap_or(i64::MAX),
+                                    i64::try_from(*uptime_ms).unwrap_or(i64::MAX),
+                                    content_error
+                                ])?;
+                            }
+                            _ => {}
+                        }
+                        Ok(n)
+                    })();
+                    let n = match stored {
+                        Ok(n) => {
+                            tx.execute_batch("RELEASE record")?;
+                            n
+                        }
+                        // The disk is full: nothing of the batch is kept, the kiosk retries.
+                        Err(StorageError::Full) => return Err(StorageError::Full),
+                        Err(e) => {
+                            tx.execute_batch("ROLLBACK TO record; RELEASE record")?;
+                            let reason = format!("the record could not be stored: {e}");
+                            tracing::warn!(kiosk = %kiosk.uuid, seq = r.seq, "{reason}");
+                            let n = ins.execute(record_params("quarantined"))?;
+                            if n > 0 {
+                                hold.execute(params![kiosk.row, r.seq as i64, declared_kind(r.body.get()), reason, now_ms])?;
+                            }
+                            held = Some(reason);
+                            typed = None;
+                            n
+                        }
+                    };
                     if r.seq as i64 == next_seq {
                         next_seq += 1;
                     }
@@ -437,75 +625,25 @@ impl Storage for SqliteStorage {
                         continue;
                     }
                     inserted += 1;
+                    if held.is_some() {
+                        continue;
+                    }
                     let hour = corrected.div_euclid(3_600_000);
                     *kinds.entry((event.clone(), kind, hour)).or_default() += 1;
                     report.note(&event, corrected, typed.as_ref());
-                    match typed {
-                        Some(RecordBody::View {
-                            item,
-                            lang,
-                            dwell_ms,
-                            origin,
-                        }) => {
-                            let origin = match origin {
-                                protocol::ViewOrigin::Attract => "attract",
-                                protocol::ViewOrigin::Visitor => "visitor",
-                                protocol::ViewOrigin::Presenter => "presenter",
-                            };
-                            let agg = views.entry((event, item, lang, hour, origin)).or_default();
-                            agg.views += 1;
-                            agg.dwell += dwell_ms as i64;
-                        }
-                        Some(RecordBody::Lead(lead)) => {
-                            let interests = serde_json::to_string(&lead.interests).unwrap_or_default();
-                            let consent = lead
-                                .consent
-                                .as_ref()
-                                .and_then(|c| serde_json::to_string(c).ok());
-                            lead_upsert.execute(params![
-                                lead.lead_id.as_bytes().as_slice(),
-                                kiosk.row,
-                                r.event_id,
-                                lead.item,
-                                lead.lang,
-                                lead.source.as_str(),
-                                lead.contact.name,
-                                lead.contact.organisation,
-                                lead.contact.email,
-                                lead.contact.phone,
-                                lead.contact.country,
-                                lead.contact.title,
-                                interests,
-                                consent,
-                                corrected,
-                                now_ms,
-                                lead.redacted,
-                            ])?;
-                        }
-                        Some(RecordBody::Visit(visit)) => {
-                            crate::sqlite_visits::insert_visit(
-                                &tx, kiosk.row, &visit, corrected, now_ms,
-                            )?;
-                        }
-                        Some(RecordBody::Heartbeat {
-                            app_version,
-                            content_version,
-                            backlog,
-                            free_disk_bytes,
-                            uptime_ms,
-                            content_error,
-                        }) => {
-                            heartbeat.execute(params![
-                                kiosk.row,
-                                app_version,
-                                content_version,
-                                backlog as i64,
-                                free_disk_bytes as i64,
-                                uptime_ms as i64,
-                                content_error
-                            ])?;
-                        }
-                        _ => {}
+                    if let Some(RecordBody::View {
+                        item,
+                        lang,
+                        dwell_ms,
+                        origin,
+                    }) = typed
+                    {
+                        let agg = views
+                            .entry((event, item, lang, hour, origin.as_str().to_owned()))
+                            .or_default();
+                        agg.views += 1;
+                        // Clamped above: a day at most, so a sum cannot overflow.
+                        agg.dwell = agg.dwell.saturating_add(dwell_ms as i64);
                     }
                 }
                 let mut up_views = tx.prepare_cached(
@@ -544,9 +682,18 @@ impl Storage for SqliteStorage {
                 }
             }
             tx.execute(
-                "UPDATE kiosks SET next_seq = ?2, last_seen_ms = ?3 WHERE id = ?1",
-                params![kiosk.row, next_seq, now_ms],
+                "UPDATE kiosks SET next_seq = ?2, last_seen_ms = ?3, clock_offset_ms = ?4 WHERE id = ?1",
+                params![kiosk.row, next_seq, now_ms, now_ms.saturating_sub(batch.clock.wall_ms)],
             )?;
+            let served: HashSet<&str> = batch
+                .records
+                .iter()
+                .filter_map(|r| r.event_id.as_deref())
+                .filter(|e| !e.is_empty())
+                .collect();
+            for e in served {
+                note_kiosk_event(&tx, kiosk.row, e, now_ms)?;
+            }
             let erased_leads = if lead_ids.is_empty() {
                 Vec::new()
             } else {
@@ -577,6 +724,13 @@ impl Storage for SqliteStorage {
     fn erase_lead(&self, lead_id: Uuid, now_ms: i64) -> Result<(), StorageError> {
         self.write(|c| {
             let tx = c.transaction()?;
+            let contact: Option<(String, String)> = tx
+                .query_row(
+                    "SELECT email, phone FROM leads WHERE lead_id = ?1 AND erased_ms IS NULL",
+                    [lead_id.as_bytes().as_slice()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
             // A tombstone even for a lead not seen yet, so that it never arrives later.
             tx.execute(
                 "INSERT INTO leads(lead_id, source, created_ms, updated_ms, erased_ms)
@@ -585,6 +739,43 @@ impl Storage for SqliteStorage {
                     phone = '', title = '', notes = '', erased_ms = ?2, updated_ms = ?2",
                 params![lead_id.as_bytes().as_slice(), now_ms],
             )?;
+            tx.execute(
+                "DELETE FROM lead_versions WHERE lead_id = ?1",
+                [lead_id.as_bytes().as_slice()],
+            )?;
+            // Raw scans that hold the lead's email or phone go with it.
+            if let Some((email, phone)) = contact {
+                use protocol::contact::{PersonKey, email_key, phone_key};
+                let keys: Vec<PersonKey> = email_key(&email)
+                    .map(PersonKey::Email)
+                    .into_iter()
+                    .chain(phone_key(&phone).map(PersonKey::Phone))
+                    .collect();
+                if !keys.is_empty() {
+                    let scans: Vec<(i64, i64)> = {
+                        let mut q = tx.prepare(
+                            "SELECT kiosk, seq, body FROM records WHERE kind = 'raw_scan'",
+                        )?;
+                        q.query_map([], |r| {
+                            Ok((
+                                r.get::<_, i64>(0)?,
+                                r.get::<_, i64>(1)?,
+                                r.get::<_, String>(2)?,
+                            ))
+                        })?
+                        .filter_map(Result::ok)
+                        .filter(|(_, _, body)| {
+                            crate::sqlite_leads::raw_scan_text(body).is_some_and(|raw| {
+                                keys.iter()
+                                    .any(|k| crate::sqlite_leads::scan_mentions(&raw, k))
+                            })
+                        })
+                        .map(|(k, s, _)| (k, s))
+                        .collect()
+                    };
+                    crate::sqlite_leads::erase_scans(&tx, &scans, now_ms)?;
+                }
+            }
             // The lead's personal fields also leave the raw records.
             let rows: Vec<(i64, i64, String)> = {
                 let mut q = tx.prepare(
@@ -681,6 +872,31 @@ impl Storage for SqliteStorage {
     }
 }
 
+/// The `kind` a body claims, whether or not it can be read as that kind.
+fn declared_kind(body: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        kind: String,
+    }
+    serde_json::from_str::<Kind>(body)
+        .map(|k| k.kind.chars().take(64).collect())
+        .unwrap_or_default()
+}
+
+/// Adds an event to those a kiosk may sign QR codes for.
+fn note_kiosk_event(
+    c: &Connection,
+    kiosk: i64,
+    event_id: &str,
+    now_ms: i64,
+) -> Result<(), StorageError> {
+    c.prepare_cached(
+        "INSERT OR IGNORE INTO kiosk_events(kiosk, event_id, first_ms) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![kiosk, event_id, now_ms])?;
+    Ok(())
+}
+
 /// A kiosk wall time that could be true: after 2024 and not ahead of the server by a day.
 fn plausible(wall_ms: i64, now_ms: i64) -> bool {
     wall_ms > 1_704_067_200_000 && wall_ms < now_ms + 86_400_000
@@ -744,12 +960,14 @@ impl StaffStorage for SqliteStorage {
         token_hash: &str,
         now_ms: i64,
     ) -> Result<Option<(User, String)>, StorageError> {
-        self.read(|c| {
+        let found = self.read(|c| {
             Ok(c.query_row(
-                "SELECT u.id, u.email, u.password_hash, u.role, u.org, s.csrf
+                "SELECT u.id, u.email, u.password_hash, u.role, u.org, s.csrf,
+                        coalesce(s.last_seen_ms, s.created_ms)
                  FROM staff_sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.token_hash = ?1 AND s.expires_ms > ?2 AND u.disabled_ms IS NULL",
-                params![token_hash, now_ms],
+                 WHERE s.token_hash = ?1 AND s.expires_ms > ?2 AND u.disabled_ms IS NULL
+                   AND coalesce(s.last_seen_ms, s.created_ms) > ?2 - ?3",
+                params![token_hash, now_ms, SESSION_IDLE_MS],
                 |r| {
                     Ok((
                         User {
@@ -759,12 +977,27 @@ impl StaffStorage for SqliteStorage {
                             role: r.get(3)?,
                             org: r.get(4)?,
                         },
-                        r.get(5)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, i64>(6)?,
                     ))
                 },
             )
             .optional()?)
-        })
+        })?;
+        let Some((user, csrf, last_seen)) = found else {
+            return Ok(None);
+        };
+        // The idle clock moves at most once a minute: a page view is not a write.
+        if now_ms - last_seen > 60_000 {
+            self.write(|c| {
+                c.execute(
+                    "UPDATE staff_sessions SET last_seen_ms = ?2 WHERE token_hash = ?1",
+                    params![token_hash, now_ms],
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(Some((user, csrf)))
     }
 
     fn delete_session(&self, token_hash: &str) -> Result<(), StorageError> {
@@ -777,6 +1010,109 @@ impl StaffStorage for SqliteStorage {
         })
     }
 
+    fn end_sessions(&self, user_id: i64) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute("DELETE FROM staff_sessions WHERE user_id = ?1", [user_id])?;
+            Ok(())
+        })
+    }
+
+    fn login_failed(&self, email: &str, now_ms: i64) -> Result<Option<i64>, StorageError> {
+        const LOCKS_MS: [i64; 4] = [60_000, 300_000, 900_000, 3_600_000];
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let row: Option<(i64, i64)> = tx
+                .query_row(
+                    "UPDATE users SET failed_logins = failed_logins + 1 WHERE email = ?1
+                     RETURNING id, failed_logins",
+                    [email],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let mut until = None;
+            if let Some((id, failed)) = row
+                && failed % 5 == 0
+            {
+                let level = ((failed / 5 - 1) as usize).min(LOCKS_MS.len() - 1);
+                let end = now_ms + LOCKS_MS[level];
+                tx.execute(
+                    "UPDATE users SET locked_until_ms = ?2 WHERE id = ?1",
+                    params![id, end],
+                )?;
+                until = Some(end);
+            }
+            tx.commit()?;
+            Ok(until)
+        })
+    }
+
+    fn login_succeeded(&self, user_id: i64) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE users SET failed_logins = 0, locked_until_ms = NULL
+                 WHERE id = ?1 AND (failed_logins != 0 OR locked_until_ms IS NOT NULL)",
+                [user_id],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn locked_until(&self, email: &str, now_ms: i64) -> Result<Option<i64>, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT locked_until_ms FROM users WHERE email = ?1 AND locked_until_ms > ?2",
+                params![email, now_ms],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
+
+    fn unlock_user(&self, email: &str) -> Result<bool, StorageError> {
+        self.write(|c| {
+            Ok(c.execute(
+                "UPDATE users SET failed_logins = 0, locked_until_ms = NULL WHERE email = ?1",
+                [email],
+            )? > 0)
+        })
+    }
+
+    fn quarantine(&self, limit: u64) -> Result<(Vec<QuarantineRow>, u64), StorageError> {
+        self.read(|c| {
+            let total: i64 = c.query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))?;
+            let mut q = c.prepare(
+                "SELECT coalesce(k.name, ''), coalesce(k.uuid, ''), q.seq, q.kind, q.reason, q.received_ms
+                 FROM quarantine q LEFT JOIN kiosks k ON k.id = q.kiosk
+                 ORDER BY q.received_ms DESC, q.seq DESC LIMIT ?1",
+            )?;
+            let rows = q
+                .query_map([limit.min(10_000) as i64], |r| {
+                    Ok(QuarantineRow {
+                        kiosk_name: r.get(0)?,
+                        kiosk: Uuid::parse_str(&r.get::<_, String>(1)?).unwrap_or_default(),
+                        seq: r.get(2)?,
+                        kind: r.get(3)?,
+                        reason: r.get(4)?,
+                        received_ms: r.get(5)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((rows, total as u64))
+        })
+    }
+
+    fn locked_users(&self, now_ms: i64) -> Result<Vec<(String, i64)>, StorageError> {
+        self.read(|c| {
+            let mut q = c.prepare(
+                "SELECT email, locked_until_ms FROM users WHERE locked_until_ms > ?1 ORDER BY email",
+            )?;
+            let rows = q
+                .query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
     fn audit(
         &self,
         user_id: Option<i64>,
@@ -784,6 +1120,14 @@ impl StaffStorage for SqliteStorage {
         detail: &str,
         now_ms: i64,
     ) -> Result<(), StorageError> {
+        let cap = |s: &str, n: usize| -> String {
+            let mut out: String = s.chars().take(n).collect();
+            if out.len() < s.len() {
+                out.push('…');
+            }
+            out
+        };
+        let (action, detail) = (cap(action, 64), cap(detail, AUDIT_DETAIL_MAX));
         self.write(|c| {
             c.execute(
                 "INSERT INTO audit(at_ms, user_id, action, detail) VALUES (?1, ?2, ?3, ?4)",
@@ -821,8 +1165,8 @@ impl PhoneStorage for SqliteStorage {
     fn record_open(&self, open: &QrOpen, now_ms: i64) -> Result<(), StorageError> {
         self.write(|c| {
             c.execute(
-                "INSERT INTO qr_opens(nonce, kiosk, event_id, item, lang, purpose, at_ms)
-                 VALUES (?1, (SELECT id FROM kiosks WHERE uuid = ?2), ?3, ?4, ?5, ?6, ?7)",
+                "INSERT OR IGNORE INTO qr_opens(nonce, kiosk, event_id, item, lang, purpose, at_ms, visitor)
+                 VALUES (?1, (SELECT id FROM kiosks WHERE uuid = ?2), ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     open.nonce,
                     open.kiosk.to_string(),
@@ -830,7 +1174,8 @@ impl PhoneStorage for SqliteStorage {
                     open.item,
                     open.lang,
                     open.purpose,
-                    now_ms
+                    now_ms,
+                    open.visitor
                 ],
             )?;
             Ok(())
@@ -842,8 +1187,8 @@ impl PhoneStorage for SqliteStorage {
             let tx = c.transaction()?;
             {
                 let mut ins = tx.prepare_cached(
-                    "INSERT INTO qr_opens(nonce, kiosk, event_id, item, lang, purpose, at_ms)
-                     VALUES (?1, (SELECT id FROM kiosks WHERE uuid = ?2), ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT OR IGNORE INTO qr_opens(nonce, kiosk, event_id, item, lang, purpose, at_ms, visitor)
+                     VALUES (?1, (SELECT id FROM kiosks WHERE uuid = ?2), ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?;
                 for (open, at) in opens {
                     ins.execute(params![
@@ -853,7 +1198,8 @@ impl PhoneStorage for SqliteStorage {
                         open.item,
                         open.lang,
                         open.purpose,
-                        at
+                        at,
+                        open.visitor
                     ])?;
                 }
             }
@@ -910,9 +1256,16 @@ mod tests {
 
     #[test]
     fn codes_are_normalised_as_staff_type_them() {
-        assert_eq!(normalise_code("abcd efgh"), "ABCD-EFGH");
+        assert_eq!(
+            normalise_code("abcd efgh"),
+            "ABCD-EFGH",
+            "older 8-symbol codes still work"
+        );
         assert_eq!(normalise_code("ABCD-EFGH"), "ABCD-EFGH");
+        assert_eq!(normalise_code("abcdefghjkmnpqrs"), "ABCD-EFGH-JKMN-PQRS");
         let c = new_code();
+        assert_eq!(c.len(), 19);
         assert_eq!(normalise_code(&c), c);
+        assert_eq!(normalise_code(&c.to_lowercase().replace('-', " ")), c);
     }
 }

@@ -2,7 +2,7 @@
 //! organising unit, duplicates and merging, events, units and retention, the audit log.
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use uuid::Uuid;
 
 use crate::sqlite::SqliteStorage;
@@ -179,6 +179,64 @@ impl LeadStorage for SqliteStorage {
         })
     }
 
+    fn lead_versions(
+        &self,
+        scope: &Scope,
+        lead_id: Uuid,
+    ) -> Result<Vec<LeadVersion>, StorageError> {
+        if self.lead(scope, lead_id)?.is_none() {
+            return Ok(Vec::new());
+        }
+        self.read(|c| {
+            let mut q = c.prepare(
+                "SELECT id, replaced_ms, updated_ms, source, name, organisation, email, phone, country, title
+                 FROM lead_versions WHERE lead_id = ?1 ORDER BY id DESC",
+            )?;
+            let rows = q
+                .query_map([lead_id.as_bytes().as_slice()], |r| {
+                    Ok(LeadVersion {
+                        id: r.get(0)?,
+                        replaced_ms: r.get(1)?,
+                        updated_ms: r.get(2)?,
+                        source: r.get(3)?,
+                        contact: protocol::Contact {
+                            name: r.get(4)?,
+                            organisation: r.get(5)?,
+                            email: r.get(6)?,
+                            phone: r.get(7)?,
+                            country: r.get(8)?,
+                            title: r.get(9)?,
+                        },
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn restore_lead_version(
+        &self,
+        scope: &Scope,
+        lead_id: Uuid,
+        version: i64,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        if self.lead(scope, lead_id)?.is_none() {
+            return Ok(false);
+        }
+        self.write(|c| {
+            let n = c.execute(
+                "UPDATE leads SET (name, organisation, email, phone, country, title, updated_ms) =
+                    (SELECT name, organisation, email, phone, country, title, ?3
+                     FROM lead_versions WHERE id = ?2 AND lead_id = ?1)
+                 WHERE lead_id = ?1 AND erased_ms IS NULL
+                   AND EXISTS (SELECT 1 FROM lead_versions WHERE id = ?2 AND lead_id = ?1)",
+                params![lead_id.as_bytes().as_slice(), version, now_ms],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
     fn update_lead(
         &self,
         scope: &Scope,
@@ -323,17 +381,36 @@ impl LeadStorage for SqliteStorage {
     }
 
     fn leads_of_person(&self, email_or_phone: &str) -> Result<Vec<LeadRow>, StorageError> {
-        let who = email_or_phone.trim();
-        if who.is_empty() {
+        let Some(who) = protocol::contact::PersonKey::parse(email_or_phone) else {
             return Ok(Vec::new());
-        }
-        let digits: String = who.chars().filter(char::is_ascii_digit).collect();
+        };
         self.read(|c| {
+            // Emails against emails, phones against phones, each normalised the one way
+            // (`protocol::contact`); never a suffix or a substring.
+            let mut q = c.prepare(
+                "SELECT lead_id, email, phone FROM leads
+                 WHERE erased_ms IS NULL AND (email != '' OR phone != '')",
+            )?;
+            let ids: Vec<Vec<u8>> = q
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })?
+                .filter_map(Result::ok)
+                .filter(|(_, email, phone)| who.matches(email, phone))
+                .map(|(id, _, _)| id)
+                .collect();
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let marks = vec!["?"; ids.len()].join(",");
             rows_where(
                 c,
-                "l.erased_ms IS NULL AND (lower(l.email) = lower(?1)
-                 OR (length(?2) >= 6 AND replace(replace(replace(replace(l.phone, ' ', ''), '-', ''), '+', ''), '.', '') LIKE '%' || ?2))",
-                vec![Value::Text(who.to_owned()), Value::Text(digits)],
+                &format!("l.erased_ms IS NULL AND l.lead_id IN ({marks})"),
+                ids.into_iter().map(Value::Blob).collect(),
             )
         })
     }
@@ -361,6 +438,19 @@ impl LeadStorage for SqliteStorage {
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
+        })
+    }
+
+    fn event_id_in_use(&self, id: &str) -> Result<bool, StorageError> {
+        self.read(|c| {
+            // rollup_kinds holds every event id that records carried, with an index.
+            Ok(c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM rollup_kinds WHERE event_id = ?1)
+                        OR EXISTS (SELECT 1 FROM kiosks WHERE event_id = ?1)
+                        OR EXISTS (SELECT 1 FROM kiosk_events WHERE event_id = ?1)
+                        OR EXISTS (SELECT 1 FROM leads WHERE event_id = ?1)",
+            )?
+            .query_row([id], |r| r.get(0))?)
         })
     }
 
@@ -412,6 +502,75 @@ impl LeadStorage for SqliteStorage {
         })
     }
 
+    fn raw_scans_of_person(&self, email_or_phone: &str) -> Result<Vec<RawScanRow>, StorageError> {
+        let Some(who) = protocol::contact::PersonKey::parse(email_or_phone) else {
+            return Ok(Vec::new());
+        };
+        self.read(|c| {
+            let mut q = c.prepare(
+                "SELECT r.kiosk, r.seq, coalesce(k.name, ''), coalesce(r.event_id, ''), r.corrected_ms, r.body
+                 FROM records r LEFT JOIN kiosks k ON k.id = r.kiosk
+                 WHERE r.kind = 'raw_scan' ORDER BY r.corrected_ms DESC",
+            )?;
+            let rows = q
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                })?
+                .filter_map(Result::ok)
+                .filter_map(|(kiosk, seq, kiosk_name, event_id, at_ms, body)| {
+                    let raw = raw_scan_text(&body)?;
+                    scan_mentions(&raw, &who).then_some(RawScanRow {
+                        kiosk,
+                        seq,
+                        kiosk_name,
+                        event_id,
+                        at_ms,
+                        raw,
+                    })
+                })
+                .collect();
+            Ok(rows)
+        })
+    }
+
+    fn erase_raw_scans(&self, scans: &[(i64, i64)], now_ms: i64) -> Result<usize, StorageError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let n = erase_scans(&tx, scans, now_ms)?;
+            tx.commit()?;
+            Ok(n)
+        })
+    }
+
+    fn expire_raw_scans(&self, now_ms: i64) -> Result<usize, StorageError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let scans: Vec<(i64, i64)> = {
+                let mut q = tx.prepare(
+                    "SELECT r.kiosk, r.seq FROM records r LEFT JOIN events e ON e.id = r.event_id
+                     JOIN orgs o ON o.name = COALESCE(e.org, ?2)
+                     WHERE r.kind = 'raw_scan' AND o.retention_days IS NOT NULL
+                       AND r.corrected_ms < ?1 - o.retention_days * 86400000
+                       AND r.body NOT LIKE '%\"erased_ms\"%'",
+                )?;
+                q.query_map(params![now_ms, ALL_LEADS_ORG], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<_, _>>()?
+            };
+            let n = erase_scans(&tx, &scans, now_ms)?;
+            tx.commit()?;
+            Ok(n)
+        })
+    }
+
     fn expired_leads(&self, now_ms: i64) -> Result<Vec<Uuid>, StorageError> {
         // Leads of an event no unit has registered fall under the unit that sees them all.
         self.read(|c| {
@@ -430,23 +589,95 @@ impl LeadStorage for SqliteStorage {
         })
     }
 
-    fn audit_log(&self, limit: u64) -> Result<Vec<AuditEntry>, StorageError> {
+    fn audit_log(&self, limit: u64, offset: u64) -> Result<(Vec<AuditEntry>, u64), StorageError> {
         self.read(|c| {
+            let total: i64 = c.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?;
             let mut q = c.prepare(
                 "SELECT a.at_ms, u.email, a.action, a.detail FROM audit a
-                 LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC LIMIT ?1",
+                 LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC LIMIT ?1 OFFSET ?2",
             )?;
             let rows = q
-                .query_map([limit.min(i64::MAX as u64) as i64], |r| {
-                    Ok(AuditEntry {
-                        at_ms: r.get(0)?,
-                        email: r.get(1)?,
-                        action: r.get(2)?,
-                        detail: r.get(3)?,
-                    })
-                })?
+                .query_map(
+                    [
+                        limit.min(i64::MAX as u64) as i64,
+                        offset.min(i64::MAX as u64) as i64,
+                    ],
+                    |r| {
+                        Ok(AuditEntry {
+                            at_ms: r.get(0)?,
+                            email: r.get(1)?,
+                            action: r.get(2)?,
+                            detail: r.get(3)?,
+                        })
+                    },
+                )?
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
+            Ok((rows, total as u64))
         })
     }
+}
+
+/// The text of a raw scan record that is not erased yet.
+pub(crate) fn raw_scan_text(body: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    if v.get("erased_ms").is_some() {
+        return None;
+    }
+    v.get("raw")?.as_str().map(str::to_owned)
+}
+
+/// Whether a scan's text holds the person's email or phone: each word (split at blanks and
+/// the separators of vCard and MeCard) compared exactly, a phone also across a few words
+/// (`+84 912 345 678`).
+pub(crate) fn scan_mentions(raw: &str, who: &protocol::contact::PersonKey) -> bool {
+    use protocol::contact::PersonKey;
+    let words: Vec<&str> = raw
+        .split(|c: char| c.is_whitespace() || matches!(c, ';' | ',' | '<' | '>' | '"' | '\''))
+        .flat_map(|w| {
+            // `EMAIL:x@y`, `TEL;TYPE=cell:+84…`, `mailto:`, `tel:`: the value after a colon.
+            w.rsplit_once(':')
+                .map(|(_, v)| v)
+                .into_iter()
+                .chain(std::iter::once(w))
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    match who {
+        PersonKey::Email(_) => words.iter().any(|w| who.matches(w, "")),
+        PersonKey::Phone(_) => (0..words.len()).any(|i| {
+            (1..=5).any(|n| {
+                words
+                    .get(i..i + n)
+                    .is_some_and(|run| who.matches("", &run.join(" ")))
+            })
+        }),
+    }
+}
+
+/// Replaces raw scans' text with nothing, keeping kind, reason and when it was erased.
+pub(crate) fn erase_scans(
+    c: &Connection,
+    scans: &[(i64, i64)],
+    now_ms: i64,
+) -> Result<usize, StorageError> {
+    let mut n = 0;
+    let mut get = c.prepare_cached(
+        "SELECT body FROM records WHERE kiosk = ?1 AND seq = ?2 AND kind = 'raw_scan'",
+    )?;
+    let mut put = c.prepare_cached("UPDATE records SET body = ?3 WHERE kiosk = ?1 AND seq = ?2")?;
+    for (kiosk, seq) in scans {
+        let Some(body): Option<String> = get
+            .query_row(params![kiosk, seq], |r| r.get(0))
+            .optional()?
+        else {
+            continue;
+        };
+        let reason = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("reason")?.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let erased = serde_json::json!({"kind": "raw_scan", "raw": "", "reason": reason, "erased_ms": now_ms});
+        n += put.execute(params![kiosk, seq, erased.to_string()])?;
+    }
+    Ok(n)
 }

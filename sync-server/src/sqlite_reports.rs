@@ -75,8 +75,9 @@ impl ReportRollups {
                 protocol::record::SessionPhase::Start => s.0 += 1,
                 protocol::record::SessionPhase::End { duration_ms, .. } => {
                     s.1 += 1;
-                    s.2 += *duration_ms as i64;
+                    s.2 = s.2.saturating_add(*duration_ms as i64);
                 }
+                protocol::record::SessionPhase::Other => {}
             }
         }
     }

@@ -4,7 +4,7 @@
 //! visits a week), so its queries scan it freely; QR opens are found by nonce (indexed).
 
 use protocol::content::{Delegation, Member};
-use protocol::record::{VisitBody, VisitEnd};
+use protocol::record::VisitBody;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -25,10 +25,7 @@ pub(crate) fn insert_visit(
     let slides = serde_json::to_string(&visit.slides).map_err(db)?;
     let nonces = serde_json::to_string(&visit.qr_nonces).map_err(db)?;
     let duration = i64::try_from(visit.duration_ms).unwrap_or(i64::MAX);
-    let ended = match visit.ended {
-        VisitEnd::Host => "host",
-        VisitEnd::Interrupted => "interrupted",
-    };
+    let ended = visit.ended.as_str();
     tx.prepare_cached(
         "INSERT OR IGNORE INTO visits(visit_id, kiosk, delegation, deck, started_ms, ended_ms,
             duration_ms, attendees, blank_ms, slides, qr_nonces, ended, received_ms)

@@ -21,6 +21,8 @@ const LOGIN_CSRF_COOKIE: &str = "promo_login_csrf";
 pub(crate) const LANG_COOKIE: &str = "promo_lang";
 const SESSION_TTL_MS: i64 = 12 * 3600 * 1000;
 pub const ROLES: [&str; 2] = ["admin", "staff"];
+/// The largest staff form body: no staff form needs more, so a 15 MB "email" never arrives.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -118,6 +120,7 @@ struct LangQuery {
     #[serde(alias = "ui")]
     lang: Option<String>,
     error: Option<String>,
+    until: Option<i64>,
 }
 
 async fn login_page(
@@ -128,10 +131,19 @@ async fn login_page(
     let lang = staff_lang(&headers, q.lang.as_deref());
     let t = |id: &str| state.i18n.t(lang, id);
     let csrf = random_token();
-    let error = if q.error.is_some() {
-        format!("<p class=\"err\">{}</p>", esc(&t("staff-login-failed")))
-    } else {
-        String::new()
+    let error = match q.error.as_deref() {
+        None => String::new(),
+        Some("locked") => {
+            let until = when(q.until);
+            format!(
+                "<p class=\"err\" id=\"locked\">{}</p>",
+                esc(&state
+                    .i18n
+                    .t_args(lang, "staff-login-locked", &[("until", &until)]))
+            )
+        }
+        Some("busy") => format!("<p class=\"err\">{}</p>", esc(&t("staff-login-too-many"))),
+        Some(_) => format!("<p class=\"err\">{}</p>", esc(&t("staff-login-failed"))),
     };
     let other = if lang == "vi" {
         ("en", "English")
@@ -142,8 +154,8 @@ async fn login_page(
         "<div class=\"card\"><h1>{title}</h1>{error}\
          <form method=\"post\" action=\"/staff/login\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <label>{email}<input name=\"email\" type=\"email\" autocomplete=\"username\" required></label>\
-         <label>{password}<input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+         <label>{email}<input name=\"email\" type=\"email\" autocomplete=\"username\" maxlength=\"254\" required></label>\
+         <label>{password}<input name=\"password\" type=\"password\" autocomplete=\"current-password\" maxlength=\"1024\" required></label>\
          <button type=\"submit\">{submit}</button></form>\
          <p><a href=\"/staff/login?lang={olang}\">{oname}</a></p></div>",
         title = esc(&t("staff-login-title")),
@@ -181,10 +193,12 @@ pub(crate) fn set_cookie(
     path: &str,
     max_age: i64,
 ) {
-    let secure = if state.config.public_url.starts_with("https://") {
-        "; Secure"
+    let secure = if secure(state) { "; Secure" } else { "" };
+    // A `__Host-` cookie must have path `/`.
+    let path = if name.starts_with("__Host-") {
+        "/"
     } else {
-        ""
+        path
     };
     let v = format!(
         "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
@@ -201,33 +215,96 @@ struct LoginForm {
     csrf: String,
 }
 
+/// The longest email and password a sign-in reads: longer ones fail without any work.
+const EMAIL_MAX: usize = 254;
+const PASSWORD_MAX: usize = 1024;
+
+/// A hash of a password nobody has: an unknown email is verified against it, so that it costs
+/// what a known one costs and timing does not tell which emails have accounts.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password(&random_token()).unwrap_or_default());
+
+/// Compares two secrets in time that does not depend on where they differ.
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    crate::client_ip::ClientIp(ip): crate::client_ip::ClientIp,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     // Double-submit: the form's token must match the cookie set with the form.
-    if cookie(&headers, LOGIN_CSRF_COOKIE) != Some(form.csrf.as_str()) || form.csrf.is_empty() {
+    let cookie_csrf = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if form.csrf.is_empty() || !same_secret(cookie_csrf, &form.csrf) {
         return Err(AppError::Forbidden(
             "the login form expired: reload the page and try again".into(),
         ));
     }
-    let staff = state.staff.clone();
-    let email = form.email.trim().to_owned();
-    let password = form.password;
-    let user: Option<User> = tokio::task::spawn_blocking(move || {
-        let user = staff.user_by_email(&email)?;
-        Ok::<_, crate::storage::StorageError>(
-            user.filter(|u| verify_password(&password, &u.password_hash)),
-        )
-    })
-    .await??;
     let now = protocol::now_ms();
+    let net = crate::client_ip::limit_key(ip);
+    // Per network: 20 tries in 10 minutes, then a page that says to wait.
+    if !state.limiter.allow(&format!("login:{net}"), 20, 600, now) {
+        tracing::warn!(client = %net, "sign-in flood refused");
+        return Ok(Redirect::to("/staff/login?error=busy").into_response());
+    }
+    let email: String = form.email.trim().chars().take(EMAIL_MAX + 1).collect();
+    let too_long = email.chars().count() > EMAIL_MAX || form.password.len() > PASSWORD_MAX;
+    let audit_email: String = email.chars().take(EMAIL_MAX).collect();
+    let staff = state.staff.clone();
+    let e = email.clone();
+    if let Some(until) = tokio::task::spawn_blocking(move || staff.locked_until(&e, now)).await?? {
+        return Ok(
+            Redirect::to(&format!("/staff/login?error=locked&until={until}")).into_response(),
+        );
+    }
+    let user: Option<User> = if too_long {
+        None
+    } else {
+        // argon2 takes 19 MiB a verification: two at a time, whatever the crowd.
+        let _permit = state
+            .login_gate
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let staff = state.staff.clone();
+        let password = form.password;
+        let e = email.clone();
+        tokio::task::spawn_blocking(move || {
+            let user = staff.user_by_email(&e)?;
+            let hash = user
+                .as_ref()
+                .map(|u| u.password_hash.as_str())
+                .unwrap_or(DUMMY_HASH.as_str());
+            let ok = verify_password(&password, hash);
+            Ok::<_, crate::storage::StorageError>(user.filter(|_| ok))
+        })
+        .await??
+    };
     let Some(user) = user else {
         let staff = state.staff.clone();
-        let email = form.email.clone();
-        tokio::task::spawn_blocking(move || staff.audit(None, "login_failed", &email, now))
-            .await??;
+        let locked = tokio::task::spawn_blocking(move || {
+            let locked = staff.login_failed(&audit_email, now)?;
+            staff.audit(None, "login_failed", &audit_email, now)?;
+            if locked.is_some() {
+                staff.audit(None, "login_locked", &audit_email, now)?;
+            }
+            Ok::<_, crate::storage::StorageError>(locked)
+        })
+        .await??;
+        // A growing pause per network makes guessing slow without holding a worker.
+        let fails = state
+            .limiter
+            .count(&format!("login-failed:{net}"), 600, now);
+        let pause = (100 * u64::from(fails.saturating_sub(3))).min(2_000);
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        if let Some(until) = locked {
+            return Ok(
+                Redirect::to(&format!("/staff/login?error=locked&until={until}")).into_response(),
+            );
+        }
         return Ok(Redirect::to("/staff/login?error=1").into_response());
     };
     let token = random_token();
@@ -236,6 +313,7 @@ async fn login(
     let (uid, email) = (user.id, user.email.clone());
     let token_hash = sha256_hex(token.as_bytes());
     tokio::task::spawn_blocking(move || {
+        staff.login_succeeded(uid)?;
         staff.create_session(uid, &token_hash, &csrf, now, now + SESSION_TTL_MS)?;
         staff.audit(Some(uid), "login", &email, now)
     })
@@ -244,7 +322,7 @@ async fn login(
     set_cookie(
         &mut resp,
         &state,
-        SESSION_COOKIE,
+        session_cookie(&state),
         &token,
         "/staff",
         SESSION_TTL_MS / 1000,
@@ -252,11 +330,25 @@ async fn login(
     Ok(resp)
 }
 
+/// `__Host-` when the public URL is https: the browser then keeps the cookie to this host,
+/// `Secure`, for path `/` (an http demo cannot use the prefix).
+pub(crate) fn session_cookie(state: &AppState) -> &'static str {
+    if secure(state) {
+        "__Host-promo_session"
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+fn secure(state: &AppState) -> bool {
+    state.config.public_url.starts_with("https://")
+}
+
 pub(crate) async fn current_user(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(User, String)>, AppError> {
-    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+    let Some(token) = cookie(headers, session_cookie(state)) else {
         return Ok(None);
     };
     let hash = sha256_hex(token.as_bytes());
@@ -277,22 +369,21 @@ async fn logout(
     let Some((user, csrf)) = current_user(&state, &headers).await? else {
         return Ok(Redirect::to("/staff/login").into_response());
     };
-    if csrf != form.csrf {
+    if !same_secret(&csrf, &form.csrf) {
         return Err(AppError::Forbidden(
             "the form expired: reload the page and try again".into(),
         ));
     }
-    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
-    let hash = sha256_hex(token.as_bytes());
     let staff = state.staff.clone();
     let now = protocol::now_ms();
+    // Signing out ends every session of the user, on every browser.
     tokio::task::spawn_blocking(move || {
-        staff.delete_session(&hash)?;
+        staff.end_sessions(user.id)?;
         staff.audit(Some(user.id), "logout", &user.email, now)
     })
     .await??;
     let mut resp = Redirect::to("/staff/login").into_response();
-    set_cookie(&mut resp, &state, SESSION_COOKIE, "", "/staff", 0);
+    set_cookie(&mut resp, &state, session_cookie(&state), "", "/staff", 0);
     Ok(resp)
 }
 

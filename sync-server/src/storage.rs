@@ -75,6 +75,17 @@ pub struct Enrolled {
     pub event_id: Option<String>,
 }
 
+/// What the phone pages need to judge a kiosk's QR token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenKiosk {
+    pub key: Vec<u8>,
+    pub revoked: bool,
+    /// Every event the kiosk was assigned to or served: the only ones its tokens may name.
+    pub events: Vec<String>,
+    /// The server's time minus the kiosk's wall clock at its last push.
+    pub clock_offset_ms: Option<i64>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("unknown or already used enrolment code")]
@@ -87,13 +98,19 @@ pub enum StorageError {
     Invalid(String),
     #[error("not found")]
     NotFound,
+    /// The database's disk is full: nothing was written; try again once space is freed.
+    #[error("the server's disk is full")]
+    Full,
     #[error("database error: {0}")]
     Db(String),
 }
 
 impl From<rusqlite::Error> for StorageError {
     fn from(e: rusqlite::Error) -> Self {
-        StorageError::Db(e.to_string())
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => StorageError::Full,
+            _ => StorageError::Db(e.to_string()),
+        }
     }
 }
 
@@ -114,6 +131,15 @@ pub trait Storage: Send + Sync + 'static {
     fn authenticate(&self, uuid: Uuid, secret: &str) -> Result<KioskAuth, StorageError>;
     /// The key a kiosk signs QR tokens with.
     fn token_key(&self, uuid: Uuid) -> Result<Vec<u8>, StorageError>;
+    /// An enrolled kiosk's key, revocation, events and clock offset (NotFound: unknown or not
+    /// enrolled).
+    fn token_kiosk(&self, uuid: Uuid) -> Result<TokenKiosk, StorageError>;
+    /// Changes whenever a kiosk is enrolled or revoked (by any process sharing the database):
+    /// phone pages reload what they cached of kiosks then.
+    fn kiosk_stamp(&self) -> Result<[i64; 4], StorageError>;
+    /// The ids of enrolled kiosks (revoked ones included): a token naming another id is refused
+    /// without a lookup.
+    fn enrolled_kiosks(&self) -> Result<Vec<Uuid>, StorageError>;
     fn cursor(&self, kiosk: &KioskAuth, now_ms: i64) -> Result<Cursor, StorageError>;
     /// Stores a batch idempotently in one transaction; the answer is sent only after commit.
     fn ingest(
@@ -161,6 +187,23 @@ pub struct Summary {
     pub qr_opens: i64,
 }
 
+/// A record the server acknowledged but could not read or store as its kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineRow {
+    pub kiosk_name: String,
+    pub kiosk: Uuid,
+    pub seq: i64,
+    pub kind: String,
+    pub reason: String,
+    pub received_ms: i64,
+}
+
+/// A staff session ends after this long unused.
+pub const SESSION_IDLE_MS: i64 = 30 * 60 * 1000;
+
+/// The longest audit detail kept (characters): a flood of huge form fields cannot fill the log.
+pub const AUDIT_DETAIL_MAX: usize = 1000;
+
 /// Staff accounts, sessions, audit and the dashboard: the part of storage the web pages use.
 pub trait StaffStorage: Send + Sync + 'static {
     fn add_user(
@@ -180,13 +223,29 @@ pub trait StaffStorage: Send + Sync + 'static {
         now_ms: i64,
         expires_ms: i64,
     ) -> Result<(), StorageError>;
-    /// The user and CSRF token of a live session.
+    /// The user and CSRF token of a live session: not past its absolute end, and used within
+    /// [`SESSION_IDLE_MS`] (a use moves that clock on).
     fn session(
         &self,
         token_hash: &str,
         now_ms: i64,
     ) -> Result<Option<(User, String)>, StorageError>;
     fn delete_session(&self, token_hash: &str) -> Result<(), StorageError>;
+    /// Ends every session of a user (at sign-out, and when the password changes).
+    fn end_sessions(&self, user_id: i64) -> Result<(), StorageError>;
+    /// Counts a failed sign-in for the account with this email (if any); every fifth in a row
+    /// locks it, for longer each time (1 min, 5 min, 15 min, 1 h). Returns the lock's end.
+    fn login_failed(&self, email: &str, now_ms: i64) -> Result<Option<i64>, StorageError>;
+    /// A successful sign-in clears the failures.
+    fn login_succeeded(&self, user_id: i64) -> Result<(), StorageError>;
+    /// Until when the account is locked (None: it is not, or there is no such account).
+    fn locked_until(&self, email: &str, now_ms: i64) -> Result<Option<i64>, StorageError>;
+    /// Lifts an account's lockout. False: no such account.
+    fn unlock_user(&self, email: &str) -> Result<bool, StorageError>;
+    /// Records held in quarantine (newest first, at most `limit`) and how many there are.
+    fn quarantine(&self, limit: u64) -> Result<(Vec<QuarantineRow>, u64), StorageError>;
+    /// Accounts locked now, with the lock's end: for the admins' audit page.
+    fn locked_users(&self, now_ms: i64) -> Result<Vec<(String, i64)>, StorageError>;
     fn audit(
         &self,
         user_id: Option<i64>,
@@ -206,6 +265,9 @@ pub struct QrOpen {
     pub item: String,
     pub lang: String,
     pub purpose: &'static str,
+    /// A pseudonymous key of the phone (a hash of the code and its network): one open per
+    /// visitor, code and purpose.
+    pub visitor: String,
 }
 
 /// A lead a visitor left on their phone.
@@ -324,6 +386,18 @@ pub struct AuditEntry {
 
 pub const LEAD_STATUSES: [&str; 3] = ["new", "contacted", "qualified"];
 
+/// What a lead said before a later submission changed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadVersion {
+    pub id: i64,
+    /// When it was replaced.
+    pub replaced_ms: i64,
+    /// When it had been written, and how.
+    pub updated_ms: i64,
+    pub source: String,
+    pub contact: protocol::Contact,
+}
+
 /// Leads, events, units and the audit log: what the staff pages read and change.
 pub trait LeadStorage: Send + Sync + 'static {
     /// One page of the leads in scope that pass the filter, newest first, and how many pass.
@@ -344,6 +418,18 @@ pub trait LeadStorage: Send + Sync + 'static {
         notes: &str,
         now_ms: i64,
     ) -> Result<bool, StorageError>;
+    /// The earlier versions of a lead in scope, newest first.
+    fn lead_versions(&self, scope: &Scope, lead_id: Uuid)
+    -> Result<Vec<LeadVersion>, StorageError>;
+    /// Puts an earlier version's contact back (the current one becomes a version in turn).
+    /// False: no such lead or version in scope.
+    fn restore_lead_version(
+        &self,
+        scope: &Scope,
+        lead_id: Uuid,
+        version: i64,
+        now_ms: i64,
+    ) -> Result<bool, StorageError>;
     /// Groups of leads in scope that share an email or a phone within one event.
     fn duplicates(&self, scope: &Scope) -> Result<Vec<Vec<LeadRow>>, StorageError>;
     /// Merges `others` into `keep`: empty fields and interests filled in, notes joined; the
@@ -359,11 +445,33 @@ pub trait LeadStorage: Send + Sync + 'static {
     fn leads_of_person(&self, email_or_phone: &str) -> Result<Vec<LeadRow>, StorageError>;
     fn events(&self) -> Result<Vec<EventRow>, StorageError>;
     fn upsert_event(&self, event: &EventRow, now_ms: i64) -> Result<(), StorageError>;
+    /// Whether records, kiosks or leads already name this event id (so that creating its
+    /// event row, which decides who sees them, is for an admin).
+    fn event_id_in_use(&self, id: &str) -> Result<bool, StorageError>;
     fn orgs(&self) -> Result<Vec<(String, Option<i64>)>, StorageError>;
     fn upsert_org(&self, name: &str, retention_days: Option<i64>) -> Result<(), StorageError>;
+    /// Raw badge scans (not yet erased) whose text holds this email or phone number, by the
+    /// rule of [`protocol::contact::PersonKey`] applied to each word of the scan.
+    fn raw_scans_of_person(&self, email_or_phone: &str) -> Result<Vec<RawScanRow>, StorageError>;
+    /// Erases raw scans' text (kiosk row, seq), keeping the record and its reason.
+    fn erase_raw_scans(&self, scans: &[(i64, i64)], now_ms: i64) -> Result<usize, StorageError>;
+    /// Erases the raw scans older than their unit's retention period; returns how many.
+    fn expire_raw_scans(&self, now_ms: i64) -> Result<usize, StorageError>;
     /// Leads older than their unit's retention period (not yet erased).
     fn expired_leads(&self, now_ms: i64) -> Result<Vec<Uuid>, StorageError>;
-    fn audit_log(&self, limit: u64) -> Result<Vec<AuditEntry>, StorageError>;
+    /// One page of the audit log, newest first, and how many entries there are.
+    fn audit_log(&self, limit: u64, offset: u64) -> Result<(Vec<AuditEntry>, u64), StorageError>;
+}
+
+/// A raw badge scan as a person's request shows it (its text may hold personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawScanRow {
+    pub kiosk: i64,
+    pub seq: i64,
+    pub kiosk_name: String,
+    pub event_id: String,
+    pub at_ms: i64,
+    pub raw: String,
 }
 
 /// A content version as staff see it.

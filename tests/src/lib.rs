@@ -27,16 +27,22 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server whose database lives in `data_dir` (kept across restarts).
     pub fn start(data_dir: &Path) -> TestServer {
+        TestServer::start_with(data_dir, |_| {})
+    }
+
+    /// Starts a server with its configuration adjusted by `configure`.
+    pub fn start_with(data_dir: &Path, configure: impl FnOnce(&mut ServerConfig)) -> TestServer {
         // Bind first, so that the public URL (printed in QR codes) has the real port.
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         std_listener.set_nonblocking(true).unwrap();
         let addr = std_listener.local_addr().unwrap();
-        let config = ServerConfig {
+        let mut config = ServerConfig {
             listen: addr,
             data_dir: data_dir.to_owned(),
             public_url: format!("http://{addr}"),
             ..Default::default()
         };
+        configure(&mut config);
         let state = sync_server::open_state(config).expect("open server state");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();

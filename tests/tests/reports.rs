@@ -336,6 +336,7 @@ fn fixture() -> Fixture {
                     item: "long-thanh-airport".into(),
                     lang: "en".into(),
                     purpose: "interest",
+                    visitor: format!("phone-{at}"),
                 },
                 at,
             )

@@ -5,8 +5,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 
 /// Wrong attempts before the PIN pad locks.
 pub const MAX_FAILURES: u32 = 5;
-/// How long it stays locked.
-pub const LOCKOUT_MS: u64 = 60_000;
+/// How long it stays locked: longer at each lockout in a row (1 min, 5 min, then 1 h).
+pub const LOCKOUTS_MS: [i64; 3] = [60_000, 300_000, 3_600_000];
 
 /// 4 to 12 digits.
 pub fn check_pin(pin: &str) -> Result<(), &'static str> {
@@ -35,26 +35,57 @@ pub fn verify_pin(hash: &str, pin: &str) -> bool {
     })
 }
 
-/// Counts wrong attempts and locks the pad for a while after too many.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Counts wrong attempts and locks the pad for a while after too many. It is kept in a file
+/// beside the store, so that switching the kiosk off and on does not clear a lockout; times
+/// are wall-clock milliseconds (the monotonic clock starts again at every boot).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct PinGate {
     failures: u32,
-    locked_until_ms: Option<u64>,
+    /// Lockouts in a row, without a right PIN between them.
+    lockouts: u32,
+    locked_until_ms: Option<i64>,
 }
 
 impl PinGate {
-    /// Seconds left of a lockout, or None when a PIN may be tried.
-    pub fn locked_for(&self, now_ms: u64) -> Option<u64> {
-        self.locked_until_ms
-            .filter(|&until| until > now_ms)
-            .map(|until| (until - now_ms).div_ceil(1000))
+    /// The gate kept at `path`; a missing or unreadable file is a fresh gate.
+    pub fn load(path: &std::path::Path) -> PinGate {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
     }
 
-    pub fn failed(&mut self, now_ms: u64) {
+    /// Keeps the gate at `path` (written aside, then renamed; readable by the kiosk's user
+    /// only).
+    pub fn save(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let tmp = path.with_extension("tmp");
+        let json = serde_json::to_vec(self).map_err(std::io::Error::other)?;
+        std::fs::write(&tmp, json)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        }
+        std::fs::rename(&tmp, path)
+    }
+
+    /// Seconds left of a lockout, or None when a PIN may be tried. A clock set back cannot
+    /// make a lockout longer than the longest one.
+    pub fn locked_for(&self, now_ms: i64) -> Option<u64> {
+        let longest = LOCKOUTS_MS[LOCKOUTS_MS.len() - 1];
+        self.locked_until_ms
+            .filter(|&until| until > now_ms)
+            .map(|until| ((until - now_ms).min(longest) as u64).div_ceil(1000))
+    }
+
+    pub fn failed(&mut self, now_ms: i64) {
         self.failures += 1;
         if self.failures >= MAX_FAILURES {
             self.failures = 0;
-            self.locked_until_ms = Some(now_ms + LOCKOUT_MS);
+            let step = (self.lockouts as usize).min(LOCKOUTS_MS.len() - 1);
+            self.lockouts = self.lockouts.saturating_add(1);
+            self.locked_until_ms = Some(now_ms + LOCKOUTS_MS[step]);
         }
     }
 
@@ -81,18 +112,51 @@ mod tests {
     }
 
     #[test]
-    fn five_wrong_attempts_lock_the_pad_for_a_minute() {
-        let mut g = PinGate::default();
+    fn lockouts_grow_and_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pin-gate.json");
+        let mut g = PinGate::load(&path);
         for i in 0..MAX_FAILURES - 1 {
-            g.failed(1000 + u64::from(i));
+            g.failed(1000 + i64::from(i));
             assert_eq!(g.locked_for(1010), None);
         }
         g.failed(2000);
         assert_eq!(g.locked_for(2000), Some(60));
         assert_eq!(g.locked_for(2000 + 59_500), Some(1));
-        assert_eq!(g.locked_for(2000 + LOCKOUT_MS), None);
-        g.failed(70_000);
+        g.save(&path).unwrap();
+        // Switched off and on: still locked.
+        let mut g = PinGate::load(&path);
+        assert_eq!(g.locked_for(3000), Some(59));
+        let t = 2000 + LOCKOUTS_MS[0];
+        assert_eq!(g.locked_for(t), None);
+        // The next five wrong: five minutes; the next: an hour, and no more.
+        for _ in 0..MAX_FAILURES {
+            g.failed(t);
+        }
+        assert_eq!(g.locked_for(t), Some(300));
+        let t = t + LOCKOUTS_MS[1];
+        for _ in 0..MAX_FAILURES {
+            g.failed(t);
+        }
+        assert_eq!(g.locked_for(t), Some(3600));
+        let t = t + LOCKOUTS_MS[2];
+        for _ in 0..MAX_FAILURES {
+            g.failed(t);
+        }
+        assert_eq!(g.locked_for(t), Some(3600));
+        // A clock set back a year does not lock it for a year.
+        assert_eq!(g.locked_for(t - 365 * 86_400_000), Some(3600));
         g.succeeded();
         assert_eq!(g, PinGate::default());
+        // A corrupt file is a fresh gate, not a crash.
+        std::fs::write(&path, b"\xff{").unwrap();
+        assert_eq!(PinGate::load(&path), PinGate::default());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            g.save(&path).unwrap();
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 }

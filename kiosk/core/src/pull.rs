@@ -36,6 +36,10 @@ pub enum PullError {
         needed: u64,
         quota: u64,
     },
+    #[error(
+        "{path} is larger than the {size} bytes the manifest says: discarded, will download again"
+    )]
+    TooLarge { path: String, size: u64 },
     #[error("{path} arrived with sha256 {got}, not {want}: discarded, will download again")]
     HashMismatch {
         path: String,
@@ -138,11 +142,12 @@ impl ContentCache {
         let mut downloaded = 0;
         let mut seen = HashSet::new();
         for m in &manifest.media {
-            if !seen.insert(m.sha256.as_str()) || media.join(&m.sha256).exists() {
-                continue;
-            }
+            // The name is checked before any file is touched: `../x` never reaches the disk.
             if !is_sha256(&m.sha256) {
                 return Err(PullError::Manifest(format!("bad sha256 \"{}\"", m.sha256)));
+            }
+            if !seen.insert(m.sha256.as_str()) || media.join(&m.sha256).exists() {
+                continue;
             }
             downloaded += self.download(client, &m.sha256, m.size).await?;
         }
@@ -198,6 +203,16 @@ impl ContentCache {
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
+                    // Never more than the manifest says: a server (or a proxy) sending an
+                    // endless body cannot fill the kiosk's disk.
+                    if have + transferred + chunk.len() as u64 > size {
+                        drop(file);
+                        let _ = std::fs::remove_file(&part);
+                        return Err(PullError::TooLarge {
+                            path: part.display().to_string(),
+                            size,
+                        });
+                    }
                     file.write_all(&chunk).map_err(io(&part))?;
                     transferred += chunk.len() as u64;
                 }

@@ -7,7 +7,9 @@ pub fn url(public_url: &str, purpose: protocol::QrPurpose, token: &str) -> Strin
     let base = public_url.trim_end_matches('/');
     match purpose {
         protocol::QrPurpose::TakeAway => format!("{base}/p/{token}"),
-        protocol::QrPurpose::Interest => format!("{base}/i/{token}"),
+        protocol::QrPurpose::Interest | protocol::QrPurpose::Other(_) => {
+            format!("{base}/i/{token}")
+        }
     }
 }
 

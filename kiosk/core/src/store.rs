@@ -112,6 +112,13 @@ impl Store {
             let _ = std::fs::create_dir_all(dir);
         }
         let mut conn = Connection::open(path)?;
+        // The store holds the kiosk's secret, its QR signing key and leads not yet sent: only
+        // the kiosk's user may read it (SQLite gives its WAL files the same mode).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -492,6 +499,20 @@ fn redact_json(body: &str) -> Result<String, serde_json::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn only_the_kiosks_user_can_read_the_store() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kiosk.sqlite");
+        let store = Store::open(&path).unwrap();
+        store.set_meta("secret", "s3cret").unwrap();
+        for p in [path.clone(), path.with_extension("sqlite-wal")] {
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", p.display());
+        }
+    }
     use crate::clock::Clock;
     use protocol::record::{Contact, LeadBody, LeadSource};
 

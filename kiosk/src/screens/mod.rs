@@ -184,7 +184,7 @@ pub fn signed_qr_for(
         item,
         lang,
     );
-    let url = kiosk_core::qr::url(&id.public_url, purpose, &signed);
+    let url = kiosk_core::qr::url(&id.public_url, purpose.clone(), &signed);
     let gray = kiosk_core::qr::image(&url, 6).ok()?;
     let rgba = image::DynamicImage::ImageLuma8(gray).to_rgba8();
     let handle = images.add(Image::from_dynamic(
