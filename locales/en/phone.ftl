@@ -22,3 +22,4 @@ phone-more = More about this
 phone-expired-title = This code has expired
 phone-expired = The codes on our kiosks are valid for { $days } days. Please scan a new code at the kiosk, or leave your contact with our staff at the stand.
 phone-try-again = We could not save your details just now. Nothing was lost: please press Send again in a minute.
+phone-busy = Many visitors are using this page right now. Please try again in a few seconds: what you typed is kept.

@@ -22,3 +22,4 @@ phone-more = Tìm hiểu thêm
 phone-expired-title = Mã này đã hết hạn
 phone-expired = Mã trên kiosk của chúng tôi có giá trị trong { $days } ngày. Vui lòng quét mã mới tại kiosk, hoặc để lại thông tin liên hệ cho cán bộ tại gian hàng.
 phone-try-again = Chúng tôi chưa lưu được thông tin của bạn lúc này. Thông tin bạn nhập vẫn còn: vui lòng bấm Gửi lại sau một phút.
+phone-busy = Hiện có rất nhiều người đang dùng trang này. Vui lòng thử lại sau vài giây: thông tin bạn nhập vẫn được giữ.

@@ -27,6 +27,9 @@ pub struct ServerConfig {
     pub trusted_proxies: crate::client_ip::TrustedProxies,
     /// How long a kiosk's QR code opens on a phone (days after the kiosk showed it).
     pub token_max_age_days: u32,
+    /// Phone requests the server works on at once; more get a "try again in a few seconds"
+    /// page (503, `Retry-After: 5`) instead of a slow answer. See docs/benchmarks.md.
+    pub phone_max_in_flight: usize,
 }
 
 impl Default for ServerConfig {
@@ -40,6 +43,7 @@ impl Default for ServerConfig {
             max_display: [3840, 2160],
             trusted_proxies: Default::default(),
             token_max_age_days: 30,
+            phone_max_in_flight: 1024,
         }
     }
 }

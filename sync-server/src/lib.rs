@@ -48,6 +48,9 @@ pub struct AppState {
     pub fleet: Arc<dyn storage::FleetStorage>,
     pub visits: Arc<dyn storage::VisitStorage>,
     pub limiter: Arc<phone::RateLimiter>,
+    /// Phone requests worked on at once (`phone_max_in_flight`): past it phones get a
+    /// "try again in a few seconds" page at once instead of waiting.
+    pub phone_gate: Arc<tokio::sync::Semaphore>,
     /// Password verifications at once (argon2 takes 19 MiB each).
     pub login_gate: Arc<tokio::sync::Semaphore>,
     pub opens: Arc<phone::OpenWriter>,
@@ -78,6 +81,7 @@ pub fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
         visits: storage,
         limiter: Arc::new(phone::RateLimiter::default()),
         login_gate: Arc::new(tokio::sync::Semaphore::new(2)),
+        phone_gate: Arc::new(tokio::sync::Semaphore::new(config.phone_max_in_flight)),
         opens: Arc::new(phone::OpenWriter::default()),
         phone_cache: Arc::new(phone::PhoneCache::default()),
         config: Arc::new(config),

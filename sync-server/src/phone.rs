@@ -416,6 +416,26 @@ fn refused(state: &AppState, asked: Option<&str>, why: Refused) -> Response {
     }
 }
 
+/// A place among the phone requests the server works on at once (`phone_max_in_flight`), or
+/// None when it is full.
+fn admit(state: &AppState) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    state.phone_gate.clone().try_acquire_owned().ok()
+}
+
+/// The page for a phone that arrives while the server is at its capacity.
+fn busy(state: &AppState, asked: Option<&str>) -> Response {
+    let lang = pick_lang(asked, "en");
+    let msg = state.i18n.t(&lang, "phone-busy");
+    let mut resp = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        page(&lang, &msg, &format!("<main><p>{}</p></main>", esc(&msg))),
+    )
+        .into_response();
+    resp.headers_mut()
+        .insert("retry-after", axum::http::HeaderValue::from_static("5"));
+    resp
+}
+
 fn too_many(state: &AppState, lang: &str) -> Response {
     let msg = state.i18n.t(lang, "phone-too-many");
     let mut resp = (
@@ -543,6 +563,9 @@ async fn item_page(
     Path(token): Path<String>,
     Query(q): Query<LangQuery>,
 ) -> Result<Response, AppError> {
+    let Some(_admitted) = admit(&state) else {
+        return Ok(busy(&state, q.lang.as_deref()));
+    };
     let (t, lang) = match open_code(&state, ip, &token, q.lang.as_deref(), "take_away").await? {
         Ok(opened) => opened,
         Err(page) => return Ok(page),
@@ -707,6 +730,9 @@ async fn form_page(
     Path(token): Path<String>,
     Query(q): Query<LangQuery>,
 ) -> Result<Response, AppError> {
+    let Some(_admitted) = admit(&state) else {
+        return Ok(busy(&state, q.lang.as_deref()));
+    };
     let (_, lang) = match open_code(&state, ip, &token, q.lang.as_deref(), "interest").await? {
         Ok(opened) => opened,
         Err(page) => return Ok(page),
@@ -740,6 +766,7 @@ async fn submit(
         Err(why) => return Ok(refused(&state, q.lang.as_deref(), why)),
     };
     let lang = pick_lang(q.lang.as_deref(), &t.lang);
+    let admitted = admit(&state);
     // Per network, and per code: a delegation's closing slide shows one code to a room.
     if !state
         .limiter
@@ -784,6 +811,26 @@ async fn submit(
         title: String::new(),
     };
     let pillars = pillars(&state, &lang).await?;
+    // Past the server's capacity: the form comes back with what was typed, and a word to
+    // send it again in a few seconds (never a time-out, never a lost lead).
+    if admitted.is_none() {
+        let html = form_html(
+            &state,
+            &lang,
+            &token,
+            &pillars,
+            &form,
+            Some(&tr("phone-busy")),
+        );
+        let mut resp = (
+            StatusCode::SERVICE_UNAVAILABLE,
+            page(&lang, &tr("phone-form-title"), &html),
+        )
+            .into_response();
+        resp.headers_mut()
+            .insert("retry-after", axum::http::HeaderValue::from_static("5"));
+        return Ok(resp);
+    }
     let error = if form.consent != "yes" {
         Some(tr("phone-error-consent"))
     } else if contact.email.is_empty() && contact.phone.is_empty() {

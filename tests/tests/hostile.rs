@@ -1498,3 +1498,55 @@ fn hostile_a_full_disk_answers_503_commits_nothing_partial_and_everything_drains
     server.stop();
     drop(disk);
 }
+
+#[test]
+fn hostile_past_the_servers_capacity_phones_get_a_busy_page_at_once_and_keep_their_form() {
+    let dir = tempfile::tempdir().unwrap();
+    // No place at all: every phone request is past the ceiling.
+    let server = TestServer::start_with(&dir.path().join("server"), |c| c.phone_max_in_flight = 0);
+    e2e::publish(&server, &e2e::demo_pack_dir());
+    let identity = enrol_store(&server, &dir.path().join("kiosk.sqlite"), &server.url());
+    let (_, signed) = kiosk_core::qr::token(
+        &identity.token_key,
+        identity.kiosk_id,
+        protocol::now_ms(),
+        true,
+        "test-event",
+        "long-thanh-airport",
+        "ja",
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let started = std::time::Instant::now();
+        let r = reqwest::get(format!("{}/p/{signed}?lang=ja", server.url()))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()["retry-after"], "5");
+        assert!(r.text().await.unwrap().contains("数秒後に"));
+        let r = reqwest::Client::new()
+            .post(format!("{}/i/{signed}", server.url()))
+            .form(&lead_form("yui@example.jp", "Sato Yui"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("数秒後に") && html.contains("yui@example.jp"),
+            "{html}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "answered at once"
+        );
+    });
+    assert!(
+        server
+            .state
+            .leads
+            .leads_of_person("yui@example.jp")
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -8,6 +8,13 @@
 //! concurrent clients (each from its own loopback address, as phones on a fair's network are
 //! rate-limited per address) on loopback.
 //!
+//! `bench phones [--phones N] [--seconds S]`: a fair's crowd. N phones (2,000), each from its
+//! own address behind a trusted reverse proxy on loopback (the server trusts 127.0.0.1 and
+//! reads the phone's address from `X-Forwarded-For`, as behind nginx or Caddy), arrive over ten
+//! minutes of a fair compressed into S seconds (30): each opens an item page from the QR code
+//! of the kiosk's screen it stood at (one code per ten visitors), reads, and sends the lead
+//! form. Latencies of both, pages served, leads stored (each exactly once) and answers refused.
+//!
 //! `bench kiosk [--seconds S]`: the real kiosk binary under the current display (under
 //! `xvfb-run` when there is none), enrolled to a server that accepts connections and never
 //! answers: time from process start to the attract loop's first frame, frame times during
@@ -45,8 +52,20 @@ fn main() -> anyhow::Result<()> {
             kiosk(seconds)
         }
         Some("server") => server_bench(),
+        Some("phones") => {
+            let number = |flag: &str, default: u64| -> anyhow::Result<u64> {
+                match args.iter().position(|a| a == flag) {
+                    Some(i) => Ok(args
+                        .get(i + 1)
+                        .ok_or_else(|| anyhow::anyhow!("{flag} needs a number"))?
+                        .parse()?),
+                    None => Ok(default),
+                }
+            };
+            phones(number("--phones", 2000)?, number("--seconds", 30)?)
+        }
         _ => anyhow::bail!(
-            "usage: bench sync [--records N] | bench kiosk [--seconds S] | bench server"
+            "usage: bench sync [--records N] | bench kiosk [--seconds S] | bench server | bench phones [--phones N] [--seconds S]"
         ),
     }
 }
@@ -558,6 +577,131 @@ fn server_bench() -> anyhow::Result<()> {
     })?;
     println!(
         "server leads={LEADS} export_csv_ms={export_csv_ms:.0} export_xlsx_ms={export_xlsx_ms:.0} report_ms_10m_views={report_ms:.1} landing_p99_ms={landing_p99_ms:.1}"
+    );
+    Ok(())
+}
+
+fn phones(n: u64, seconds: u64) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::start_with(&dir.path().join("server"), |c| {
+        c.trusted_proxies = sync_server::client_ip::TrustedProxies::new(vec![
+            sync_server::client_ip::parse_net("127.0.0.1").expect("an address"),
+        ]);
+    });
+    let pack = e2e::publish(&server, &e2e::demo_pack_dir());
+    let identity = enrol_store(&server, &dir.path().join("kiosk.sqlite"), &server.url());
+    let items: Vec<String> = pack.pack.items.iter().map(|i| i.id.clone()).collect();
+    let langs = ["ko", "ja", "en", "zh-Hans", "vi"];
+    // One code per ten visitors: what a kiosk shows changes with every session.
+    let codes: Vec<String> = (0..n.div_ceil(10))
+        .map(|k| {
+            kiosk_core::qr::token(
+                &identity.token_key,
+                identity.kiosk_id,
+                protocol::now_ms(),
+                true,
+                "test-event",
+                &items[k as usize % items.len()],
+                langs[k as usize % langs.len()],
+            )
+            .1
+        })
+        .collect();
+    let url = server.url();
+    let rt = tokio::runtime::Runtime::new()?;
+    let started = Instant::now();
+    let window = std::time::Duration::from_secs(seconds.max(1));
+    let results = rt.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..n {
+            let url = url.clone();
+            let code = codes[(i / 10) as usize].clone();
+            // Arrivals spread evenly over the window, in a shuffled order.
+            let at = window.mul_f64(((i * 7919) % n) as f64 / n as f64);
+            set.spawn(async move {
+                tokio::time::sleep(at).await;
+                let ip = format!("198.18.{}.{}", i / 250, i % 250 + 1);
+                // Each phone its own connection, as on a fair's network.
+                let http = reqwest::Client::builder().build()?;
+                let t = Instant::now();
+                let page = http
+                    .get(format!("{url}/p/{code}"))
+                    .header("x-forwarded-for", &ip)
+                    .send()
+                    .await?;
+                let page_status = page.status().as_u16();
+                page.bytes().await?;
+                let page_ms = t.elapsed().as_secs_f64() * 1000.0;
+                tokio::time::sleep(std::time::Duration::from_millis(200 + i % 300)).await;
+                let t = Instant::now();
+                let lead = http
+                    .post(format!("{url}/i/{code}"))
+                    .header("x-forwarded-for", &ip)
+                    .form(&[
+                        ("name", format!("Visitor {i}")),
+                        ("email", format!("visitor{i}@example.kr")),
+                        ("country", "Korea".to_owned()),
+                        ("consent", "yes".to_owned()),
+                    ])
+                    .send()
+                    .await?;
+                let lead_status = lead.status().as_u16();
+                lead.bytes().await?;
+                let lead_ms = t.elapsed().as_secs_f64() * 1000.0;
+                Ok::<_, anyhow::Error>((page_status, page_ms, lead_status, lead_ms))
+            });
+        }
+        let mut out = Vec::with_capacity(n as usize);
+        while let Some(r) = set.join_next().await {
+            out.push(r??);
+        }
+        Ok::<_, anyhow::Error>(out)
+    })?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let p99 = |mut v: Vec<f64>| -> f64 {
+        v.sort_by(f64::total_cmp);
+        v.get(((v.len().max(1) - 1) as f64 * 0.99).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let served = results.iter().filter(|r| r.0 == 200).count();
+    let refused = results
+        .iter()
+        .map(|r| usize::from(r.0 != 200) + usize::from(r.2 != 200))
+        .sum::<usize>();
+    let page_p99 = p99(results.iter().map(|r| r.1).collect());
+    let lead_p99 = p99(results.iter().map(|r| r.3).collect());
+    let conn = rusqlite::Connection::open(server.data_dir.join("server.sqlite"))?;
+    let leads: i64 = conn.query_row(
+        "SELECT count(*) FROM leads WHERE source = 'phone_form' AND erased_ms IS NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    let distinct: i64 = conn.query_row(
+        "SELECT count(DISTINCT email) FROM leads WHERE source = 'phone_form'",
+        [],
+        |r| r.get(0),
+    )?;
+    anyhow::ensure!(
+        leads == distinct,
+        "a lead was stored twice: {leads} rows, {distinct} emails"
+    );
+    eprintln!(
+        "phones: {n} in {elapsed:.1} s ({:.0} requests/s), page p50 {:.1} ms, lead p50 {:.1} ms",
+        2.0 * n as f64 / elapsed,
+        {
+            let mut v: Vec<f64> = results.iter().map(|r| r.1).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        },
+        {
+            let mut v: Vec<f64> = results.iter().map(|r| r.3).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        },
+    );
+    println!(
+        "phones clients={n} via_proxy=1 page_p99_ms={page_p99:.1} lead_p99_ms={lead_p99:.1} served={served} leads={leads} refused={refused}"
     );
     Ok(())
 }
