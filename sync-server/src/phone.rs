@@ -416,6 +416,37 @@ fn refused(state: &AppState, asked: Option<&str>, why: Refused) -> Response {
     }
 }
 
+/// The lead form again with what the visitor typed and why it was not taken (503, with
+/// `Retry-After`): nothing was stored, nothing typed is lost.
+fn form_again(
+    state: &AppState,
+    lang: &str,
+    token: &str,
+    pillars: &[(String, String)],
+    form: &LeadForm,
+    message_id: &str,
+    retry_after_s: &'static str,
+) -> Response {
+    let html = form_html(
+        state,
+        lang,
+        token,
+        pillars,
+        form,
+        Some(&state.i18n.t(lang, message_id)),
+    );
+    let mut resp = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        page(lang, &state.i18n.t(lang, "phone-form-title"), &html),
+    )
+        .into_response();
+    resp.headers_mut().insert(
+        "retry-after",
+        axum::http::HeaderValue::from_static(retry_after_s),
+    );
+    resp
+}
+
 /// A place among the phone requests the server works on at once (`phone_max_in_flight`), or
 /// None when it is full.
 fn admit(state: &AppState) -> Option<tokio::sync::OwnedSemaphorePermit> {
@@ -814,22 +845,15 @@ async fn submit(
     // Past the server's capacity: the form comes back with what was typed, and a word to
     // send it again in a few seconds (never a time-out, never a lost lead).
     if admitted.is_none() {
-        let html = form_html(
+        return Ok(form_again(
             &state,
             &lang,
             &token,
             &pillars,
             &form,
-            Some(&tr("phone-busy")),
-        );
-        let mut resp = (
-            StatusCode::SERVICE_UNAVAILABLE,
-            page(&lang, &tr("phone-form-title"), &html),
-        )
-            .into_response();
-        resp.headers_mut()
-            .insert("retry-after", axum::http::HeaderValue::from_static("5"));
-        return Ok(resp);
+            "phone-busy",
+            "5",
+        ));
     }
     let error = if form.consent != "yes" {
         Some(tr("phone-error-consent"))
@@ -884,22 +908,15 @@ async fn submit(
         // the form keeps what they typed.
         Err(crate::storage::StorageError::Full) => {
             tracing::error!("the disk is full: a phone lead was refused with 503");
-            let html = form_html(
+            return Ok(form_again(
                 &state,
                 &lang,
                 &token,
                 &pillars,
                 &form,
-                Some(&tr("phone-try-again")),
-            );
-            let mut resp = (
-                StatusCode::SERVICE_UNAVAILABLE,
-                page(&lang, &tr("phone-form-title"), &html),
-            )
-                .into_response();
-            resp.headers_mut()
-                .insert("retry-after", axum::http::HeaderValue::from_static("60"));
-            return Ok(resp);
+                "phone-try-again",
+                "60",
+            ));
         }
         Err(e) => return Err(e.into()),
     }

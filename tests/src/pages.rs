@@ -7,6 +7,23 @@ use reqwest::redirect::Policy;
 
 /// A client signed in as `email` (redirects not followed, cookies kept).
 pub async fn sign_in(url: &str, email: &str, password: &str) -> reqwest::Client {
+    let attempt = try_sign_in(url, email, password, None).await;
+    assert_eq!(attempt.status, 303, "{email} signs in");
+    attempt.http
+}
+
+/// One sign-in through the form, as a browser does it (the form's CSRF cookie and token),
+/// from `client` when given (an `X-Forwarded-For` a trusted proxy would add).
+pub struct SignIn {
+    pub http: reqwest::Client,
+    pub status: u16,
+    /// Where the answer sends the browser.
+    pub location: String,
+    /// How long the POST took.
+    pub took: std::time::Duration,
+}
+
+pub async fn try_sign_in(url: &str, email: &str, password: &str, client: Option<&str>) -> SignIn {
     let http = reqwest::Client::builder()
         .redirect(Policy::none())
         .cookie_store(true)
@@ -20,18 +37,29 @@ pub async fn sign_in(url: &str, email: &str, password: &str) -> reqwest::Client 
         .text()
         .await
         .unwrap();
-    let r = http
-        .post(format!("{url}/staff/login"))
-        .form(&[
-            ("email", email),
-            ("password", password),
-            ("csrf", &csrf(&html)),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "{email} signs in");
-    http
+    let mut post = http.post(format!("{url}/staff/login")).form(&[
+        ("email", email),
+        ("password", password),
+        ("csrf", &csrf(&html)),
+    ]);
+    if let Some(ip) = client {
+        post = post.header("x-forwarded-for", ip);
+    }
+    let started = std::time::Instant::now();
+    let r = post.send().await.unwrap();
+    let took = started.elapsed();
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    SignIn {
+        status: r.status().as_u16(),
+        location,
+        took,
+        http,
+    }
 }
 
 /// The first CSRF token in a page's forms.

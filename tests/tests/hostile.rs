@@ -90,6 +90,29 @@ impl Fixture {
             .block_on(push_raw(&self.server.url(), identity, wall_ms, bodies))
     }
 
+    /// The status of a GET of `path` on the server.
+    fn get(&self, path: &str) -> StatusCode {
+        self.rt.block_on(async {
+            reqwest::get(format!("{}{path}", self.server.url()))
+                .await
+                .unwrap()
+                .status()
+        })
+    }
+
+    /// The status of a form POST to `path` on the server.
+    fn post(&self, path: &str, form: &[(&str, String)]) -> StatusCode {
+        self.rt.block_on(async {
+            reqwest::Client::new()
+                .post(format!("{}{path}", self.server.url()))
+                .form(form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    }
+
     fn add_user(&self, email: &str, role: &str, org: &str) {
         let hash = sync_server::staff::hash_password(PASSWORD).unwrap();
         self.server
@@ -275,21 +298,11 @@ fn hostile_a_revoked_kiosks_tokens_stop_at_once() {
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
     assert_eq!(post("after@example.kr"), StatusCode::BAD_REQUEST);
-    let page = f.rt.block_on(async {
-        reqwest::get(format!("{}/p/{signed}", f.server.url()))
-            .await
-            .unwrap()
-            .status()
-    });
+    let page = f.get(&format!("/p/{signed}"));
     assert_eq!(page, StatusCode::BAD_REQUEST);
     // A token minted after revocation, with the stolen key, fares no better.
     let (_, fresh) = f.token("long-thanh-airport", "en");
-    let status = f.rt.block_on(async {
-        reqwest::get(format!("{}/i/{fresh}", f.server.url()))
-            .await
-            .unwrap()
-            .status()
-    });
+    let status = f.get(&format!("/i/{fresh}"));
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         f.count("SELECT count(*) FROM leads WHERE email = 'after@example.kr'"),
@@ -321,26 +334,13 @@ fn hostile_an_expired_token_gets_a_friendly_page_and_a_wrong_kiosk_clock_does_no
     });
     assert_eq!(status, StatusCode::GONE);
     assert!(html.contains("만료") && html.contains("30"), "{html}");
-    let status = f.rt.block_on(async {
-        reqwest::Client::new()
-            .post(format!("{}/i/{old}", f.server.url()))
-            .form(&lead_form("late@example.kr", "Late"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
+    let status = f.post(&format!("/i/{old}"), &lead_form("late@example.kr", "Late"));
     assert_eq!(status, StatusCode::GONE);
     // A kiosk whose clock is a year behind (no battery, no network yet) issues a code now.
     let year_ago = protocol::now_ms() - 365 * day;
     assert_eq!(f.push_raw(&f.identity, year_ago, &[]), 200);
     let (_, fresh) = f.token_at(EVENT, "long-thanh-airport", "ko", year_ago, false);
-    let status = f.rt.block_on(async {
-        reqwest::get(format!("{}/p/{fresh}", f.server.url()))
-            .await
-            .unwrap()
-            .status()
-    });
+    let status = f.get(&format!("/p/{fresh}"));
     assert_eq!(
         status,
         StatusCode::OK,
@@ -354,12 +354,7 @@ fn hostile_an_expired_token_gets_a_friendly_page_and_a_wrong_kiosk_clock_does_no
         year_ago - 31 * day,
         false,
     );
-    let status = f.rt.block_on(async {
-        reqwest::get(format!("{}/p/{stale}", f.server.url()))
-            .await
-            .unwrap()
-            .status()
-    });
+    let status = f.get(&format!("/p/{stale}"));
     assert_eq!(status, StatusCode::GONE);
 }
 
@@ -384,12 +379,7 @@ fn hostile_a_token_for_another_units_event_is_refused_and_logged() {
         .unwrap();
     let open = |event: &str| {
         let (_, t) = f.token_at(event, "long-thanh-airport", "ko", protocol::now_ms(), true);
-        f.rt.block_on(async {
-            reqwest::get(format!("{}/p/{t}", f.server.url()))
-                .await
-                .unwrap()
-                .status()
-        })
+        f.get(&format!("/p/{t}"))
     };
     assert_eq!(
         open("kr-gyeonggi-demo"),
@@ -406,15 +396,10 @@ fn hostile_a_token_for_another_units_event_is_refused_and_logged() {
         protocol::now_ms(),
         true,
     );
-    let status = f.rt.block_on(async {
-        reqwest::Client::new()
-            .post(format!("{}/i/{other}", f.server.url()))
-            .form(&lead_form("planted@example.jp", "Planted"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
+    let status = f.post(
+        &format!("/i/{other}"),
+        &lead_form("planted@example.jp", "Planted"),
+    );
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         f.count("SELECT count(*) FROM leads WHERE email = 'planted@example.jp'"),
@@ -449,12 +434,7 @@ fn hostile_a_token_for_another_units_event_is_refused_and_logged() {
             .status()
     });
     assert_eq!(status, StatusCode::OK);
-    let status = f.rt.block_on(async {
-        reqwest::get(format!("{}/i/{other}", f.server.url()))
-            .await
-            .unwrap()
-            .status()
-    });
+    let status = f.get(&format!("/i/{other}"));
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -588,15 +568,10 @@ fn hostile_an_event_id_with_leads_cannot_be_claimed_by_another_unit() {
     let f = fixture(&[]);
     // A kiosk serves an event no staff member created yet, and takes a lead there.
     let (_, signed) = f.token("long-thanh-airport", "ko");
-    let status = f.rt.block_on(async {
-        reqwest::Client::new()
-            .post(format!("{}/i/{signed}", f.server.url()))
-            .form(&lead_form("minji@example.kr", "Kim Minji"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
+    let status = f.post(
+        &format!("/i/{signed}"),
+        &lead_form("minji@example.kr", "Kim Minji"),
+    );
     assert_eq!(status, StatusCode::OK);
     f.add_user("culture@dn.example", "staff", ALL_LEADS_ORG);
     f.add_user("other@dn.example", "staff", "Some Other Unit");
@@ -724,47 +699,15 @@ fn hostile_csv_cells_with_leading_space_line_feed_or_full_width_signs_are_defuse
     assert_eq!(seen, 4);
 }
 
-/// Signs in through the form from `client` (an address the trusted proxy names); the answer's
-/// status, its `Location`, and how long it took.
+/// A sign-in from `client`: its status, its `Location`, and how long it took.
 async fn try_sign_in(
     url: &str,
     email: &str,
     password: &str,
     client: &str,
 ) -> (u16, String, std::time::Duration) {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let html = http
-        .get(format!("{url}/staff/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let started = std::time::Instant::now();
-    let r = http
-        .post(format!("{url}/staff/login"))
-        .header("x-forwarded-for", client)
-        .form(&[
-            ("email", email),
-            ("password", password),
-            ("csrf", &e2e::pages::csrf(&html)),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let took = started.elapsed();
-    let location = r
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (r.status().as_u16(), location, took)
+    let a = e2e::pages::try_sign_in(url, email, password, Some(client)).await;
+    (a.status, a.location, a.took)
 }
 
 #[test]
