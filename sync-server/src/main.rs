@@ -63,6 +63,17 @@ enum LeadCmd {
 
 #[derive(Subcommand)]
 enum UserCmd {
+    /// Change a staff member's password (read from standard input); every session of the
+    /// account ends, and a sign-in lockout is lifted.
+    Passwd {
+        #[arg(long)]
+        email: String,
+    },
+    /// Lift an account's sign-in lockout (admins can also do it on /staff/audit).
+    Unlock {
+        #[arg(long)]
+        email: String,
+    },
     /// Create a staff account; the password is read from standard input.
     Add {
         #[arg(long)]
@@ -270,6 +281,40 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 now,
             )?;
             println!("user {email} created (id {id}, role {role}, org {org})");
+        }
+        Command::User(UserCmd::Passwd { email }) => {
+            let state = open_state(config)?;
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            if password.chars().count() < 10 {
+                anyhow::bail!("the password must have at least 10 characters");
+            }
+            let hash =
+                sync_server::staff::hash_password(password).map_err(|e| anyhow::anyhow!(e))?;
+            if !state.staff.set_password(&email, &hash)? {
+                anyhow::bail!("no account with the email {email}");
+            }
+            state.staff.audit(
+                None,
+                "user_password",
+                &format!("cli: {email}"),
+                protocol::now_ms(),
+            )?;
+            println!("password of {email} changed; every session of the account has ended");
+        }
+        Command::User(UserCmd::Unlock { email }) => {
+            let state = open_state(config)?;
+            if !state.staff.unlock_user(&email)? {
+                anyhow::bail!("no account with the email {email}");
+            }
+            state.staff.audit(
+                None,
+                "user_unlock",
+                &format!("cli: {email}"),
+                protocol::now_ms(),
+            )?;
+            println!("{email} may sign in again");
         }
         Command::Lead(LeadCmd::Erase { id }) => {
             let state = open_state(config)?;

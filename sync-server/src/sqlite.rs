@@ -937,6 +937,26 @@ impl StaffStorage for SqliteStorage {
         })
     }
 
+    fn set_password(&self, email: &str, password_hash: &str) -> Result<bool, StorageError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let id: Option<i64> = tx
+                .query_row(
+                    "UPDATE users SET password_hash = ?2, failed_logins = 0, locked_until_ms = NULL
+                     WHERE email = ?1 RETURNING id",
+                    params![email, password_hash],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(id) = id else {
+                return Ok(false);
+            };
+            tx.execute("DELETE FROM staff_sessions WHERE user_id = ?1", [id])?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
     fn create_session(
         &self,
         user_id: i64,

@@ -215,6 +215,9 @@ pub trait StaffStorage: Send + Sync + 'static {
         now_ms: i64,
     ) -> Result<i64, StorageError>;
     fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError>;
+    /// Replaces a user's password hash and ends every session of the user, in one
+    /// transaction. False: no such account.
+    fn set_password(&self, email: &str, password_hash: &str) -> Result<bool, StorageError>;
     fn create_session(
         &self,
         user_id: i64,

@@ -849,7 +849,8 @@ fn hostile_a_15_mb_email_field_is_refused_and_the_audit_log_stays_small_and_page
 }
 
 #[test]
-fn hostile_staff_sessions_end_when_idle_at_sign_out_and_use_secure_host_cookies_over_https() {
+fn hostile_staff_sessions_end_when_idle_at_sign_out_and_at_a_password_change_with_secure_host_cookies()
+ {
     let f = fixture(&[]);
     f.add_user("hong@dn.example", "staff", ITTPC);
     let url = f.server.url();
@@ -867,6 +868,21 @@ fn hostile_staff_sessions_end_when_idle_at_sign_out_and_use_secure_host_cookies_
         assert_eq!(r.status(), 303);
         let (s, _) = e2e::pages::get(&two, &format!("{url}/staff")).await;
         assert_eq!(s, 303, "signing out ends the other browser's session too");
+    });
+    // A password change ends every session of the account.
+    f.rt.block_on(async {
+        let one = e2e::pages::sign_in(&url, "hong@dn.example", PASSWORD).await;
+        let hash = sync_server::staff::hash_password("a new password 2027").unwrap();
+        assert!(
+            f.server
+                .state
+                .staff
+                .set_password("hong@dn.example", &hash)
+                .unwrap()
+        );
+        let (s, _) = e2e::pages::get(&one, &format!("{url}/staff")).await;
+        assert_eq!(s, 303, "the old session ended with the password change");
+        e2e::pages::sign_in(&url, "hong@dn.example", "a new password 2027").await;
     });
     // Idle for 31 minutes, or past 12 hours: over.
     let staff = &f.server.state.staff;
