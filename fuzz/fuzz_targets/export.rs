@@ -24,7 +24,8 @@ fuzz_target!(|data: &[u8]| {
     let headers = Headers(COLUMNS.iter().map(|(k, _)| (*k).to_owned()).collect());
     let bytes = csv(&leads, &headers);
     let text = std::str::from_utf8(&bytes).expect("CSV is UTF-8");
-    let mut reader = ::csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut reader =
+        ::csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let mut rows = 0;
     for row in reader.records() {
         let row = row.expect("the CSV reads back");
