@@ -133,6 +133,17 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Reads a new staff password from standard input (at least 10 characters) and hashes it.
+fn read_password_hash() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.chars().count() < 10 {
+        anyhow::bail!("the password must have at least 10 characters");
+    }
+    sync_server::staff::hash_password(password).map_err(|e| anyhow::anyhow!(e))
+}
+
 fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let mut config = ServerConfig::from_file(cli.config.as_deref())?;
     if let Some(d) = cli.data_dir {
@@ -264,14 +275,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 println!("user {email} exists");
                 return Ok(std::process::ExitCode::SUCCESS);
             }
-            let mut password = String::new();
-            std::io::stdin().read_line(&mut password)?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            if password.chars().count() < 10 {
-                anyhow::bail!("the password must have at least 10 characters");
-            }
-            let hash =
-                sync_server::staff::hash_password(password).map_err(|e| anyhow::anyhow!(e))?;
+            let hash = read_password_hash()?;
             let now = protocol::now_ms();
             let id = state.staff.add_user(&email, &hash, &role, &org, now)?;
             state.staff.audit(
@@ -284,14 +288,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::User(UserCmd::Passwd { email }) => {
             let state = open_state(config)?;
-            let mut password = String::new();
-            std::io::stdin().read_line(&mut password)?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            if password.chars().count() < 10 {
-                anyhow::bail!("the password must have at least 10 characters");
-            }
-            let hash =
-                sync_server::staff::hash_password(password).map_err(|e| anyhow::anyhow!(e))?;
+            let hash = read_password_hash()?;
             if !state.staff.set_password(&email, &hash)? {
                 anyhow::bail!("no account with the email {email}");
             }

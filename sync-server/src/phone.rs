@@ -455,28 +455,44 @@ fn admit(state: &AppState) -> Option<tokio::sync::OwnedSemaphorePermit> {
 
 /// The page for a phone that arrives while the server is at its capacity.
 fn busy(state: &AppState, asked: Option<&str>) -> Response {
-    let lang = pick_lang(asked, "en");
-    let msg = state.i18n.t(&lang, "phone-busy");
-    let mut resp = (
+    notice(
+        state,
+        &pick_lang(asked, "en"),
+        "phone-busy",
         StatusCode::SERVICE_UNAVAILABLE,
-        page(&lang, &msg, &format!("<main><p>{}</p></main>", esc(&msg))),
+        "5",
+    )
+}
+
+/// A one-paragraph page with `status` and `Retry-After`.
+fn notice(
+    state: &AppState,
+    lang: &str,
+    message_id: &str,
+    status: StatusCode,
+    retry_after_s: &'static str,
+) -> Response {
+    let msg = state.i18n.t(lang, message_id);
+    let mut resp = (
+        status,
+        page(lang, &msg, &format!("<main><p>{}</p></main>", esc(&msg))),
     )
         .into_response();
-    resp.headers_mut()
-        .insert("retry-after", axum::http::HeaderValue::from_static("5"));
+    resp.headers_mut().insert(
+        "retry-after",
+        axum::http::HeaderValue::from_static(retry_after_s),
+    );
     resp
 }
 
 fn too_many(state: &AppState, lang: &str) -> Response {
-    let msg = state.i18n.t(lang, "phone-too-many");
-    let mut resp = (
+    notice(
+        state,
+        lang,
+        "phone-too-many",
         StatusCode::TOO_MANY_REQUESTS,
-        page(lang, &msg, &format!("<main><p>{}</p></main>", esc(&msg))),
+        "60",
     )
-        .into_response();
-    resp.headers_mut()
-        .insert("retry-after", axum::http::HeaderValue::from_static("60"));
-    resp
 }
 
 async fn record_open(
