@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the demo or the tests need, when they are missing.
 #   scripts/install-deps.sh demo   # a virtual display, software Vulkan, CJK fonts
-#   scripts/install-deps.sh test   # the same, plus Chromium and its WebDriver
+#   scripts/install-deps.sh test   # the same, plus Chromium and its WebDriver, and PostgreSQL
+#                                  # (the tests make a throw-away cluster with pg_virtualenv)
 set -euo pipefail
 want=(xvfb xauth mesa-vulkan-drivers libvulkan1 fonts-noto-cjk zbar-tools)
 if [ "${1:-test}" = test ]; then
-  want+=(chromium chromium-driver)
+  want+=(chromium chromium-driver postgresql postgresql-common)
 fi
 missing=()
 for p in "${want[@]}"; do

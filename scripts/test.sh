@@ -9,4 +9,6 @@ scripts/install-deps.sh test
 cargo fmt --all -- --check
 cargo clippy --release --workspace --all-targets -- -D warnings
 cargo build --release --workspace --bins
-cargo test --release --workspace --no-fail-fast
+# Inside a throw-away PostgreSQL cluster (made and dropped by pg_virtualenv, which exports
+# PGHOST, PGPORT, PGUSER, PGPASSWORD): the storage conformance suite runs on both backends.
+pg_virtualenv -o fsync=off cargo test --release --workspace --no-fail-fast

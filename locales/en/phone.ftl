@@ -16,6 +16,7 @@ phone-submit = Send
 phone-error-consent = Please tick the consent box: we can only keep your contact with your agreement.
 phone-error-contact = Please give an email address or a phone number, so that we can reach you.
 phone-error-email = This email address does not look complete. Please check it.
+phone-error-phone = This phone number does not look right. Please check it: digits, with + ( ) - allowed.
 phone-thanks-title = Thank you!
 phone-thanks = Our promotion staff will contact you soon. You can close this page.
 phone-more = More about this

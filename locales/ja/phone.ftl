@@ -16,6 +16,7 @@ phone-submit = 送信
 phone-error-consent = 同意欄にチェックを入れてください。同意いただいた場合のみ連絡先を保管します。
 phone-error-contact = ご連絡できるよう、メールアドレスまたは電話番号をご記入ください。
 phone-error-email = メールアドレスが不完全なようです。ご確認ください。
+phone-error-phone = 電話番号が正しくないようです。数字と + ( ) - のみでご確認ください。
 phone-thanks-title = ありがとうございます！
 phone-thanks = 担当者より近日中にご連絡いたします。このページは閉じていただいて構いません。
 phone-more = 詳しく見る

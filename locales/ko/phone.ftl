@@ -16,6 +16,7 @@ phone-submit = 보내기
 phone-error-consent = 동의란에 체크해 주세요. 동의하신 경우에만 연락처를 보관합니다.
 phone-error-contact = 연락드릴 수 있도록 이메일 주소나 전화번호를 입력해 주세요.
 phone-error-email = 이메일 주소가 완전하지 않은 것 같습니다. 확인해 주세요.
+phone-error-phone = 전화번호가 올바르지 않은 것 같습니다. 숫자와 + ( ) - 만 사용해 확인해 주세요.
 phone-thanks-title = 감사합니다!
 phone-thanks = 촉진 담당자가 곧 연락드리겠습니다. 이 페이지를 닫으셔도 됩니다.
 phone-more = 자세히 보기

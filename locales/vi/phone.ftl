@@ -16,6 +16,7 @@ phone-submit = Gửi
 phone-error-consent = Vui lòng đánh dấu ô đồng ý: chúng tôi chỉ lưu thông tin liên hệ khi có sự đồng ý của bạn.
 phone-error-contact = Vui lòng cho biết email hoặc số điện thoại để chúng tôi có thể liên lạc.
 phone-error-email = Địa chỉ email có vẻ chưa đầy đủ. Vui lòng kiểm tra lại.
+phone-error-phone = Số điện thoại có vẻ chưa đúng. Vui lòng kiểm tra lại: chỉ gồm chữ số và các dấu + ( ) -.
 phone-thanks-title = Cảm ơn bạn!
 phone-thanks = Cán bộ xúc tiến sẽ sớm liên hệ với bạn. Bạn có thể đóng trang này.
 phone-more = Tìm hiểu thêm

@@ -16,6 +16,7 @@ phone-submit = 提交
 phone-error-consent = 请勾选同意框：只有在您同意的情况下，我们才会保存您的联系方式。
 phone-error-contact = 请填写电子邮箱或电话号码，以便我们与您联系。
 phone-error-email = 电子邮箱地址似乎不完整，请检查。
+phone-error-phone = 电话号码似乎不正确，请检查：只能包含数字和 + ( ) -。
 phone-thanks-title = 谢谢！
 phone-thanks = 推广人员将很快与您联系。您可以关闭此页面。
 phone-more = 了解更多

@@ -1,5 +1,47 @@
-//! How contacts are compared: one rule for the kiosk form, the badge parser, the phone form
-//! and a person's request for their data.
+//! How contacts are checked, compared and named: one rule for the kiosk form, the badge
+//! parser, the phone form and a person's request for their data.
+
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// How many digits a phone number has, at least and at most.
+pub const PHONE_DIGITS: std::ops::RangeInclusive<usize> = 6..=20;
+
+/// `local@domain.tld`: one `@`, a non-empty local part, a dot inside the domain, no
+/// whitespace.
+pub fn plausible_email(s: &str) -> bool {
+    if s.chars().any(char::is_whitespace) {
+        return false;
+    }
+    let mut parts = s.split('@');
+    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+}
+
+/// 6–20 ASCII digits, and otherwise only `+ ( ) - .` and spaces.
+pub fn plausible_phone(s: &str) -> bool {
+    let mut digits = 0usize;
+    for c in s.chars() {
+        match c {
+            '0'..='9' => digits += 1,
+            '+' | '(' | ')' | '-' | '.' | ' ' => {}
+            _ => return false,
+        }
+    }
+    PHONE_DIGITS.contains(&digits)
+}
+
+/// A lead id derived from what names the lead (`|`-joined): the same parts give the same id,
+/// so the same visitor sending the same contact again updates their lead instead of adding
+/// one. The badge parser uses `["badge", event, who]`, the phone form `[code nonce, who]`.
+pub fn derived_lead_id(parts: &[&str]) -> Uuid {
+    let digest = Sha256::digest(parts.join("|").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
 
 /// The email as compared: trimmed, lower case. `None` when it is not an address at all.
 pub fn email_key(email: &str) -> Option<String> {
@@ -56,6 +98,45 @@ impl PersonKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_rule_for_emails_and_phones() {
+        for ok in ["minji@example.kr", "a.b+c@mail.co.jp"] {
+            assert!(plausible_email(ok), "{ok}");
+        }
+        for bad in [
+            "minji@",
+            "@example.kr",
+            "minji example@kr.com",
+            "a@b@c.com",
+            "a@.com",
+            "a@com.",
+        ] {
+            assert!(!plausible_email(bad), "{bad}");
+        }
+        for ok in ["+84 912 345 678", "(+84) 912.345.678", "123456"] {
+            assert!(plausible_phone(ok), "{ok}");
+        }
+        for bad in [
+            "12345",
+            "+84 912 345 678 ext 2",
+            "123456789012345678901",
+            "phone",
+        ] {
+            assert!(!plausible_phone(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn derived_lead_ids_are_stable_and_distinct() {
+        let a = derived_lead_id(&["badge", "fair", "minji@example.kr"]);
+        assert_eq!(a, derived_lead_id(&["badge", "fair", "minji@example.kr"]));
+        assert_ne!(a, derived_lead_id(&["badge", "other", "minji@example.kr"]));
+        // The ids leads already have: SHA-256 of the joined parts, as random-version bytes.
+        let digest = Sha256::digest(b"badge|fair|minji@example.kr");
+        let old = uuid::Builder::from_random_bytes(digest[..16].try_into().unwrap()).into_uuid();
+        assert_eq!(a, old);
+    }
 
     #[test]
     fn phones_are_digits_with_the_country_code() {

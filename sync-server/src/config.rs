@@ -24,7 +24,7 @@ pub struct ServerConfig {
     pub max_display: [u32; 2],
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client (CIDR ranges or
     /// addresses). Empty: those headers are ignored and the TCP peer is the client.
-    pub trusted_proxies: crate::client_ip::TrustedProxies,
+    pub trusted_proxies: crate::http::client_ip::TrustedProxies,
     /// How long a kiosk's QR code opens on a phone (days after the kiosk showed it).
     pub token_max_age_days: u32,
     /// Phone requests the server works on at once; more get a "try again in a few seconds"

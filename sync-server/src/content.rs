@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use protocol::content::{Manifest, MediaEntry, PILLARS, Pack};
 use sha2::{Digest, Sha256};
 
-use crate::storage::Storage;
+use crate::store::Storage;
 
 /// Images whose header claims more pixels than this are refused before decoding.
 pub const MAX_PIXELS: u64 = 40_000_000;

@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use protocol::sync::ApiError;
 
-use crate::storage::StorageError;
+use crate::store::StorageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

@@ -52,8 +52,10 @@ use std::borrow::Cow;
 use protocol::record::Consent;
 use rust_xlsxwriter::{Format, Workbook};
 use time::format_description::FormatItem;
-use time::macros::{format_description, offset};
-use time::{OffsetDateTime, UtcOffset};
+use time::macros::format_description;
+
+use crate::store::time::vietnam_time;
+use time::OffsetDateTime;
 
 /// One lead as exported (the caller fills it from the database).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -160,8 +162,6 @@ const EXCEL_MAX_CELL_UTF16: usize = 32_767;
 /// Excel's limit of a worksheet name, in UTF-16 units.
 const EXCEL_MAX_SHEET_NAME_UTF16: usize = 31;
 
-const VIETNAM: UtcOffset = offset!(+7);
-const MINUTES: &[FormatItem<'static>] = format_description!("[year]-[month]-[day] [hour]:[minute]");
 const VCARD_TIMESTAMP: &[FormatItem<'static>] =
     format_description!("[year][month][day]T[hour][minute][second]Z");
 
@@ -169,13 +169,6 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 // ---------------------------------------------------------------------------------------------
 // Cells shared by CSV and XLSX
-
-/// `YYYY-MM-DD HH:MM` in Vietnam time; the raw number if it is out of range.
-pub(crate) fn vietnam_time(ms: i64) -> String {
-    datetime(ms)
-        .and_then(|t| t.to_offset(VIETNAM).format(MINUTES).ok())
-        .unwrap_or_else(|| ms.to_string())
-}
 
 fn datetime(ms: i64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()

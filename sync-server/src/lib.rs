@@ -1,60 +1,46 @@
 //! The sync server: kiosks push records and pull content here; visitors' phones open its
 //! landing pages; staff export leads and read reports.
 //!
-//! The HTTP layer ([`api`]) is thin: it authenticates, decodes, and hands blocking work to the
-//! [`storage::Storage`] interface on the blocking pool. [`sqlite`] implements it.
+//! Two layers: [`http`] (the kiosks' API, the phones' pages, the staff pages) authenticates,
+//! decodes and renders, and hands blocking work to the [`store`] traits on the blocking pool;
+//! [`store::sqlite`] implements them. See `docs/ARCHITECTURE.md`.
 
-pub mod api;
-pub mod client_ip;
 pub mod config;
 pub mod content;
 pub mod error;
 pub mod export;
-pub mod fleet;
-pub mod leads;
-pub mod phone;
-pub mod reports;
-pub mod sqlite;
-pub mod sqlite_fleet;
-pub mod sqlite_leads;
-pub mod sqlite_reports;
-pub mod sqlite_visits;
-pub mod staff;
-pub mod storage;
-pub mod visits;
+pub mod http;
+pub mod retention;
+pub mod store;
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::HeaderValue;
-use axum::response::Response;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
 
 pub use config::ServerConfig;
-use storage::Storage;
+use store::Storage;
 
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub storage: Arc<dyn Storage>,
-    pub staff: Arc<dyn storage::StaffStorage>,
-    pub phone: Arc<dyn storage::PhoneStorage>,
-    pub leads: Arc<dyn storage::LeadStorage>,
-    pub fleet: Arc<dyn storage::FleetStorage>,
-    pub visits: Arc<dyn storage::VisitStorage>,
-    pub limiter: Arc<phone::RateLimiter>,
+    pub staff: Arc<dyn store::StaffStorage>,
+    pub phone: Arc<dyn store::PhoneStorage>,
+    pub leads: Arc<dyn store::LeadStorage>,
+    pub fleet: Arc<dyn store::FleetStorage>,
+    pub visits: Arc<dyn store::VisitStorage>,
+    pub reports: Arc<dyn store::ReportStorage>,
+    pub limiter: Arc<http::phone::RateLimiter>,
     /// Phone requests worked on at once (`phone_max_in_flight`): past it phones get a
     /// "try again in a few seconds" page at once instead of waiting.
     pub phone_gate: Arc<tokio::sync::Semaphore>,
     /// Password verifications at once (argon2 takes 19 MiB each).
     pub login_gate: Arc<tokio::sync::Semaphore>,
-    pub opens: Arc<phone::OpenWriter>,
-    pub phone_cache: Arc<phone::PhoneCache>,
+    pub opens: Arc<http::phone::OpenWriter>,
+    pub phone_cache: Arc<http::phone::PhoneCache>,
     pub config: Arc<ServerConfig>,
     pub i18n: Arc<locales::Localiser>,
 }
@@ -68,7 +54,7 @@ impl AppState {
 /// Opens the SQLite database in the configured data directory.
 pub fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(config.data_dir.join("media"))?;
-    let storage = Arc::new(sqlite::SqliteStorage::open(
+    let storage = Arc::new(store::sqlite::SqliteStorage::open(
         &config.data_dir.join("server.sqlite"),
     )?);
     let i18n = locales::Localiser::load(&config.locales_dir())?;
@@ -78,45 +64,16 @@ pub fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
         phone: storage.clone(),
         leads: storage.clone(),
         fleet: storage.clone(),
-        visits: storage,
-        limiter: Arc::new(phone::RateLimiter::default()),
+        visits: storage.clone(),
+        reports: storage,
+        limiter: Arc::new(http::phone::RateLimiter::default()),
         login_gate: Arc::new(tokio::sync::Semaphore::new(2)),
         phone_gate: Arc::new(tokio::sync::Semaphore::new(config.phone_max_in_flight)),
-        opens: Arc::new(phone::OpenWriter::default()),
-        phone_cache: Arc::new(phone::PhoneCache::default()),
+        opens: Arc::new(http::phone::OpenWriter::default()),
+        phone_cache: Arc::new(http::phone::PhoneCache::default()),
         config: Arc::new(config),
         i18n: Arc::new(i18n),
     })
-}
-
-/// Every route, with the body limit, tracing, and the server's time on every answer.
-pub fn router(state: AppState) -> Router {
-    let limit = state.config.max_body_bytes;
-    api::router()
-        .merge(
-            staff::router()
-                .layer(DefaultBodyLimit::max(staff::MAX_FORM_BYTES))
-                .layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    staff::localise_errors,
-                )),
-        )
-        .merge(phone::router())
-        .route("/healthz", axum::routing::get(|| async { "ok" }))
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::map_response(stamp_server_time))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
-}
-
-async fn stamp_server_time(mut resp: Response) -> Response {
-    if let Some(detail) = resp.extensions().get::<error::InternalDetail>() {
-        tracing::error!(detail = %detail.0, "internal error");
-    }
-    if let Ok(v) = HeaderValue::from_str(&protocol::now_ms().to_string()) {
-        resp.headers_mut().insert(protocol::SERVER_TIME_HEADER, v);
-    }
-    resp
 }
 
 /// Serves on an already bound listener until `shutdown` resolves (tests bind 127.0.0.1:0).
@@ -131,7 +88,7 @@ pub async fn serve(
     });
     axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

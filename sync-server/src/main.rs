@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use sync_server::store::{AuditAction, Role};
 use sync_server::{ServerConfig, content, open_state};
 
 #[derive(Parser)]
@@ -33,7 +34,7 @@ enum Command {
         /// A reverse proxy (address or CIDR range) whose Forwarded / X-Forwarded-For headers
         /// name the client; repeatable. Without it those headers are ignored.
         #[arg(long = "trusted-proxy", env = "PROMO_TRUSTED_PROXIES", value_delimiter = ',',
-              value_parser = sync_server::client_ip::parse_net)]
+              value_parser = sync_server::http::client_ip::parse_net)]
         trusted_proxy: Vec<ipnet::IpNet>,
     },
     /// Manage kiosks.
@@ -141,7 +142,7 @@ fn read_password_hash() -> anyhow::Result<String> {
     if password.chars().count() < 10 {
         anyhow::bail!("the password must have at least 10 characters");
     }
-    sync_server::staff::hash_password(password).map_err(|e| anyhow::anyhow!(e))
+    sync_server::http::staff::hash_password(password).map_err(|e| anyhow::anyhow!(e))
 }
 
 fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
@@ -159,7 +160,8 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 config.listen = l;
             }
             if !trusted_proxy.is_empty() {
-                config.trusted_proxies = sync_server::client_ip::TrustedProxies::new(trusted_proxy);
+                config.trusted_proxies =
+                    sync_server::http::client_ip::TrustedProxies::new(trusted_proxy);
             }
             match public_url {
                 Some(u) => config.public_url = u,
@@ -183,7 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                         every.tick().await;
                         let s = sweeper.clone();
                         let done = tokio::task::spawn_blocking(move || {
-                            sync_server::leads::sweep_retention(&s, protocol::now_ms())
+                            sync_server::retention::sweep_retention(&s, protocol::now_ms())
                         })
                         .await;
                         match done {
@@ -209,7 +211,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     let k = state.storage.create_kiosk(&name, event.as_deref(), now)?;
                     state.staff.audit(
                         None,
-                        "kiosk_add",
+                        AuditAction::KioskAdd,
                         &format!("cli: {} {name}", k.uuid),
                         now,
                     )?;
@@ -251,7 +253,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     state.storage.revoke_kiosk(id, now)?;
                     state
                         .staff
-                        .audit(None, "revoke", &format!("cli: {id}"), now)?;
+                        .audit(None, AuditAction::Revoke, &format!("cli: {id}"), now)?;
                     println!(
                         "kiosk {id} revoked: its next push fails with 401; its data stays on it"
                     );
@@ -264,12 +266,10 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             org,
             if_missing,
         }) => {
-            if !sync_server::staff::ROLES.contains(&role.as_str()) {
-                anyhow::bail!(
-                    "unknown role \"{role}\": use one of {}",
-                    sync_server::staff::ROLES.join(", ")
-                );
-            }
+            let Some(role) = Role::parse(&role) else {
+                let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                anyhow::bail!("unknown role \"{role}\": use one of {}", names.join(", "));
+            };
             let state = open_state(config)?;
             if state.staff.user_by_email(&email)?.is_some() && if_missing {
                 println!("user {email} exists");
@@ -277,14 +277,17 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
             let hash = read_password_hash()?;
             let now = protocol::now_ms();
-            let id = state.staff.add_user(&email, &hash, &role, &org, now)?;
+            let id = state.staff.add_user(&email, &hash, role, &org, now)?;
             state.staff.audit(
                 None,
-                "user_add",
-                &format!("{email} role={role} org={org}"),
+                AuditAction::UserAdd,
+                &format!("{email} role={} org={org}", role.as_str()),
                 now,
             )?;
-            println!("user {email} created (id {id}, role {role}, org {org})");
+            println!(
+                "user {email} created (id {id}, role {}, org {org})",
+                role.as_str()
+            );
         }
         Command::User(UserCmd::Passwd { email }) => {
             let state = open_state(config)?;
@@ -294,7 +297,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
             state.staff.audit(
                 None,
-                "user_password",
+                AuditAction::UserPassword,
                 &format!("cli: {email}"),
                 protocol::now_ms(),
             )?;
@@ -307,7 +310,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
             state.staff.audit(
                 None,
-                "user_unlock",
+                AuditAction::UserUnlock,
                 &format!("cli: {email}"),
                 protocol::now_ms(),
             )?;
@@ -319,7 +322,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             state.storage.erase_lead(id, now)?;
             state
                 .staff
-                .audit(None, "lead_erase", &format!("cli: {id}"), now)?;
+                .audit(None, AuditAction::LeadErase, &format!("cli: {id}"), now)?;
             println!("lead {id} erased; a tombstone keeps it from coming back");
         }
         Command::Lead(LeadCmd::ErasePerson { who }) => {
@@ -338,7 +341,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let n = state.leads.erase_raw_scans(&scans, now)?;
             state.staff.audit(
                 None,
-                "privacy-erase",
+                AuditAction::PrivacyErase,
                 &format!("cli: {} leads, {n} raw scans", leads.len()),
                 now,
             )?;
@@ -365,7 +368,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let m = content::import(&dir, state.storage.as_ref(), &state.media_dir(), (w, h))?;
             state.staff.audit(
                 None,
-                "content_import",
+                AuditAction::ContentImport,
                 &format!("cli: {} from {}", m.version, dir.display()),
                 protocol::now_ms(),
             )?;

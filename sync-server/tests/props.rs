@@ -4,9 +4,9 @@
 //! name a client when the peer is not trusted.
 
 use proptest::prelude::*;
-use sync_server::client_ip::{TrustedProxies, client_ip, parse_net};
 use sync_server::export::{COLUMNS, ExportLead, Headers, csv, formula_like, vcard};
-use sync_server::storage::IncomingBatch;
+use sync_server::http::client_ip::{TrustedProxies, client_ip, parse_net};
+use sync_server::store::IncomingBatch;
 
 fn config() -> ProptestConfig {
     ProptestConfig {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use kiosk_core::clock::{Clock, Stamp};
 use kiosk_core::store::{Identity, Store};
 use protocol::{RecordBody, ViewOrigin};
-use sync_server::storage::Storage;
+use sync_server::store::Storage;
 use sync_server::{AppState, ServerConfig};
 
 /// A running server on loopback, on its own runtime thread.

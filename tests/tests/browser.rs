@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use e2e::TestServer;
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
-use sync_server::storage::{EventRow, LeadFilter, PhoneLead, Scope};
+use sync_server::store::{EventRow, LeadFilter, PhoneLead, Scope};
 use uuid::Uuid;
 
 const INSTALL_HINT: &str =
@@ -314,9 +314,15 @@ fn staff_fixture(dir: &Path) -> (TestServer, Uuid) {
     let server = TestServer::start(&dir.join("server"));
     let st = &server.state;
     let now = protocol::now_ms();
-    let hash = sync_server::staff::hash_password(PASSWORD).unwrap();
+    let hash = sync_server::http::staff::hash_password(PASSWORD).unwrap();
     st.staff
-        .add_user("admin@dn.example", &hash, "admin", ITTPC, now)
+        .add_user(
+            "admin@dn.example",
+            &hash,
+            sync_server::store::Role::Admin,
+            ITTPC,
+            now,
+        )
         .unwrap();
     for (id, name, org) in [
         (

@@ -9,7 +9,7 @@ use e2e::{TestServer, enrol_store};
 use kiosk_core::store::Identity;
 use reqwest::StatusCode;
 use serde_json::json;
-use sync_server::storage::{ALL_LEADS_ORG, EventRow};
+use sync_server::store::{ALL_LEADS_ORG, EventRow};
 use uuid::Uuid;
 
 const EVENT: &str = "korea-investment-2026";
@@ -27,10 +27,10 @@ fn fixture(trusted: &[&str]) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let nets = trusted
         .iter()
-        .map(|n| sync_server::client_ip::parse_net(n).unwrap())
+        .map(|n| sync_server::http::client_ip::parse_net(n).unwrap())
         .collect();
     let server = TestServer::start_with(&dir.path().join("server"), |c| {
-        c.trusted_proxies = sync_server::client_ip::TrustedProxies::new(nets);
+        c.trusted_proxies = sync_server::http::client_ip::TrustedProxies::new(nets);
     });
     e2e::publish(&server, &e2e::demo_pack_dir());
     let k = server
@@ -114,11 +114,17 @@ impl Fixture {
     }
 
     fn add_user(&self, email: &str, role: &str, org: &str) {
-        let hash = sync_server::staff::hash_password(PASSWORD).unwrap();
+        let hash = sync_server::http::staff::hash_password(PASSWORD).unwrap();
         self.server
             .state
             .staff
-            .add_user(email, &hash, role, org, protocol::now_ms())
+            .add_user(
+                email,
+                &hash,
+                sync_server::store::Role::parse(role).unwrap(),
+                org,
+                protocol::now_ms(),
+            )
             .unwrap();
     }
 }
@@ -501,7 +507,7 @@ fn hostile_a_newer_kiosks_enum_values_and_fields_are_kept_and_its_lead_is_erasab
         .server
         .state
         .leads
-        .lead(&sync_server::storage::Scope::All, lead_id)
+        .lead(&sync_server::store::Scope::All, lead_id)
         .unwrap()
         .expect("the newer kiosk's lead is in the leads table");
     assert_eq!(lead.source, "nfc");
@@ -830,7 +836,12 @@ fn hostile_a_15_mb_email_field_is_refused_and_the_audit_log_stays_small_and_page
         f.server
             .state
             .staff
-            .audit(None, "test", &format!("entry {i}"), protocol::now_ms())
+            .audit(
+                None,
+                sync_server::store::AuditAction::Export,
+                &format!("entry {i}"),
+                protocol::now_ms(),
+            )
             .unwrap();
     }
     f.rt.block_on(async {
@@ -872,7 +883,7 @@ fn hostile_staff_sessions_end_when_idle_at_sign_out_and_at_a_password_change_wit
     // A password change ends every session of the account.
     f.rt.block_on(async {
         let one = e2e::pages::sign_in(&url, "hong@dn.example", PASSWORD).await;
-        let hash = sync_server::staff::hash_password("a new password 2027").unwrap();
+        let hash = sync_server::http::staff::hash_password("a new password 2027").unwrap();
         assert!(
             f.server
                 .state
@@ -907,11 +918,17 @@ fn hostile_staff_sessions_end_when_idle_at_sign_out_and_at_a_password_change_wit
     let server = TestServer::start_with(dir.path(), |c| {
         c.public_url = "https://promo.example".into()
     });
-    let hash = sync_server::staff::hash_password(PASSWORD).unwrap();
+    let hash = sync_server::http::staff::hash_password(PASSWORD).unwrap();
     server
         .state
         .staff
-        .add_user("hong@dn.example", &hash, "staff", ITTPC, now)
+        .add_user(
+            "hong@dn.example",
+            &hash,
+            sync_server::store::Role::Staff,
+            ITTPC,
+            now,
+        )
         .unwrap();
     let cookies = f.rt.block_on(async {
         let http = reqwest::Client::builder()
@@ -1047,7 +1064,7 @@ fn hostile_a_second_form_through_a_shared_qr_keeps_the_first_visitors_version() 
         .server
         .state
         .leads
-        .lead_versions(&sync_server::storage::Scope::All, lead_id)
+        .lead_versions(&sync_server::store::Scope::All, lead_id)
         .unwrap();
     assert_eq!(versions.len(), 1);
     assert_eq!(versions[0].contact.name, "Kim Minji");
@@ -1155,7 +1172,7 @@ fn hostile_raw_scans_are_erased_with_a_lead_by_a_persons_request_and_by_retentio
     assert_eq!(holding("park@example.kr"), 1);
     // 3. Retention: past the unit's 730 days, every scan's text goes.
     let later = protocol::now_ms() + 731 * 86_400_000;
-    sync_server::leads::sweep_retention(&f.server.state, later).unwrap();
+    sync_server::retention::sweep_retention(&f.server.state, later).unwrap();
     assert_eq!(holding("park@example.kr"), 0);
     assert_eq!(holding("BADGE-000123"), 0);
 }

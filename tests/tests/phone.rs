@@ -172,8 +172,8 @@ fn posts_are_rate_limited_per_code() {
     // (60 posts in ten minutes: a delegation's closing slide shows one code to a room).
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start_with(&dir.path().join("server"), |c| {
-        c.trusted_proxies = sync_server::client_ip::TrustedProxies::new(vec![
-            sync_server::client_ip::parse_net("127.0.0.1").unwrap(),
+        c.trusted_proxies = sync_server::http::client_ip::TrustedProxies::new(vec![
+            sync_server::http::client_ip::parse_net("127.0.0.1").unwrap(),
         ]);
     });
     e2e::publish(&server, &e2e::demo_pack_dir());

@@ -15,8 +15,9 @@ use kiosk_core::sync::{SyncClient, SyncConfig};
 use protocol::content::{Item, ItemText, Manifest, Pack, Pillar};
 use protocol::record::{LeadBody, SessionEnd, SessionPhase};
 use protocol::{Contact, LeadSource, QrPurpose, RecordBody, ViewOrigin};
-use sync_server::sqlite_leads::day_start_ms;
-use sync_server::storage::{ALL_LEADS_ORG, EventRow, PhoneLead, QrOpen};
+use sync_server::store::ReportStorage;
+use sync_server::store::time::day_start_ms;
+use sync_server::store::{ALL_LEADS_ORG, EventRow, PhoneLead, QrOpen};
 use uuid::Uuid;
 
 const ITTPC: &str = "Investment, Trade and Tourism Promotion Centre";
@@ -236,14 +237,22 @@ fn fixture() -> Fixture {
     let server = TestServer::start(&dir.path().join("server"));
     let st = server.state.clone();
     let now = protocol::now_ms();
-    let hash = sync_server::staff::hash_password(PASSWORD).unwrap();
+    let hash = sync_server::http::staff::hash_password(PASSWORD).unwrap();
     for (email, role, org) in [
         ("admin@dn.example", "admin", ITTPC),
         ("culture@dn.example", "staff", ALL_LEADS_ORG),
         ("dofa@dn.example", "staff", DOFA),
         ("ittpc@dn.example", "staff", ITTPC),
     ] {
-        st.staff.add_user(email, &hash, role, org, now).unwrap();
+        st.staff
+            .add_user(
+                email,
+                &hash,
+                sync_server::store::Role::parse(role).unwrap(),
+                org,
+                now,
+            )
+            .unwrap();
     }
     for (id, name, org, starts, ends) in [
         (
@@ -820,7 +829,7 @@ fn the_migration_back_fill_and_the_triggers_give_the_roll_ups_ingest_gives() {
     let from_ingest = dump(&conn);
     assert!(from_ingest.len() > 10);
     let migration = std::fs::read_to_string(
-        e2e::repo_root().join("sync-server/migrations/06-report-rollups/up.sql"),
+        e2e::repo_root().join("sync-server/src/store/sqlite/migrations/06-report-rollups/up.sql"),
     )
     .unwrap();
     let (_, backfill) = migration
@@ -865,14 +874,10 @@ fn the_migration_back_fill_and_the_triggers_give_the_roll_ups_ingest_gives() {
 
     // And report_data reads them in well under the time a page may take.
     let started = Instant::now();
-    let d = sync_server::sqlite_reports::report_data(
-        &conn,
-        &sync_server::storage::Scope::All,
-        None,
-        None,
-        None,
-    )
-    .unwrap();
+    let storage = sync_server::store::sqlite::SqliteStorage::open(&db).unwrap();
+    let d = storage
+        .report(&sync_server::store::Scope::All, None, None, None)
+        .unwrap();
     assert_eq!((d.views(), d.sessions, d.leads), (9 + 2, 5, 6));
     assert!(started.elapsed() < Duration::from_millis(200));
 }
@@ -886,8 +891,7 @@ fn report_data_over_ten_million_views() {
     const VIEWS: i64 = 10_000_000;
     let dir = tempfile::tempdir().unwrap();
     let storage =
-        sync_server::sqlite::SqliteStorage::open(&dir.path().join("server.sqlite")).unwrap();
-    drop(storage);
+        sync_server::store::sqlite::SqliteStorage::open(&dir.path().join("server.sqlite")).unwrap();
     let mut conn = rusqlite::Connection::open(dir.path().join("server.sqlite")).unwrap();
     let now = protocol::now_ms();
     let hour0 = now / HOUR - 30 * 24;
@@ -953,7 +957,7 @@ fn report_data_over_ten_million_views() {
         tx.commit().unwrap();
     }
     eprintln!("setup {:.1} s", t.elapsed().as_secs_f64());
-    let scope = sync_server::storage::Scope::Org(ITTPC.into());
+    let scope = sync_server::store::Scope::Org(ITTPC.into());
     let from = Some(hour0 * HOUR + 10 * 24 * HOUR);
     for (name, event, from, to) in [
         ("event", Some(KOREA), None, None),
@@ -969,8 +973,7 @@ fn report_data_over_ten_million_views() {
         let mut views = 0;
         for _ in 0..5 {
             let t = Instant::now();
-            let d =
-                sync_server::sqlite_reports::report_data(&conn, &scope, event, from, to).unwrap();
+            let d = storage.report(&scope, event, from, to).unwrap();
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             views = d.views();
         }
@@ -982,7 +985,7 @@ fn report_data_over_ten_million_views() {
         assert!(times[2] < 200.0);
     }
     let t = Instant::now();
-    let y = sync_server::sqlite_reports::yearly_data(&conn, &scope, 2026).unwrap();
+    let y = storage.yearly(&scope, 2026).unwrap();
     eprintln!(
         "yearly_data: {:.1} ms ({} units)",
         t.elapsed().as_secs_f64() * 1000.0,

@@ -33,14 +33,14 @@ fn sign_in_see_the_dashboard_and_sign_out() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&dir.path().join("server"));
     let now = protocol::now_ms();
-    let hash = sync_server::staff::hash_password("correct horse battery").unwrap();
+    let hash = sync_server::http::staff::hash_password("correct horse battery").unwrap();
     server
         .state
         .staff
         .add_user(
             "lan@dongnai.example",
             &hash,
-            "staff",
+            sync_server::store::Role::Staff,
             "Department of Foreign Affairs",
             now,
         )
@@ -163,7 +163,7 @@ fn sign_in_see_the_dashboard_and_sign_out() {
 #[test]
 fn kiosk_names_are_escaped_on_the_dashboard() {
     assert_eq!(
-        sync_server::staff::esc("<script>alert('x')</script> & \"q\""),
+        sync_server::http::staff::esc("<script>alert('x')</script> & \"q\""),
         "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
     );
 }

@@ -6,7 +6,7 @@
 
 use e2e::TestServer;
 use reqwest::redirect::Policy;
-use sync_server::storage::{ALL_LEADS_ORG, EventRow, PhoneLead};
+use sync_server::store::{ALL_LEADS_ORG, EventRow, PhoneLead};
 use uuid::Uuid;
 
 const ITTPC: &str = "Investment, Trade and Tourism Promotion Centre";
@@ -105,14 +105,22 @@ fn fixture(dir: &std::path::Path) -> Fixture {
     let server = TestServer::start(&dir.join("server"));
     let st = &server.state;
     let now = protocol::now_ms();
-    let hash = sync_server::staff::hash_password(PASSWORD).unwrap();
+    let hash = sync_server::http::staff::hash_password(PASSWORD).unwrap();
     for (email, role, org) in [
         ("admin@dn.example", "admin", ITTPC),
         ("culture@dn.example", "staff", ALL_LEADS_ORG),
         ("dofa@dn.example", "staff", DOFA),
         ("ittpc@dn.example", "staff", ITTPC),
     ] {
-        st.staff.add_user(email, &hash, role, org, now).unwrap();
+        st.staff
+            .add_user(
+                email,
+                &hash,
+                sync_server::store::Role::parse(role).unwrap(),
+                org,
+                now,
+            )
+            .unwrap();
     }
     for (id, org) in [
         ("korea-investment-2026", ITTPC),
@@ -610,9 +618,9 @@ fn filters_exports_erasure_duplicates_privacy_and_retention() {
     st.phone
         .upsert_phone_lead(&old, protocol::now_ms() - 40 * day)
         .unwrap();
-    let erased = sync_server::leads::sweep_retention(st, protocol::now_ms()).unwrap();
+    let erased = sync_server::retention::sweep_retention(st, protocol::now_ms()).unwrap();
     assert_eq!(erased, 1);
-    use sync_server::storage::{LeadFilter, Scope};
+    use sync_server::store::{LeadFilter, Scope};
     let (rows, _) = st
         .leads
         .leads(&Scope::All, &LeadFilter::default(), 100, 0)

@@ -17,9 +17,9 @@ use kiosk_core::store::{Identity, Store};
 use kiosk_core::sync::{SyncClient, SyncConfig};
 use protocol::record::{SlideShown, VisitBody, VisitEnd};
 use protocol::{RecordBody, ViewOrigin};
-use sync_server::sqlite_leads::day_start_ms;
-use sync_server::sqlite_reports::{day_label, vn_day};
-use sync_server::storage::{ALL_LEADS_ORG, EventRow, PhoneLead};
+use sync_server::store::time::day_start_ms;
+use sync_server::store::time::{day_label, vn_day};
+use sync_server::store::{ALL_LEADS_ORG, EventRow, PhoneLead};
 use uuid::Uuid;
 
 const ITTPC: &str = "Investment, Trade and Tourism Promotion Centre";
@@ -177,14 +177,22 @@ fn fixture() -> Fixture {
     let st = server.state.clone();
     let now = protocol::now_ms();
     let day = day_label(vn_day(now));
-    let hash = sync_server::staff::hash_password(PASSWORD).unwrap();
+    let hash = sync_server::http::staff::hash_password(PASSWORD).unwrap();
     for (email, role, org) in [
         ("admin@dn.example", "admin", ITTPC),
         ("culture@dn.example", "staff", ALL_LEADS_ORG),
         ("dofa@dn.example", "staff", DOFA),
         ("ittpc@dn.example", "staff", ITTPC),
     ] {
-        st.staff.add_user(email, &hash, role, org, now).unwrap();
+        st.staff
+            .add_user(
+                email,
+                &hash,
+                sync_server::store::Role::parse(role).unwrap(),
+                org,
+                now,
+            )
+            .unwrap();
     }
     let pack = dir.path().join("pack");
     write_pack(&pack, &day, "Director", OSAKA);
@@ -1005,9 +1013,10 @@ fn the_migration_back_fill_gives_the_visits_ingest_gives() {
     };
     let from_ingest = dump(&conn);
     assert_eq!(from_ingest.len(), 2);
-    let migration =
-        std::fs::read_to_string(e2e::repo_root().join("sync-server/migrations/07-visits/up.sql"))
-            .unwrap();
+    let migration = std::fs::read_to_string(
+        e2e::repo_root().join("sync-server/src/store/sqlite/migrations/07-visits/up.sql"),
+    )
+    .unwrap();
     let (_, backfill) = migration
         .split_once("-- Visits a newer kiosk pushed before this migration")
         .unwrap();
@@ -1174,11 +1183,11 @@ fn members_are_erased_with_the_units_retention_counted_from_the_visit_day() {
     assert_eq!((count(DELEGATION), count(OSAKA)), (2, 1));
     // The unit keeps personal data 60 days: nothing goes yet.
     server.state.leads.upsert_org(DOFA, Some(60)).unwrap();
-    sync_server::leads::sweep_retention(&server.state, now).unwrap();
+    sync_server::retention::sweep_retention(&server.state, now).unwrap();
     assert_eq!((count(DELEGATION), count(OSAKA)), (2, 1));
     // 30 days: the members of the visit 40 days ago go, today's stay.
     server.state.leads.upsert_org(DOFA, Some(30)).unwrap();
-    sync_server::leads::sweep_retention(&server.state, now).unwrap();
+    sync_server::retention::sweep_retention(&server.state, now).unwrap();
     assert_eq!((count(DELEGATION), count(OSAKA)), (0, 1));
     let audit: String = conn
         .query_row(

@@ -10,6 +10,7 @@
 //! an `Unreadable` result, never a panic.
 
 use protocol::Contact;
+use protocol::contact::{plausible_email, plausible_phone};
 
 /// Chars kept in a [`ScanBuffer`] (and accepted by [`parse`]); more is [`Unreadable::TooLong`].
 pub const MAX_SCAN_CHARS: usize = 8192;
@@ -25,9 +26,6 @@ const MIN_CODE_CHARS: usize = 3;
 const MAX_CODE_CHARS: usize = 64;
 /// The punctuation a plain badge code may contain, besides ASCII letters and digits.
 const CODE_PUNCTUATION: &str = "-_./:#+=";
-/// Digits a phone number must have.
-const MIN_PHONE_DIGITS: usize = 6;
-const MAX_PHONE_DIGITS: usize = 20;
 /// Chars of the current line the buffer keeps to recognise "END:VCARD".
 const LINE_PROBE_CHARS: usize = 16;
 
@@ -521,7 +519,7 @@ fn set_email_if_empty(field: &mut String, value: &str) {
         return;
     };
     let email = strip_prefix_ci(&email, "mailto:").trim();
-    if is_email(email) {
+    if plausible_email(email) {
         *field = email.to_string();
     }
 }
@@ -543,7 +541,7 @@ fn set_phone_if_empty(field: &mut String, value: &str) {
         _ => phone.as_str(),
     };
     let phone = phone.trim();
-    if is_phone(phone) {
+    if plausible_phone(phone) {
         *field = phone.to_string();
     }
 }
@@ -554,31 +552,6 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> &'a str {
     } else {
         s
     }
-}
-
-/// One '@', a non-empty local part, a dot inside the domain, no whitespace.
-fn is_email(s: &str) -> bool {
-    if s.chars().any(char::is_whitespace) {
-        return false;
-    }
-    let mut parts = s.split('@');
-    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
-        return false;
-    };
-    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-}
-
-/// 6–20 ASCII digits, and otherwise only `+ ( ) - .` and spaces.
-fn is_phone(s: &str) -> bool {
-    let mut digits = 0usize;
-    for c in s.chars() {
-        match c {
-            '0'..='9' => digits += 1,
-            '+' | '(' | ')' | '-' | '.' | ' ' => {}
-            _ => return false,
-        }
-    }
-    (MIN_PHONE_DIGITS..=MAX_PHONE_DIGITS).contains(&digits)
 }
 
 fn has_contact(contact: &Contact) -> bool {
@@ -801,8 +774,8 @@ mod tests {
                     assert!(!field.chars().any(char::is_control), "{field:?}");
                     assert_eq!(field.trim(), field.as_str());
                 }
-                assert!(c.email.is_empty() || is_email(&c.email));
-                assert!(c.phone.is_empty() || is_phone(&c.phone));
+                assert!(c.email.is_empty() || plausible_email(&c.email));
+                assert!(c.phone.is_empty() || plausible_phone(&c.phone));
                 match b.format {
                     BadgeFormat::Code => {
                         assert!(c.is_empty());

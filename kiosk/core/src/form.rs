@@ -388,7 +388,6 @@ pub fn badge_lead(
     interests: &[String],
     now_ms: i64,
 ) -> LeadBody {
-    use sha2::{Digest, Sha256};
     let c = &badge.contact;
     let who = [
         c.email.as_str(),
@@ -399,9 +398,7 @@ pub fn badge_lead(
     .into_iter()
     .find(|s| !s.is_empty())
     .unwrap_or("");
-    let digest = Sha256::digest(format!("badge|{}|{who}", event.unwrap_or("")).as_bytes());
-    let lead_id =
-        uuid::Builder::from_random_bytes(digest[..16].try_into().expect("16 bytes")).into_uuid();
+    let lead_id = protocol::contact::derived_lead_id(&["badge", event.unwrap_or(""), who]);
     LeadBody {
         lead_id,
         contact: badge.contact.clone(),
@@ -419,26 +416,7 @@ pub fn badge_lead(
     }
 }
 
-/// `local@domain.tld`, no spaces, one `@`.
-pub fn plausible_email(s: &str) -> bool {
-    let mut parts = s.split('@');
-    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
-        return false;
-    };
-    !local.is_empty()
-        && !s.chars().any(char::is_whitespace)
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-}
-
-/// 6 to 20 digits, with `+ ( ) - .` and spaces allowed between them.
-pub fn plausible_phone(s: &str) -> bool {
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    (6..=20).contains(&digits)
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || "+()-. ".contains(c))
-}
+pub use protocol::contact::{plausible_email, plausible_phone};
 
 const TONE_MARKS: [char; 5] = ['\u{301}', '\u{300}', '\u{309}', '\u{303}', '\u{323}'];
 

@@ -372,11 +372,11 @@ fn server_bench() -> anyhow::Result<()> {
     let server = TestServer::start(&dir.path().join("server"));
     let now = protocol::now_ms();
     let password = "bench staff password";
-    let hash = sync_server::staff::hash_password(password).map_err(|e| anyhow::anyhow!(e))?;
+    let hash = sync_server::http::staff::hash_password(password).map_err(|e| anyhow::anyhow!(e))?;
     server.state.staff.add_user(
         "bench@dn.example",
         &hash,
-        "admin",
+        sync_server::store::Role::Admin,
         "Investment, Trade and Tourism Promotion Centre",
         now,
     )?;
@@ -584,8 +584,8 @@ fn server_bench() -> anyhow::Result<()> {
 fn phones(n: u64, seconds: u64) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let server = TestServer::start_with(&dir.path().join("server"), |c| {
-        c.trusted_proxies = sync_server::client_ip::TrustedProxies::new(vec![
-            sync_server::client_ip::parse_net("127.0.0.1").expect("an address"),
+        c.trusted_proxies = sync_server::http::client_ip::TrustedProxies::new(vec![
+            sync_server::http::client_ip::parse_net("127.0.0.1").expect("an address"),
         ]);
     });
     let pack = e2e::publish(&server, &e2e::demo_pack_dir());

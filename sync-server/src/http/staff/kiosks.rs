@@ -1,33 +1,28 @@
-//! The staff pages about kiosks and content: create a kiosk and show its one-time enrolment
-//! code (with a QR code of the enrolment command), assign it to an event, revoke it, see its
-//! health; list the content versions, which one kiosks pull, which kiosks play which, and
-//! publish an older one again. Changes are for administrators; every staff member can look.
+//! The kiosks: create one and show its enrolment code once, assign it to an event, revoke it.
 
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::Router;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use base64::Engine;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::context::{ConfirmForm, CsrfForm, StaffCtx, blocking};
+use super::html::{esc, input, select, when};
 use crate::AppState;
 use crate::error::AppError;
-use crate::leads::{ConfirmForm, Ctx, LangOnly, audit, blocking, ctx, input, select, to_login};
-use crate::staff::{esc, when};
+use crate::store::AuditAction;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/kiosks", get(kiosks_page).post(create_kiosk))
         .route("/staff/kiosks/{id}/event", post(assign_event))
         .route("/staff/kiosks/{id}/revoke", post(revoke))
-        .route("/staff/content", get(content_page))
-        .route("/staff/content/publish", post(publish))
 }
 
-fn is_admin(cx: &Ctx) -> bool {
-    cx.user.role == "admin"
+fn is_admin(cx: &StaffCtx) -> bool {
+    cx.is_admin()
 }
 
 fn mb(bytes: Option<i64>) -> String {
@@ -36,21 +31,14 @@ fn mb(bytes: Option<i64>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-async fn kiosks_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<LangOnly>,
-) -> Result<Response, AppError> {
-    let Some(cx) = ctx(&state, &headers, q.lang.as_deref()).await? else {
-        return Ok(to_login());
-    };
+async fn kiosks_page(State(state): State<AppState>, cx: StaffCtx) -> Result<Response, AppError> {
     render_kiosks(&state, &cx, None).await
 }
 
 /// The kiosks table; `created` shows a new kiosk's code once.
 async fn render_kiosks(
     state: &AppState,
-    cx: &Ctx,
+    cx: &StaffCtx,
     created: Option<(String, String, String)>,
 ) -> Result<Response, AppError> {
     let t = |id: &str| cx.t(state, id);
@@ -157,7 +145,6 @@ async fn render_kiosks(
 
 #[derive(Deserialize)]
 struct NewKioskForm {
-    csrf: String,
     name: String,
     #[serde(default)]
     event: String,
@@ -165,14 +152,10 @@ struct NewKioskForm {
 
 async fn create_kiosk(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<NewKioskForm>,
+    cx: StaffCtx,
+    CsrfForm(form): CsrfForm<NewKioskForm>,
 ) -> Result<Response, AppError> {
-    let Some(cx) = ctx(&state, &headers, None).await? else {
-        return Ok(to_login());
-    };
-    cx.check_csrf(&state, &form.csrf)?;
-    if !is_admin(&cx) {
+    if !cx.is_admin() {
         return Ok(cx.not_allowed(&state));
     }
     let name: String = form.name.trim().chars().take(100).collect();
@@ -184,10 +167,9 @@ async fn create_kiosk(
     let (n, e) = (name.clone(), event.clone());
     let created =
         blocking(move || storage.create_kiosk(&n, e.as_deref(), protocol::now_ms())).await?;
-    audit(
+    cx.audit(
         &state,
-        &cx.user,
-        "kiosk-add",
+        AuditAction::KioskAdd,
         format!("{name} ({})", created.uuid),
     )
     .await?;
@@ -213,22 +195,17 @@ async fn create_kiosk(
 
 #[derive(Deserialize)]
 struct AssignForm {
-    csrf: String,
     #[serde(default)]
     event: String,
 }
 
 async fn assign_event(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    cx: StaffCtx,
     Path(id): Path<String>,
-    Form(form): Form<AssignForm>,
+    CsrfForm(form): CsrfForm<AssignForm>,
 ) -> Result<Response, AppError> {
-    let Some(cx) = ctx(&state, &headers, None).await? else {
-        return Ok(to_login());
-    };
-    cx.check_csrf(&state, &form.csrf)?;
-    if !is_admin(&cx) {
+    if !cx.is_admin() {
         return Ok(cx.not_allowed(&state));
     }
     let uuid = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
@@ -236,10 +213,9 @@ async fn assign_event(
     let storage = state.storage.clone();
     let e = event.clone();
     blocking(move || storage.set_kiosk_event(uuid, e.as_deref())).await?;
-    audit(
+    cx.audit(
         &state,
-        &cx.user,
-        "kiosk-event",
+        AuditAction::KioskEvent,
         format!("{uuid}: {event:?}"),
     )
     .await?;
@@ -248,15 +224,11 @@ async fn assign_event(
 
 async fn revoke(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    cx: StaffCtx,
     Path(id): Path<String>,
-    Form(form): Form<ConfirmForm>,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<Response, AppError> {
-    let Some(cx) = ctx(&state, &headers, None).await? else {
-        return Ok(to_login());
-    };
-    cx.check_csrf(&state, &form.csrf)?;
-    if !is_admin(&cx) {
+    if !cx.is_admin() {
         return Ok(cx.not_allowed(&state));
     }
     let uuid = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
@@ -266,101 +238,7 @@ async fn revoke(
     let storage = state.storage.clone();
     blocking(move || storage.revoke_kiosk(uuid, protocol::now_ms())).await?;
     state.phone_cache.forget_kiosks();
-    audit(&state, &cx.user, "revoke", uuid.to_string()).await?;
+    cx.audit(&state, AuditAction::Revoke, uuid.to_string())
+        .await?;
     Ok(Redirect::to("/staff/kiosks").into_response())
-}
-
-async fn content_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<LangOnly>,
-) -> Result<Response, AppError> {
-    let Some(cx) = ctx(&state, &headers, q.lang.as_deref()).await? else {
-        return Ok(to_login());
-    };
-    let t = |id: &str| cx.t(&state, id);
-    let fleet = state.fleet.clone();
-    let storage = state.storage.clone();
-    let (versions, kiosks) =
-        blocking(move || Ok((fleet.content_versions()?, storage.kiosks()?))).await?;
-    let rows: String = versions
-        .iter()
-        .map(|v| {
-            // Kiosks report "<pack id>@<version>" in their heartbeats.
-            let playing: Vec<&str> = kiosks
-                .iter()
-                .filter(|k| !k.revoked && k.content_version.as_deref() == Some(v.version.as_str()))
-                .map(|k| k.name.as_str())
-                .collect();
-            let action = if is_admin(&cx) && !v.current {
-                format!(
-                    "<form method=\"post\" action=\"/staff/content/publish\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-                     <input type=\"hidden\" name=\"version\" value=\"{}\"><button type=\"submit\">{}</button></form>",
-                    esc(&cx.csrf),
-                    esc(&v.version),
-                    esc(&t("content-publish"))
-                )
-            } else if v.current {
-                format!("<strong>{}</strong>", esc(&t("content-current")))
-            } else {
-                String::new()
-            };
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
-                esc(&v.version),
-                esc(&when(Some(v.created_ms))),
-                esc(&when(v.published_ms)),
-                v.items,
-                v.media,
-                esc(&if playing.is_empty() { "—".to_owned() } else { playing.join(", ") }),
-            )
-        })
-        .collect();
-    let body = format!(
-        "<p class=\"muted\">{}</p><pre>sync-server content validate DIR\nsync-server content import DIR</pre>\
-         <table id=\"versions\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead>\
-         <tbody>{rows}</tbody></table>",
-        esc(&t("content-import-hint")),
-        esc(&t("content-version")),
-        esc(&t("content-imported")),
-        esc(&t("content-published")),
-        esc(&t("content-items")),
-        esc(&t("content-media")),
-        esc(&t("content-playing")),
-    );
-    Ok(cx.page(
-        &state,
-        "content-title",
-        "/staff/content",
-        "/staff/content",
-        &body,
-    ))
-}
-
-#[derive(Deserialize)]
-struct PublishForm {
-    csrf: String,
-    version: String,
-}
-
-async fn publish(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<PublishForm>,
-) -> Result<Response, AppError> {
-    let Some(cx) = ctx(&state, &headers, None).await? else {
-        return Ok(to_login());
-    };
-    cx.check_csrf(&state, &form.csrf)?;
-    if !is_admin(&cx) {
-        return Ok(cx.not_allowed(&state));
-    }
-    let fleet = state.fleet.clone();
-    let v = form.version.clone();
-    let found = blocking(move || fleet.republish(&v, protocol::now_ms())).await?;
-    if !found {
-        return Err(AppError::NotFound);
-    }
-    audit(&state, &cx.user, "publish", form.version).await?;
-    Ok(Redirect::to("/staff/content").into_response())
 }

@@ -5,12 +5,9 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use uuid::Uuid;
 
-use crate::sqlite::SqliteStorage;
-use crate::storage::*;
-
-const DAY_MS: i64 = 86_400_000;
-/// Vietnam time, in which staff give dates.
-const VN_OFFSET_MS: i64 = 7 * 3_600_000;
+use super::SqliteStorage;
+use crate::store::time::{DAY_MS, day_start_ms};
+use crate::store::*;
 
 const SELECT: &str = "SELECT l.lead_id, l.created_ms, l.updated_ms, COALESCE(l.event_id, ''),
     COALESCE(e.name, ''), COALESCE(e.org, ''), COALESCE(k.name, ''), COALESCE(l.item, ''),
@@ -48,16 +45,6 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LeadRow> {
     })
 }
 
-/// Midnight (Vietnam time) of a `YYYY-MM-DD` date, as unix ms.
-pub fn day_start_ms(date: &str) -> Option<i64> {
-    let d = time::Date::parse(
-        date,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .ok()?;
-    Some(d.midnight().assume_utc().unix_timestamp() * 1000 - VN_OFFSET_MS)
-}
-
 /// The WHERE clause (after `l.erased_ms IS NULL`) and its arguments.
 fn conditions(scope: &Scope, f: &LeadFilter) -> (String, Vec<Value>) {
     let mut sql = String::from("l.erased_ms IS NULL");
@@ -67,8 +54,8 @@ fn conditions(scope: &Scope, f: &LeadFilter) -> (String, Vec<Value>) {
         sql.push_str(clause);
         args.push(v);
     };
-    if let Scope::Org(org) = scope {
-        add("e.org = ?", Value::Text(org.clone()));
+    if let Some(org) = scope.org() {
+        add("e.org = ?", Value::Text(org.to_owned()));
     }
     let text = |s: &str| Value::Text(s.trim().to_owned());
     if !f.event.trim().is_empty() {
@@ -586,33 +573,6 @@ impl LeadStorage for SqliteStorage {
                 .filter_map(|b| Uuid::from_slice(&b).ok())
                 .collect();
             Ok(ids)
-        })
-    }
-
-    fn audit_log(&self, limit: u64, offset: u64) -> Result<(Vec<AuditEntry>, u64), StorageError> {
-        self.read(|c| {
-            let total: i64 = c.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?;
-            let mut q = c.prepare(
-                "SELECT a.at_ms, u.email, a.action, a.detail FROM audit a
-                 LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC LIMIT ?1 OFFSET ?2",
-            )?;
-            let rows = q
-                .query_map(
-                    [
-                        limit.min(i64::MAX as u64) as i64,
-                        offset.min(i64::MAX as u64) as i64,
-                    ],
-                    |r| {
-                        Ok(AuditEntry {
-                            at_ms: r.get(0)?,
-                            email: r.get(1)?,
-                            action: r.get(2)?,
-                            detail: r.get(3)?,
-                        })
-                    },
-                )?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((rows, total as u64))
         })
     }
 }

@@ -1,11 +1,21 @@
-//! The storage interface of the server: small enough that a PostgreSQL implementation can
-//! follow the SQLite one in [`crate::sqlite`]. Every method is blocking; handlers call it on
-//! the blocking pool.
+//! The storage layer: the traits every backend implements, the domain types they speak, and
+//! the logic that does not depend on a backend (enrolment codes, Vietnam time, the reports'
+//! assembly, the scope rule). [`sqlite`] executes them on SQLite. Every method is blocking;
+//! handlers call it on the blocking pool.
+
+pub mod codes;
+pub mod postgres;
+pub mod reports;
+pub mod sqlite;
+pub mod time;
+
+pub use reports::ReportStorage;
 
 use protocol::content::{Delegation, Manifest, Member};
 use protocol::record::SlideShown;
 use protocol::sync::{ClockSample, Cursor, PushAck};
 use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// A record as the server reads it: typed envelope, body kept as the kiosk sent it so that
@@ -105,15 +115,6 @@ pub enum StorageError {
     Db(String),
 }
 
-impl From<rusqlite::Error> for StorageError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DiskFull) => StorageError::Full,
-            _ => StorageError::Db(e.to_string()),
-        }
-    }
-}
-
 pub trait Storage: Send + Sync + 'static {
     /// Creates a kiosk and its one-time enrolment code.
     fn create_kiosk(
@@ -171,8 +172,107 @@ pub struct User {
     pub id: i64,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub org: String,
+}
+
+/// What a staff account may do. Stored as its name; a name this build does not know reads as
+/// [`Role::Staff`], the lesser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Every event, the kiosks, content, the audit log.
+    Admin,
+    /// Their unit's events' leads and reports.
+    Staff,
+}
+
+impl Role {
+    pub const ALL: [Role; 2] = [Role::Admin, Role::Staff];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Staff => "staff",
+        }
+    }
+
+    /// The role of a name (None: not a role).
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
+    /// The role stored in the database.
+    pub fn stored(name: &str) -> Role {
+        Role::parse(name).unwrap_or(Role::Staff)
+    }
+}
+
+/// What the audit log says was done. The names are what the log has always stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    Login,
+    LoginFailed,
+    LoginLocked,
+    Logout,
+    UserAdd,
+    UserPassword,
+    UserUnlock,
+    KioskAdd,
+    KioskEnrol,
+    KioskEvent,
+    Revoke,
+    ContentImport,
+    Publish,
+    Event,
+    Retention,
+    LeadStatus,
+    LeadRestore,
+    Erase,
+    LeadErase,
+    Merge,
+    PrivacyLookup,
+    PrivacyErase,
+    EraseMember,
+    RetentionErase,
+    Export,
+    TokenRefusedEvent,
+    /// A lead's contact was replaced (written by the database's trigger on `leads`).
+    LeadOverwritten,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        use AuditAction::*;
+        match self {
+            Login => "login",
+            LoginFailed => "login_failed",
+            LoginLocked => "login_locked",
+            Logout => "logout",
+            UserAdd => "user_add",
+            UserPassword => "user_password",
+            UserUnlock => "user_unlock",
+            KioskAdd => "kiosk_add",
+            KioskEnrol => "kiosk_enrol",
+            KioskEvent => "kiosk-event",
+            Revoke => "revoke",
+            ContentImport => "content_import",
+            Publish => "publish",
+            Event => "event",
+            Retention => "retention",
+            LeadStatus => "lead-status",
+            LeadRestore => "lead_restore",
+            Erase => "erase",
+            LeadErase => "lead_erase",
+            Merge => "merge",
+            PrivacyLookup => "privacy-lookup",
+            PrivacyErase => "privacy-erase",
+            EraseMember => "erase-member",
+            RetentionErase => "retention-erase",
+            Export => "export",
+            TokenRefusedEvent => "token_refused_event",
+            LeadOverwritten => "lead_overwritten",
+        }
+    }
 }
 
 /// What the staff dashboard shows.
@@ -210,7 +310,7 @@ pub trait StaffStorage: Send + Sync + 'static {
         &self,
         email: &str,
         password_hash: &str,
-        role: &str,
+        role: Role,
         org: &str,
         now_ms: i64,
     ) -> Result<i64, StorageError>;
@@ -252,10 +352,12 @@ pub trait StaffStorage: Send + Sync + 'static {
     fn audit(
         &self,
         user_id: Option<i64>,
-        action: &str,
+        action: AuditAction,
         detail: &str,
         now_ms: i64,
     ) -> Result<(), StorageError>;
+    /// One page of the audit log, newest first, and how many entries there are.
+    fn audit_log(&self, limit: u64, offset: u64) -> Result<(Vec<AuditEntry>, u64), StorageError>;
     fn summary(&self) -> Result<Summary, StorageError>;
 }
 
@@ -314,12 +416,27 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// The rule, once: admins and the Department of Culture, Sports and Tourism see every
+    /// unit's events; everyone else their own unit's.
     pub fn of(user: &User) -> Scope {
-        if user.role == "admin" || user.org == ALL_LEADS_ORG {
+        if user.role == Role::Admin || user.org == ALL_LEADS_ORG {
             Scope::All
         } else {
             Scope::Org(user.org.clone())
         }
+    }
+
+    /// The unit a query must keep to (None: every unit).
+    pub fn org(&self) -> Option<&str> {
+        match self {
+            Scope::All => None,
+            Scope::Org(o) => Some(o),
+        }
+    }
+
+    /// Whether an event organised by `org` is in this scope.
+    pub fn covers(&self, org: &str) -> bool {
+        self.org().is_none_or(|o| o == org)
     }
 }
 
@@ -462,8 +579,6 @@ pub trait LeadStorage: Send + Sync + 'static {
     fn expire_raw_scans(&self, now_ms: i64) -> Result<usize, StorageError>;
     /// Leads older than their unit's retention period (not yet erased).
     fn expired_leads(&self, now_ms: i64) -> Result<Vec<Uuid>, StorageError>;
-    /// One page of the audit log, newest first, and how many entries there are.
-    fn audit_log(&self, limit: u64, offset: u64) -> Result<(Vec<AuditEntry>, u64), StorageError>;
 }
 
 /// A raw badge scan as a person's request shows it (its text may hold personal data).
@@ -585,4 +700,52 @@ pub trait VisitStorage: Send + Sync + 'static {
     /// Erases the members of delegations whose visit day is older than their unit's lead
     /// retention (the same rule as leads), with the same tombstones. Returns how many.
     fn expire_members(&self, now_ms: i64) -> Result<usize, StorageError>;
+}
+
+/// When a record was made, on the server's clock, and how that was found: from its boot's
+/// reference (the server's time at the boot's first push against the kiosk's monotonic clock
+/// then) — never later than the record arrived, since a slow first push puts the reference
+/// late — else the kiosk's wall clock when it is plausible, else the time it arrived.
+pub fn corrected_time(
+    boot: Option<(i64, i64)>,
+    mono_ms: u64,
+    wall_ms: i64,
+    clock_ok: bool,
+    now_ms: i64,
+) -> (i64, &'static str) {
+    match boot {
+        Some((server, mono)) => ((server + (mono_ms as i64 - mono)).min(now_ms), "boot"),
+        None if clock_ok || plausible_wall(wall_ms, now_ms) => (wall_ms, "kiosk"),
+        None => (now_ms, "received"),
+    }
+}
+
+/// A kiosk wall time that could be true: after 2024 and not ahead of the server by a day.
+fn plausible_wall(wall_ms: i64, now_ms: i64) -> bool {
+    wall_ms > 1_704_067_200_000 && wall_ms < now_ms + 86_400_000
+}
+
+/// Text cut to `max` characters, with an ellipsis when something was cut.
+pub fn capped(s: &str, max: usize) -> String {
+    let mut out: String = s.chars().take(max).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// The lock a failed sign-in puts on an account with `failed` failures in a row: every fifth
+/// locks, for longer each time (1 min, 5 min, 15 min, then 1 h). None: no lock.
+pub fn lockout_end(failed: i64, now_ms: i64) -> Option<i64> {
+    const LOCKS_MS: [i64; 4] = [60_000, 300_000, 900_000, 3_600_000];
+    if failed <= 0 || failed % 5 != 0 {
+        return None;
+    }
+    let level = ((failed / 5 - 1) as usize).min(LOCKS_MS.len() - 1);
+    Some(now_ms + LOCKS_MS[level])
+}
+
+/// The hex SHA-256 of some bytes (media names, stored secrets and session tokens).
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
 }

@@ -14,7 +14,7 @@ use tower::ServiceExt;
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::storage::{IncomingBatch, KioskAuth};
+use crate::store::{IncomingBatch, KioskAuth};
 
 /// Largest decompressed push body. A batch is capped far below this by the kiosk.
 pub const MAX_PUSH_DECOMPRESSED: u64 = 64 << 20;
@@ -51,11 +51,11 @@ impl FromRequestParts<AppState> for Kiosk {
 #[tracing::instrument(skip_all)]
 async fn enrol(
     State(state): State<AppState>,
-    crate::client_ip::ClientIp(ip): crate::client_ip::ClientIp,
+    crate::http::client_ip::ClientIp(ip): crate::http::client_ip::ClientIp,
     Json(req): Json<EnrolRequest>,
 ) -> Result<Json<Enrolment>, AppError> {
     let now = protocol::now_ms();
-    let net = crate::client_ip::limit_key(ip);
+    let net = crate::http::client_ip::limit_key(ip);
     // A setup day enrols a few dozen kiosks from one network; a guesser gets 30 tries in ten
     // minutes against 80-bit codes.
     if !state.limiter.allow(&format!("enrol:{net}"), 30, 600, now) {
@@ -75,7 +75,10 @@ async fn enrol(
     };
     let staff = state.staff.clone();
     let detail = format!("kiosk={} name={} client={net}", e.uuid, e.name);
-    tokio::task::spawn_blocking(move || staff.audit(None, "kiosk_enrol", &detail, now)).await??;
+    tokio::task::spawn_blocking(move || {
+        staff.audit(None, crate::store::AuditAction::KioskEnrol, &detail, now)
+    })
+    .await??;
     tracing::info!(kiosk = %e.uuid, name = %e.name, "kiosk enrolled");
     state.phone_cache.forget_kiosks();
     Ok(Json(Enrolment {

@@ -3,13 +3,14 @@
 //! ingest, and [`VisitStorage`] for the visits pages. The `visits` table is small (a few
 //! visits a week), so its queries scan it freely; QR opens are found by nonce (indexed).
 
-use protocol::content::{Delegation, Member};
-use protocol::record::VisitBody;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use crate::sqlite::SqliteStorage;
-use crate::storage::*;
+use protocol::content::{Delegation, Member};
+use protocol::record::VisitBody;
+
+use super::SqliteStorage;
+use crate::store::*;
 
 /// Stores a visit just received (in the ingest transaction). A visit already stored (the
 /// same visit pushed again, or sent once more by a kiosk restored from a backup) is left as
@@ -170,13 +171,6 @@ fn delegation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DelegationRow> {
     })
 }
 
-fn scope_org(scope: &Scope) -> Option<&str> {
-    match scope {
-        Scope::All => None,
-        Scope::Org(o) => Some(o.as_str()),
-    }
-}
-
 fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VisitRow> {
     let id: Vec<u8> = r.get(0)?;
     let slides: String = r.get(8)?;
@@ -201,7 +195,7 @@ impl VisitStorage for SqliteStorage {
         self.read(|c| {
             let mut q = c.prepare_cached(DELEGATIONS)?;
             let rows = q
-                .query_map(params![scope_org(scope), None::<String>], delegation_row)?
+                .query_map(params![scope.org(), None::<String>], delegation_row)?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
@@ -215,7 +209,7 @@ impl VisitStorage for SqliteStorage {
         self.read(|c| {
             let Some(delegation) = c
                 .prepare_cached(DELEGATIONS)?
-                .query_row(params![scope_org(scope), id], delegation_row)
+                .query_row(params![scope.org(), id], delegation_row)
                 .optional()?
             else {
                 return Ok(None);
@@ -280,7 +274,7 @@ impl VisitStorage for SqliteStorage {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let in_scope = tx
                 .prepare_cached(DELEGATIONS)?
-                .query_row(params![scope_org(scope), delegation], |_| Ok(()))
+                .query_row(params![scope.org(), delegation], |_| Ok(()))
                 .optional()?
                 .is_some();
             if !in_scope {

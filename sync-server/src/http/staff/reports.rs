@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use charts_rs::{FunnelChart, HeatmapChart, HorizontalBarChart, PieChart};
@@ -19,19 +19,17 @@ use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::context::{StaffCtx, blocking};
+use super::html::{esc, summary_table, table, td, td_n, th, th_n, urlencode};
 use crate::AppState;
 use crate::error::AppError;
-use crate::leads::{Ctx, blocking, ctx, to_login};
-use crate::sqlite_leads::day_start_ms;
-use crate::sqlite_reports::{
-    DAY_MS, DwellRow, ReportData, ReportEvent, UnitYear, VN_OFFSET_MS, YearlyData, day_label,
-    open_reader, report_data, report_events, yearly_data,
-};
-use crate::staff::esc;
-use crate::storage::{Scope, StorageError};
+use crate::store::reports::{DwellRow, ReportData, ReportEvent, UnitYear, YearlyData};
+use crate::store::time::{DAY_MS, VN_OFFSET_MS, day_label, day_start_ms};
+use crate::store::{AuditAction, Scope, StorageError};
 
 /// Bars in one chart at most (the tables have every row).
 const CHART_ROWS: usize = 15;
+
 /// Days in the heat map chart at most (the latest ones; the table has every day).
 const HEAT_CHART_DAYS: usize = 31;
 
@@ -55,9 +53,9 @@ pub(crate) const REPORT_CSS: &str = "<style>\
     </style>";
 
 // ---------------------------------------------------------------------------------------------
-// Pages of the reports (the signed-in context is `leads::Ctx`).
+// Pages of the reports (the signed-in context is `leads::StaffCtx`).
 
-impl Ctx {
+impl StaffCtx {
     /// A report page: the reports' own styles, the navigation on "Reports".
     fn reports_page(&self, state: &AppState, title: &str, here: &str, body: &str) -> Response {
         self.page_titled(state, title, "/staff/reports", here, REPORT_CSS, body)
@@ -136,34 +134,6 @@ fn country_title(state: &AppState, lang: &str, country: &str) -> String {
         country.to_owned()
     }
 }
-
-pub(crate) fn th(s: &str) -> String {
-    format!("<th>{}</th>", esc(s))
-}
-
-pub(crate) fn th_n(s: &str) -> String {
-    format!("<th class=\"n\">{}</th>", esc(s))
-}
-
-pub(crate) fn td(s: &str) -> String {
-    format!("<td>{}</td>", esc(s))
-}
-
-pub(crate) fn td_n(s: &str) -> String {
-    format!("<td class=\"n\">{}</td>", esc(s))
-}
-
-/// A table with an id, a header row and rows of ready cells.
-pub(crate) fn table(id: &str, head: &[String], rows: &[String]) -> String {
-    format!(
-        "<table id=\"{id}\"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
-        head.concat(),
-        rows.concat()
-    )
-}
-
-// ---------------------------------------------------------------------------------------------
-// Charts (charts-rs, SVG).
 
 /// The chart's own font (Roboto, which charts-rs measures text with) where the browser has it,
 /// the page's sans-serif where it does not.
@@ -302,31 +272,13 @@ struct ReportQuery {
     event: String,
     from: String,
     to: String,
-    ui: Option<String>,
-    lang: Option<String>,
-}
-
-pub(crate) fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 async fn report_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    cx: StaffCtx,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, AppError> {
-    let Some(cx) = ctx(&state, &headers, q.ui.as_deref().or(q.lang.as_deref())).await? else {
-        return Ok(to_login());
-    };
     let (from, to) = (q.from.trim().to_owned(), q.to.trim().to_owned());
     let from_ms = day_start_ms(&from);
     let to_ms = day_start_ms(&to).map(|t| t + DAY_MS);
@@ -337,14 +289,13 @@ async fn report_page(
         urlencode(&from),
         urlencode(&to)
     );
-    let dir = state.config.data_dir.clone();
+    let reports = state.reports.clone();
     let scope = cx.scope.clone();
     let ev = event.clone();
     let (events, data) = blocking(move || {
-        let c = open_reader(&dir)?;
-        let events = report_events(&c, &scope)?;
+        let events = reports.report_events(&scope)?;
         let chosen = Some(ev.as_str()).filter(|e| !e.is_empty());
-        Ok((events, report_data(&c, &scope, chosen, from_ms, to_ms)))
+        Ok((events, reports.report(&scope, chosen, from_ms, to_ms)))
     })
     .await?;
     let data = match data {
@@ -366,7 +317,7 @@ async fn report_page(
 
 fn report_filters(
     state: &AppState,
-    cx: &Ctx,
+    cx: &StaffCtx,
     events: &[ReportEvent],
     event: &str,
     from: &str,
@@ -678,8 +629,6 @@ fn report_body(state: &AppState, lang: &str, d: &ReportData) -> String {
 #[serde(default)]
 struct YearQuery {
     year: Option<String>,
-    ui: Option<String>,
-    lang: Option<String>,
 }
 
 /// The year asked for (2000–2100), or the current one in Vietnam.
@@ -696,9 +645,9 @@ fn year_of(q: &YearQuery) -> i32 {
 }
 
 async fn yearly(state: &AppState, scope: &Scope, year: i32) -> Result<YearlyData, AppError> {
-    let dir = state.config.data_dir.clone();
+    let reports = state.reports.clone();
     let scope = scope.clone();
-    blocking(move || yearly_data(&open_reader(&dir)?, &scope, year)).await
+    blocking(move || reports.yearly(&scope, year)).await
 }
 
 fn unit_name(state: &AppState, lang: &str, u: &UnitYear) -> String {
@@ -728,12 +677,9 @@ fn dates(starts: &str, ends: &str) -> String {
 
 async fn yearly_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    cx: StaffCtx,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, AppError> {
-    let Some(cx) = ctx(&state, &headers, q.ui.as_deref().or(q.lang.as_deref())).await? else {
-        return Ok(to_login());
-    };
     let year = year_of(&q);
     let data = yearly(&state, &cx.scope, year).await?;
     let lang = cx.lang;
@@ -1105,22 +1051,15 @@ fn yearly_workbook(state: &AppState, lang: &str, data: &YearlyData) -> Result<Ve
 
 async fn yearly_xlsx(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    cx: StaffCtx,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, AppError> {
-    let Some(cx) = ctx(&state, &headers, q.ui.as_deref().or(q.lang.as_deref())).await? else {
-        return Ok(to_login());
-    };
     let year = year_of(&q);
     let data = yearly(&state, &cx.scope, year).await?;
     let bytes =
         yearly_workbook(&state, cx.lang, &data).map_err(|e| AppError::Internal(e.to_string()))?;
-    let staff = state.staff.clone();
-    let (uid, detail) = (
-        cx.user.id,
-        format!("yearly report {year} xlsx, {} units", data.units.len()),
-    );
-    blocking(move || staff.audit(Some(uid), "export", &detail, protocol::now_ms())).await?;
+    let detail = format!("yearly report {year} xlsx, {} units", data.units.len());
+    cx.audit(&state, AuditAction::Export, detail).await?;
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -1136,29 +1075,6 @@ async fn yearly_xlsx(
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
-}
-
-/// The "Summary" heading and its table: one row per figure (key, label message id, value).
-pub(crate) fn summary_table(t: &dyn Fn(&str) -> String, rows: &[(&str, &str, String)]) -> String {
-    let rows: Vec<String> = rows
-        .iter()
-        .map(|(key, id, v)| {
-            format!(
-                "<tr data-key=\"{key}\"><th scope=\"row\">{}</th>{}</tr>",
-                esc(&t(id)),
-                td_n(v)
-            )
-        })
-        .collect();
-    format!(
-        "<h2>{}</h2>{}",
-        esc(&t("reports-summary")),
-        table(
-            "summary",
-            &[th(&t("reports-col-measure")), th_n(&t("reports-col-value"))],
-            &rows
-        )
-    )
 }
 
 #[cfg(test)]
@@ -1194,7 +1110,7 @@ mod tests {
         assert!(funnel_chart(vec![("a".into(), 3), ("b".into(), 1)]).is_some());
         assert!(funnel_chart(vec![("a".into(), 0)]).is_none());
         let d = ReportData {
-            heat: vec![crate::sqlite_reports::HeatDay {
+            heat: vec![crate::store::reports::HeatDay {
                 day: 20_522,
                 hours: [1; 24],
             }],

@@ -8,44 +8,16 @@
 //! Days are Vietnam days (UTC+7): `(corrected_ms + 7 h) / 24 h`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
 
 use protocol::RecordBody;
 use protocol::content::Manifest;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use crate::sqlite::SqliteStorage;
-use crate::storage::{Scope, StorageError};
-
-pub const HOUR_MS: i64 = 3_600_000;
-pub const DAY_MS: i64 = 86_400_000;
-/// Vietnam time, in which reports count days and hours.
-pub const VN_OFFSET_MS: i64 = 7 * HOUR_MS;
-/// How many items the yearly report lists per unit.
-pub const TOP_ITEMS: usize = 10;
-
-/// The Vietnam day (days since 1970-01-01 in UTC+7) of a time.
-pub fn vn_day(ms: i64) -> i64 {
-    (ms + VN_OFFSET_MS).div_euclid(DAY_MS)
-}
-
-/// `YYYY-MM-DD` of a Vietnam day number.
-pub fn day_label(day: i64) -> String {
-    time::Date::from_julian_day((day + 2_440_588) as i32)
-        .map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
-        .unwrap_or_default()
-}
-
-/// A read-only connection to the server's database in `data_dir`, for the report pages.
-pub fn open_reader(data_dir: &Path) -> Result<Connection, StorageError> {
-    let conn = Connection::open_with_flags(
-        data_dir.join("server.sqlite"),
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(std::time::Duration::from_secs(30))?;
-    Ok(conn)
-}
+use super::SqliteStorage;
+use crate::store::reports::*;
+use crate::store::time::{DAY_MS, HOUR_MS, VN_OFFSET_MS, new_year_day, vn_day};
+use crate::store::*;
 
 // ---------------------------------------------------------------------------------------------
 // Roll-ups kept at ingest.
@@ -106,91 +78,6 @@ impl ReportRollups {
 
 // ---------------------------------------------------------------------------------------------
 // What the reports show.
-
-/// Views and dwell time of one item, pillar or language.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DwellRow {
-    /// The item id, pillar id (`""`: an item the current content does not know) or language tag.
-    pub key: String,
-    /// For an item: its pillar.
-    pub pillar: String,
-    /// Title per language, from the published content (items and pillars).
-    pub titles: BTreeMap<String, String>,
-    pub views: i64,
-    pub dwell_ms: i64,
-}
-
-impl DwellRow {
-    pub fn avg_ms(&self) -> f64 {
-        if self.views == 0 {
-            0.0
-        } else {
-            self.dwell_ms as f64 / self.views as f64
-        }
-    }
-}
-
-/// Views and dwell by how the item came on screen.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Views {
-    pub views: i64,
-    pub dwell_ms: i64,
-}
-
-/// One Vietnam day of the heat map: visitor sessions started in each hour (Vietnam time).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HeatDay {
-    pub day: i64,
-    pub hours: [i64; 24],
-}
-
-/// The report of one event, or of every event in scope, over a period.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReportData {
-    /// Shown by the attract loop, opened by visitors, shown by presenters.
-    pub attract: Views,
-    pub visitor: Views,
-    pub presenter: Views,
-    /// Visitor sessions started; sessions ended and their total length.
-    pub sessions: i64,
-    pub sessions_ended: i64,
-    pub session_ms: i64,
-    /// Views opened by visitors or presenters (not the attract loop), most viewed first.
-    pub by_item: Vec<DwellRow>,
-    pub by_pillar: Vec<DwellRow>,
-    pub by_lang: Vec<DwellRow>,
-    /// The funnel: QR codes shown on kiosks, opened on phones, leads left on phones.
-    pub qr_shown: i64,
-    pub qr_opened: i64,
-    pub phone_leads: i64,
-    /// Every lead (phone, kiosk form, badge), merged duplicates left out.
-    pub leads: i64,
-    /// Leads per country as visitors gave it (`""`: not given), most first.
-    pub by_country: Vec<(String, i64)>,
-    /// Days with sessions, oldest first.
-    pub heat: Vec<HeatDay>,
-}
-
-impl ReportData {
-    pub fn views(&self) -> i64 {
-        self.attract.views + self.visitor.views + self.presenter.views
-    }
-    pub fn avg_session_ms(&self) -> f64 {
-        if self.sessions_ended == 0 {
-            0.0
-        } else {
-            self.session_ms as f64 / self.sessions_ended as f64
-        }
-    }
-}
-
-/// An event a report can be about.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReportEvent {
-    pub id: String,
-    pub name: String,
-    pub org: String,
-}
 
 /// Which events a query counts.
 enum Events {
@@ -379,19 +266,6 @@ impl Countries {
     }
 }
 
-fn by_views(rows: &mut [DwellRow]) {
-    rows.sort_by(|a, b| {
-        b.views
-            .cmp(&a.views)
-            .then(b.dwell_ms.cmp(&a.dwell_ms))
-            .then(a.key.cmp(&b.key))
-    });
-}
-
-fn by_count(rows: &mut [(String, i64)]) {
-    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-}
-
 fn query_map<T>(
     c: &Connection,
     sql: &str,
@@ -421,7 +295,7 @@ pub fn report_events(c: &Connection, scope: &Scope) -> Result<Vec<ReportEvent>, 
         },
     )?;
     match scope {
-        Scope::Org(org) => events.retain(|e| &e.org == org),
+        Scope::Org(_) => events.retain(|e| scope.covers(&e.org)),
         Scope::All => {
             let known: BTreeSet<String> = events.iter().map(|e| e.id.clone()).collect();
             let seen = query_map(
@@ -454,11 +328,11 @@ pub fn report_data(
 ) -> Result<ReportData, StorageError> {
     let c = conn;
     let events = match (event.filter(|e| !e.is_empty()), scope) {
-        (Some(id), Scope::Org(org)) => {
+        (Some(id), Scope::Org(_)) => {
             let owner: Option<String> = c
                 .query_row("SELECT org FROM events WHERE id = ?1", [id], |r| r.get(0))
                 .optional()?;
-            if owner.as_ref() != Some(org) {
+            if !owner.is_some_and(|o| scope.covers(&o)) {
                 return Err(StorageError::NotFound);
             }
             Events::One(id.to_owned())
@@ -632,76 +506,16 @@ pub fn report_data(
 // ---------------------------------------------------------------------------------------------
 // The yearly report.
 
-/// An event of the year: held (its dates fall in the year) or seen (kiosks recorded for it).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct YearEvent {
-    pub id: String,
-    pub name: String,
-    pub kind: String,
-    pub starts: String,
-    pub ends: String,
-    pub venue: String,
-    pub country: String,
-    pub responsible: String,
-    /// Named in `events` (false: only seen in the kiosks' records).
-    pub known: bool,
-    pub kiosk_days: i64,
-    pub sessions: i64,
-    pub views: i64,
-    pub leads: i64,
-}
-
-/// One organising unit's year.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UnitYear {
-    /// `""`: records and leads of events that no unit organises.
-    pub org: String,
-    pub events: Vec<YearEvent>,
-    /// Distinct (kiosk, Vietnam day) with at least one record for the unit's events.
-    pub kiosk_days: i64,
-    pub sessions: i64,
-    /// Views opened by visitors or presenters, and their dwell.
-    pub views: i64,
-    pub dwell_ms: i64,
-    pub leads: i64,
-    /// Leads per market (country as given), most first.
-    pub by_country: Vec<(String, i64)>,
-    /// The most viewed items, at most [`TOP_ITEMS`].
-    pub top_items: Vec<DwellRow>,
-    /// Delegations received: with at least one visit that started in the year.
-    pub delegations: i64,
-    /// Visits presented to delegations, and the attendees the hosts entered.
-    pub visits: i64,
-    pub attendees: i64,
-    /// Leads of the year made for delegations (merged duplicates left out, like `leads`).
-    pub delegation_leads: i64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct YearlyData {
-    pub year: i32,
-    pub units: Vec<UnitYear>,
-}
-
-/// Vietnam day number of 1 January of `year`.
-fn new_year_day(year: i32) -> Result<i64, StorageError> {
-    let d = time::Date::from_calendar_date(year, time::Month::January, 1)
-        .map_err(|e| StorageError::Invalid(e.to_string()))?;
-    Ok(d.to_julian_day() as i64 - 2_440_588)
-}
-
 /// The year (Vietnam time) per organising unit in scope: events held and seen, kiosk-days,
 /// sessions, views, leads by market, top content, delegations received. From roll-ups, leads,
 /// events and visits only.
 pub fn yearly_data(c: &Connection, scope: &Scope, year: i32) -> Result<YearlyData, StorageError> {
-    let (d0, d1) = (new_year_day(year)?, new_year_day(year + 1)?);
+    let day = |y| new_year_day(y).ok_or_else(|| StorageError::Invalid(format!("no year {y}")));
+    let (d0, d1) = (day(year)?, day(year + 1)?);
     let (h0, h1) = (d0 * 24 - 7, d1 * 24 - 7);
     let (ms0, ms1) = (d0 * DAY_MS - VN_OFFSET_MS, d1 * DAY_MS - VN_OFFSET_MS);
     let content = content(c)?;
-    let in_scope = |org: &str| match scope {
-        Scope::All => true,
-        Scope::Org(o) => o == org,
-    };
+    let in_scope = |org: &str| scope.covers(org);
 
     let mut events: BTreeMap<String, (String, YearEvent)> = BTreeMap::new();
     for (org, e) in query_map(
@@ -929,9 +743,12 @@ pub fn yearly_data(c: &Connection, scope: &Scope, year: i32) -> Result<YearlyDat
     Ok(out)
 }
 
-impl SqliteStorage {
-    /// [`report_data`] on a reader connection (for benchmarks and tools).
-    pub fn report(
+impl ReportStorage for SqliteStorage {
+    fn report_events(&self, scope: &Scope) -> Result<Vec<ReportEvent>, StorageError> {
+        self.read(|c| report_events(c, scope))
+    }
+
+    fn report(
         &self,
         scope: &Scope,
         event: Option<&str>,
@@ -941,25 +758,7 @@ impl SqliteStorage {
         self.read(|c| report_data(c, scope, event, from_ms, to_ms))
     }
 
-    /// [`yearly_data`] on a reader connection.
-    pub fn yearly(&self, scope: &Scope, year: i32) -> Result<YearlyData, StorageError> {
+    fn yearly(&self, scope: &Scope, year: i32) -> Result<YearlyData, StorageError> {
         self.read(|c| yearly_data(c, scope, year))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn vietnam_days_and_labels() {
-        // 2026-03-10 00:00 in Vietnam is 2026-03-09 17:00 UTC.
-        let midnight = crate::sqlite_leads::day_start_ms("2026-03-10").unwrap();
-        assert_eq!(day_label(vn_day(midnight)), "2026-03-10");
-        assert_eq!(day_label(vn_day(midnight - 1)), "2026-03-09");
-        assert_eq!(
-            new_year_day(2026).unwrap(),
-            vn_day(crate::sqlite_leads::day_start_ms("2026-01-01").unwrap())
-        );
     }
 }

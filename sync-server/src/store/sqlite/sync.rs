@@ -1,140 +1,20 @@
-//! The SQLite implementation of [`Storage`]: one file, WAL, one writer connection and a small
-//! pool of readers.
+//! [`Storage`] on SQLite: kiosks, enrolment, the push (ingest) and content versions.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
-use std::sync::{LazyLock, Mutex};
 
 use protocol::RecordBody;
 use protocol::content::Manifest;
 use protocol::sync::{Cursor, PushAck};
 use rand::Rng;
 use rusqlite::{Connection, OptionalExtension, params};
-use rusqlite_migration::{M, Migrations};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::storage::*;
-
-static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
-    Migrations::new(vec![
-        M::up(include_str!("../migrations/01-core/up.sql")),
-        M::up(include_str!("../migrations/02-staff/up.sql")),
-        M::up(include_str!("../migrations/03-content-error/up.sql")),
-        M::up(include_str!("../migrations/04-phone/up.sql")),
-        M::up(include_str!("../migrations/05-events-orgs/up.sql")),
-        M::up(include_str!("../migrations/06-report-rollups/up.sql")),
-        M::up(include_str!("../migrations/07-visits/up.sql")),
-        M::up(include_str!("../migrations/08-erased-members/up.sql")),
-        M::up(include_str!("../migrations/09-hardening/up.sql")),
-    ])
-});
+use super::SqliteStorage;
+use crate::store::codes::{new_code, normalise_code};
+use crate::store::*;
 
 /// How long an enrolment code stays valid.
 const ENROL_CODE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
-
-pub struct SqliteStorage {
-    path: std::path::PathBuf,
-    writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
-}
-
-fn open_conn(path: &Path) -> Result<Connection, StorageError> {
-    let conn = Connection::open(path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    // 64 MiB of page cache: a batch's index pages stay in memory between batches.
-    conn.pragma_update(None, "cache_size", -65_536)?;
-    conn.busy_timeout(std::time::Duration::from_secs(30))?;
-    Ok(conn)
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
-}
-
-/// Codes are typed by staff from a screen: no 0/O or 1/I. Sixteen symbols of 32 are 80 bits,
-/// in groups of four (`ABCD-EFGH-JKLM-NPQR`).
-fn new_code() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rng();
-    let c: String = (0..16)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect();
-    group(&c)
-}
-
-fn group(c: &str) -> String {
-    c.as_bytes()
-        .chunks(4)
-        .map(|g| String::from_utf8_lossy(g).into_owned())
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-/// The code as stored (hashed): letters and digits in upper case, in groups of four, however
-/// staff typed it.
-fn normalise_code(code: &str) -> String {
-    let c: String = code
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .take(64)
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    group(&c)
-}
-
-impl SqliteStorage {
-    pub fn open(path: &Path) -> Result<SqliteStorage, StorageError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StorageError::Db(e.to_string()))?;
-        }
-        let mut conn = open_conn(path)?;
-        MIGRATIONS
-            .to_latest(&mut conn)
-            .map_err(|e| StorageError::Db(e.to_string()))?;
-        Ok(SqliteStorage {
-            path: path.to_owned(),
-            writer: Mutex::new(conn),
-            readers: Mutex::new(Vec::new()),
-        })
-    }
-
-    pub(crate) fn write<T>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, StorageError>,
-    ) -> Result<T, StorageError> {
-        let mut conn = self
-            .writer
-            .lock()
-            .map_err(|_| StorageError::Db("writer lock poisoned".into()))?;
-        f(&mut conn)
-    }
-
-    pub(crate) fn read<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, StorageError>,
-    ) -> Result<T, StorageError> {
-        let conn = self.readers.lock().ok().and_then(|mut p| p.pop());
-        let conn = match conn {
-            Some(c) => c,
-            None => open_conn(&self.path)?,
-        };
-        let out = f(&conn);
-        if let Ok(mut p) = self.readers.lock()
-            && p.len() < 8
-        {
-            p.push(conn);
-        }
-        out
-    }
-
-    /// A read-only connection for reports and tests.
-    pub fn connection(&self) -> Result<Connection, StorageError> {
-        open_conn(&self.path)
-    }
-}
 
 #[derive(Default)]
 struct ViewAgg {
@@ -434,7 +314,7 @@ impl Storage for SqliteStorage {
             let mut views: HashMap<(String, String, String, i64, String), ViewAgg> = HashMap::new();
             let mut kinds: HashMap<(String, &str, i64), i64> = HashMap::new();
             // Report roll-ups (migration 06), written below in this same transaction.
-            let mut report = crate::sqlite_reports::ReportRollups::default();
+            let mut report = crate::store::sqlite::reports::ReportRollups::default();
             let mut lead_ids: Vec<Uuid> = Vec::new();
             let (mut inserted, mut duplicates) = (0u64, 0u64);
             {
@@ -478,11 +358,8 @@ impl Storage for SqliteStorage {
                             .ok()
                             .flatten()
                     });
-                    let (corrected, quality) = match boot {
-                        Some((server, mono)) => (server + (r.mono_ms as i64 - mono), "boot"),
-                        None if r.clock_ok || plausible(r.wall_ms, now_ms) => (r.wall_ms, "kiosk"),
-                        None => (now_ms, "received"),
-                    };
+                    let (corrected, quality) =
+                        corrected_time(boot, r.mono_ms, r.wall_ms, r.clock_ok, now_ms);
                     // A body this server cannot read as the kind it claims (a negative
                     // dwell, a lead without a contact, not JSON of a record at all) is kept in
                     // quarantine with the reason: acknowledged, never counted, shown to admins.
@@ -568,7 +445,7 @@ impl Storage for SqliteStorage {
                                 ])?;
                             }
                             Some(RecordBody::Visit(visit)) => {
-                                crate::sqlite_visits::insert_visit(
+                                crate::store::sqlite::visits::insert_visit(
                                     &tx, kiosk.row, visit, corrected, now_ms,
                                 )?;
                             }
@@ -765,15 +642,15 @@ impl Storage for SqliteStorage {
                         })?
                         .filter_map(Result::ok)
                         .filter(|(_, _, body)| {
-                            crate::sqlite_leads::raw_scan_text(body).is_some_and(|raw| {
+                            crate::store::sqlite::leads::raw_scan_text(body).is_some_and(|raw| {
                                 keys.iter()
-                                    .any(|k| crate::sqlite_leads::scan_mentions(&raw, k))
+                                    .any(|k| crate::store::sqlite::leads::scan_mentions(&raw, k))
                             })
                         })
                         .map(|(k, s, _)| (k, s))
                         .collect()
                     };
-                    crate::sqlite_leads::erase_scans(&tx, &scans, now_ms)?;
+                    crate::store::sqlite::leads::erase_scans(&tx, &scans, now_ms)?;
                 }
             }
             // The lead's personal fields also leave the raw records.
@@ -819,7 +696,7 @@ impl Storage for SqliteStorage {
         delegations: &[protocol::content::Delegation],
         now_ms: i64,
     ) -> Result<(), StorageError> {
-        self.write(|c| crate::sqlite_visits::save_delegations(c, delegations, now_ms))
+        self.write(|c| crate::store::sqlite::visits::save_delegations(c, delegations, now_ms))
     }
 
     fn publish(&self, manifest: &Manifest, now_ms: i64) -> Result<(), StorageError> {
@@ -895,397 +772,4 @@ fn note_kiosk_event(
     )?
     .execute(params![kiosk, event_id, now_ms])?;
     Ok(())
-}
-
-/// A kiosk wall time that could be true: after 2024 and not ahead of the server by a day.
-fn plausible(wall_ms: i64, now_ms: i64) -> bool {
-    wall_ms > 1_704_067_200_000 && wall_ms < now_ms + 86_400_000
-}
-
-impl StaffStorage for SqliteStorage {
-    fn add_user(
-        &self,
-        email: &str,
-        password_hash: &str,
-        role: &str,
-        org: &str,
-        now_ms: i64,
-    ) -> Result<i64, StorageError> {
-        self.write(|c| {
-            c.execute(
-                "INSERT INTO users(email, password_hash, role, org, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![email, password_hash, role, org, now_ms],
-            )
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                    StorageError::Invalid(format!("a user with the email {email} already exists"))
-                }
-                other => other.into(),
-            })?;
-            Ok(c.last_insert_rowid())
-        })
-    }
-
-    fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError> {
-        self.read(|c| {
-            Ok(c.query_row(
-                "SELECT id, email, password_hash, role, org FROM users WHERE email = ?1 AND disabled_ms IS NULL",
-                [email],
-                |r| Ok(User { id: r.get(0)?, email: r.get(1)?, password_hash: r.get(2)?, role: r.get(3)?, org: r.get(4)? }),
-            )
-            .optional()?)
-        })
-    }
-
-    fn set_password(&self, email: &str, password_hash: &str) -> Result<bool, StorageError> {
-        self.write(|c| {
-            let tx = c.transaction()?;
-            let id: Option<i64> = tx
-                .query_row(
-                    "UPDATE users SET password_hash = ?2, failed_logins = 0, locked_until_ms = NULL
-                     WHERE email = ?1 RETURNING id",
-                    params![email, password_hash],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(id) = id else {
-                return Ok(false);
-            };
-            tx.execute("DELETE FROM staff_sessions WHERE user_id = ?1", [id])?;
-            tx.commit()?;
-            Ok(true)
-        })
-    }
-
-    fn create_session(
-        &self,
-        user_id: i64,
-        token_hash: &str,
-        csrf: &str,
-        now_ms: i64,
-        expires_ms: i64,
-    ) -> Result<(), StorageError> {
-        self.write(|c| {
-            c.execute("DELETE FROM staff_sessions WHERE expires_ms < ?1", [now_ms])?;
-            c.execute(
-                "INSERT INTO staff_sessions(token_hash, user_id, csrf, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![token_hash, user_id, csrf, now_ms, expires_ms],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn session(
-        &self,
-        token_hash: &str,
-        now_ms: i64,
-    ) -> Result<Option<(User, String)>, StorageError> {
-        let found = self.read(|c| {
-            Ok(c.query_row(
-                "SELECT u.id, u.email, u.password_hash, u.role, u.org, s.csrf,
-                        coalesce(s.last_seen_ms, s.created_ms)
-                 FROM staff_sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.token_hash = ?1 AND s.expires_ms > ?2 AND u.disabled_ms IS NULL
-                   AND coalesce(s.last_seen_ms, s.created_ms) > ?2 - ?3",
-                params![token_hash, now_ms, SESSION_IDLE_MS],
-                |r| {
-                    Ok((
-                        User {
-                            id: r.get(0)?,
-                            email: r.get(1)?,
-                            password_hash: r.get(2)?,
-                            role: r.get(3)?,
-                            org: r.get(4)?,
-                        },
-                        r.get::<_, String>(5)?,
-                        r.get::<_, i64>(6)?,
-                    ))
-                },
-            )
-            .optional()?)
-        })?;
-        let Some((user, csrf, last_seen)) = found else {
-            return Ok(None);
-        };
-        // The idle clock moves at most once a minute: a page view is not a write.
-        if now_ms - last_seen > 60_000 {
-            self.write(|c| {
-                c.execute(
-                    "UPDATE staff_sessions SET last_seen_ms = ?2 WHERE token_hash = ?1",
-                    params![token_hash, now_ms],
-                )?;
-                Ok(())
-            })?;
-        }
-        Ok(Some((user, csrf)))
-    }
-
-    fn delete_session(&self, token_hash: &str) -> Result<(), StorageError> {
-        self.write(|c| {
-            c.execute(
-                "DELETE FROM staff_sessions WHERE token_hash = ?1",
-                [token_hash],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn end_sessions(&self, user_id: i64) -> Result<(), StorageError> {
-        self.write(|c| {
-            c.execute("DELETE FROM staff_sessions WHERE user_id = ?1", [user_id])?;
-            Ok(())
-        })
-    }
-
-    fn login_failed(&self, email: &str, now_ms: i64) -> Result<Option<i64>, StorageError> {
-        const LOCKS_MS: [i64; 4] = [60_000, 300_000, 900_000, 3_600_000];
-        self.write(|c| {
-            let tx = c.transaction()?;
-            let row: Option<(i64, i64)> = tx
-                .query_row(
-                    "UPDATE users SET failed_logins = failed_logins + 1 WHERE email = ?1
-                     RETURNING id, failed_logins",
-                    [email],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let mut until = None;
-            if let Some((id, failed)) = row
-                && failed % 5 == 0
-            {
-                let level = ((failed / 5 - 1) as usize).min(LOCKS_MS.len() - 1);
-                let end = now_ms + LOCKS_MS[level];
-                tx.execute(
-                    "UPDATE users SET locked_until_ms = ?2 WHERE id = ?1",
-                    params![id, end],
-                )?;
-                until = Some(end);
-            }
-            tx.commit()?;
-            Ok(until)
-        })
-    }
-
-    fn login_succeeded(&self, user_id: i64) -> Result<(), StorageError> {
-        self.write(|c| {
-            c.execute(
-                "UPDATE users SET failed_logins = 0, locked_until_ms = NULL
-                 WHERE id = ?1 AND (failed_logins != 0 OR locked_until_ms IS NOT NULL)",
-                [user_id],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn locked_until(&self, email: &str, now_ms: i64) -> Result<Option<i64>, StorageError> {
-        self.read(|c| {
-            Ok(c.query_row(
-                "SELECT locked_until_ms FROM users WHERE email = ?1 AND locked_until_ms > ?2",
-                params![email, now_ms],
-                |r| r.get(0),
-            )
-            .optional()?)
-        })
-    }
-
-    fn unlock_user(&self, email: &str) -> Result<bool, StorageError> {
-        self.write(|c| {
-            Ok(c.execute(
-                "UPDATE users SET failed_logins = 0, locked_until_ms = NULL WHERE email = ?1",
-                [email],
-            )? > 0)
-        })
-    }
-
-    fn quarantine(&self, limit: u64) -> Result<(Vec<QuarantineRow>, u64), StorageError> {
-        self.read(|c| {
-            let total: i64 = c.query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))?;
-            let mut q = c.prepare(
-                "SELECT coalesce(k.name, ''), coalesce(k.uuid, ''), q.seq, q.kind, q.reason, q.received_ms
-                 FROM quarantine q LEFT JOIN kiosks k ON k.id = q.kiosk
-                 ORDER BY q.received_ms DESC, q.seq DESC LIMIT ?1",
-            )?;
-            let rows = q
-                .query_map([limit.min(10_000) as i64], |r| {
-                    Ok(QuarantineRow {
-                        kiosk_name: r.get(0)?,
-                        kiosk: Uuid::parse_str(&r.get::<_, String>(1)?).unwrap_or_default(),
-                        seq: r.get(2)?,
-                        kind: r.get(3)?,
-                        reason: r.get(4)?,
-                        received_ms: r.get(5)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((rows, total as u64))
-        })
-    }
-
-    fn locked_users(&self, now_ms: i64) -> Result<Vec<(String, i64)>, StorageError> {
-        self.read(|c| {
-            let mut q = c.prepare(
-                "SELECT email, locked_until_ms FROM users WHERE locked_until_ms > ?1 ORDER BY email",
-            )?;
-            let rows = q
-                .query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-    }
-
-    fn audit(
-        &self,
-        user_id: Option<i64>,
-        action: &str,
-        detail: &str,
-        now_ms: i64,
-    ) -> Result<(), StorageError> {
-        let cap = |s: &str, n: usize| -> String {
-            let mut out: String = s.chars().take(n).collect();
-            if out.len() < s.len() {
-                out.push('…');
-            }
-            out
-        };
-        let (action, detail) = (cap(action, 64), cap(detail, AUDIT_DETAIL_MAX));
-        self.write(|c| {
-            c.execute(
-                "INSERT INTO audit(at_ms, user_id, action, detail) VALUES (?1, ?2, ?3, ?4)",
-                params![now_ms, user_id, action, detail],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn summary(&self) -> Result<Summary, StorageError> {
-        let kiosks = self.kiosks()?;
-        self.read(|c| {
-            let mut stmt =
-                c.prepare("SELECT kind, sum(count) FROM rollup_kinds GROUP BY kind ORDER BY kind")?;
-            let kinds = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
-            let leads = c.query_row(
-                "SELECT count(*) FROM leads WHERE erased_ms IS NULL",
-                [],
-                |r| r.get(0),
-            )?;
-            let qr_opens = c.query_row("SELECT count(*) FROM qr_opens", [], |r| r.get(0))?;
-            Ok(Summary {
-                kiosks,
-                kinds,
-                leads,
-                qr_opens,
-            })
-        })
-    }
-}
-
-impl PhoneStorage for SqliteStorage {
-    fn record_open(&self, open: &QrOpen, now_ms: i64) -> Result<(), StorageError> {
-        self.write(|c| {
-            c.execute(
-                "INSERT OR IGNORE INTO qr_opens(nonce, kiosk, event_id, item, lang, purpose, at_ms, visitor)
-                 VALUES (?1, (SELECT id FROM kiosks WHERE uuid = ?2), ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    open.nonce,
-                    open.kiosk.to_string(),
-                    open.event_id,
-                    open.item,
-                    open.lang,
-                    open.purpose,
-                    now_ms,
-                    open.visitor
-                ],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn record_opens(&self, opens: &[(QrOpen, i64)]) -> Result<(), StorageError> {
-        self.write(|c| {
-            let tx = c.transaction()?;
-            {
-                let mut ins = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO qr_opens(nonce, kiosk, event_id, item, lang, purpose, at_ms, visitor)
-                     VALUES (?1, (SELECT id FROM kiosks WHERE uuid = ?2), ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?;
-                for (open, at) in opens {
-                    ins.execute(params![
-                        open.nonce,
-                        open.kiosk.to_string(),
-                        open.event_id,
-                        open.item,
-                        open.lang,
-                        open.purpose,
-                        at,
-                        open.visitor
-                    ])?;
-                }
-            }
-            tx.commit()?;
-            Ok(())
-        })
-    }
-
-    fn upsert_phone_lead(&self, lead: &PhoneLead, now_ms: i64) -> Result<bool, StorageError> {
-        let interests =
-            serde_json::to_string(&lead.interests).map_err(|e| StorageError::Db(e.to_string()))?;
-        let consent =
-            serde_json::to_string(&lead.consent).map_err(|e| StorageError::Db(e.to_string()))?;
-        self.write(|c| {
-            let n = c.execute(
-                "INSERT INTO leads(lead_id, kiosk, event_id, item, lang, source, name, organisation,
-                    email, phone, country, title, interests, consent, created_ms, updated_ms)
-                 VALUES (?1, (SELECT id FROM kiosks WHERE uuid = ?2), ?3, ?4, ?5, 'phone_form', ?6, ?7,
-                    ?8, ?9, ?10, '', ?11, ?12, ?13, ?13)
-                 ON CONFLICT(lead_id) DO UPDATE SET
-                    name = excluded.name, organisation = excluded.organisation, email = excluded.email,
-                    phone = excluded.phone, country = excluded.country, interests = excluded.interests,
-                    consent = excluded.consent, lang = excluded.lang, updated_ms = excluded.updated_ms
-                 WHERE leads.erased_ms IS NULL",
-                params![
-                    lead.lead_id.as_bytes().as_slice(),
-                    lead.kiosk.to_string(),
-                    lead.event_id,
-                    lead.item,
-                    lead.lang,
-                    lead.contact.name,
-                    lead.contact.organisation,
-                    lead.contact.email,
-                    lead.contact.phone,
-                    lead.contact.country,
-                    interests,
-                    consent,
-                    now_ms
-                ],
-            )?;
-            Ok(n > 0)
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn migrations_are_valid() {
-        MIGRATIONS.validate().unwrap();
-    }
-
-    #[test]
-    fn codes_are_normalised_as_staff_type_them() {
-        assert_eq!(
-            normalise_code("abcd efgh"),
-            "ABCD-EFGH",
-            "older 8-symbol codes still work"
-        );
-        assert_eq!(normalise_code("ABCD-EFGH"), "ABCD-EFGH");
-        assert_eq!(normalise_code("abcdefghjkmnpqrs"), "ABCD-EFGH-JKMN-PQRS");
-        let c = new_code();
-        assert_eq!(c.len(), 19);
-        assert_eq!(normalise_code(&c), c);
-        assert_eq!(normalise_code(&c.to_lowercase().replace('-', " ")), c);
-    }
 }

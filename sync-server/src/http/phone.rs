@@ -11,15 +11,16 @@ use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use protocol::contact::{plausible_email, plausible_phone};
 use protocol::token::QrToken;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::client_ip::{ClientIp, limit_key};
 use crate::error::AppError;
-use crate::staff::esc;
-use crate::storage::{PhoneLead, QrOpen, TokenKiosk};
+use crate::http::client_ip::{ClientIp, limit_key};
+use crate::http::staff::html::esc;
+use crate::store::{PhoneLead, QrOpen, TokenKiosk};
 
 /// The languages of the phone pages, in their own names.
 pub const LANGUAGES: [(&str, &str); 5] = [
@@ -151,7 +152,12 @@ async fn verify(state: &AppState, token: &str, now_ms: i64) -> Result<QrToken, R
         let staff = state.staff.clone();
         let detail = format!("kiosk={} event={}", t.kiosk_id, capped(&t.event, 64));
         let _ = tokio::task::spawn_blocking(move || {
-            staff.audit(None, "token_refused_event", &detail, now_ms)
+            staff.audit(
+                None,
+                crate::store::AuditAction::TokenRefusedEvent,
+                &detail,
+                now_ms,
+            )
         })
         .await;
         return Err(Refused::Invalid);
@@ -374,7 +380,7 @@ pub(crate) async fn current_manifest(
             *c = Some((stamp, m.clone()));
             cache.checked_ms.store(now, Ordering::Relaxed);
         }
-        Ok::<_, crate::storage::StorageError>(m)
+        Ok::<_, crate::store::StorageError>(m)
     })
     .await??)
 }
@@ -535,7 +541,7 @@ impl OpenWriter {
 
     pub async fn record(
         &self,
-        phone: &std::sync::Arc<dyn crate::storage::PhoneStorage>,
+        phone: &std::sync::Arc<dyn crate::store::PhoneStorage>,
         open: QrOpen,
     ) -> Result<(), AppError> {
         let tx = self.tx.get_or_init(|| {
@@ -552,7 +558,7 @@ impl OpenWriter {
     }
 
     async fn run(
-        phone: std::sync::Arc<dyn crate::storage::PhoneStorage>,
+        phone: std::sync::Arc<dyn crate::store::PhoneStorage>,
         mut rx: tokio::sync::mpsc::UnboundedReceiver<OpenJob>,
     ) {
         let mut jobs = Vec::new();
@@ -789,17 +795,6 @@ async fn form_page(
     Ok(page(&lang, &state.i18n.t(&lang, "phone-form-title"), &html).into_response())
 }
 
-fn plausible_email(e: &str) -> bool {
-    let Some((local, domain)) = e.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !e.contains(char::is_whitespace)
-}
-
 async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -877,6 +872,8 @@ async fn submit(
         Some(tr("phone-error-contact"))
     } else if !contact.email.is_empty() && !plausible_email(&contact.email) {
         Some(tr("phone-error-email"))
+    } else if !contact.phone.is_empty() && !plausible_phone(&contact.phone) {
+        Some(tr("phone-error-phone"))
     } else {
         None
     };
@@ -899,9 +896,7 @@ async fn submit(
     } else {
         contact.email.clone()
     };
-    let digest = Sha256::digest(format!("{}|{who}", t.nonce_hex()).as_bytes());
-    let lead_id =
-        uuid::Builder::from_random_bytes(digest[..16].try_into().expect("16 bytes")).into_uuid();
+    let lead_id = protocol::contact::derived_lead_id(&[&t.nonce_hex(), &who]);
     let lead = PhoneLead {
         lead_id,
         kiosk: t.kiosk_id,
@@ -922,7 +917,7 @@ async fn submit(
         Ok(_) => {}
         // Nothing was stored: the visitor is asked to send the form again in a while, and
         // the form keeps what they typed.
-        Err(crate::storage::StorageError::Full) => {
+        Err(crate::store::StorageError::Full) => {
             tracing::error!("the disk is full: a phone lead was refused with 503");
             return Ok(form_again(
                 &state,

@@ -6,32 +6,29 @@
 //! row per slide shown) and as XLSX (visits, slides, leads); every download is in the audit
 //! log.
 //!
-//! Delegations are scoped like leads ([`crate::storage::Scope`]): a unit sees the delegations
+//! Delegations are scoped like leads ([`crate::store::Scope`]): a unit sees the delegations
 //! it organises; another unit's delegation answers 404, as if it did not exist. Times are in
 //! Vietnam time. Item titles come from the content published now.
 
 use std::collections::{BTreeMap, HashMap};
 
-use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::Redirect;
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use protocol::content::{Localised, Manifest};
 use rust_xlsxwriter::{Workbook, XlsxError};
 
+use super::context::{CsrfForm, DoneQuery, StaffCtx, blocking};
+use super::html::{esc, summary_table, table, td, td_n, th, th_n, urlencode};
+use super::leads::{EXPORT_MAX, source_label};
+use super::reports::{REPORT_CSS, dec, header as sheet_header, secs, title_in, write_text};
 use crate::AppState;
 use crate::error::AppError;
-use crate::export::{csv_table, sanitize_sheet_name, vietnam_time};
-use crate::leads::{Ctx, EXPORT_MAX, LangOnly, audit, blocking, ctx, source_label, to_login};
-use crate::reports::{
-    REPORT_CSS, dec, header as sheet_header, secs, summary_table, table, td, td_n, th, th_n,
-    title_in, urlencode, write_text,
-};
-use crate::staff::esc;
-use crate::storage::{DelegationReport, DelegationRow, LeadFilter, LeadRow, VisitRow};
+use crate::export::{csv_table, sanitize_sheet_name};
+use crate::store::time::vietnam_time;
+use crate::store::{AuditAction, DelegationReport, DelegationRow, LeadFilter, LeadRow, VisitRow};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -45,7 +42,6 @@ pub fn router() -> Router<AppState> {
 
 #[derive(serde::Deserialize)]
 struct EraseMember {
-    csrf: String,
     #[serde(default)]
     confirm: String,
     name: String,
@@ -55,14 +51,10 @@ struct EraseMember {
 /// without the name, and kept erased when the pack is imported again.
 async fn erase_member(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    cx: StaffCtx,
     Path(id): Path<String>,
-    Form(form): Form<EraseMember>,
+    CsrfForm(form): CsrfForm<EraseMember>,
 ) -> Result<Response, AppError> {
-    let Some(cx) = ctx(&state, &headers, None).await? else {
-        return Ok(to_login());
-    };
-    cx.check_csrf(&state, &form.csrf)?;
     let back = format!("/staff/visits/{}", urlencode(&id));
     if form.confirm.trim() != "ERASE" {
         return Ok(Redirect::to(&back).into_response());
@@ -78,7 +70,8 @@ async fn erase_member(
     if !erased {
         return Err(AppError::NotFound);
     }
-    audit(&state, &cx.user, "erase-member", id.clone()).await?;
+    cx.audit(&state, AuditAction::EraseMember, id.clone())
+        .await?;
     Ok(Redirect::to(&format!("{back}?done=member-erased")).into_response())
 }
 
@@ -215,7 +208,7 @@ fn delegation_cell(d: &DelegationRow) -> String {
     }
 }
 
-impl Ctx {
+impl StaffCtx {
     /// A visits page: the reports' styles (tables, print), the navigation on "Visits".
     fn visits_page(&self, state: &AppState, title: &str, here: &str, body: &str) -> Response {
         self.page_titled(state, title, "/staff/visits", here, REPORT_CSS, body)
@@ -227,12 +220,9 @@ impl Ctx {
 
 async fn list_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<LangOnly>,
+    cx: StaffCtx,
+    Query(_q): Query<DoneQuery>,
 ) -> Result<Response, AppError> {
-    let Some(cx) = ctx(&state, &headers, q.lang.as_deref()).await? else {
-        return Ok(to_login());
-    };
     let t = |id: &str| cx.t(&state, id);
     let visits = state.visits.clone();
     let scope = cx.scope.clone();
@@ -293,17 +283,14 @@ async fn list_page(
 /// `/staff/visits/{delegation}`, `….csv` and `….xlsx` (a delegation id has no dot).
 async fn delegation(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    cx: StaffCtx,
     Path(path): Path<String>,
-    Query(q): Query<LangOnly>,
+    Query(q): Query<DoneQuery>,
 ) -> Result<Response, AppError> {
     let (id, format) = match path.rsplit_once('.') {
         Some((id, "csv")) => (id.to_owned(), Some("csv")),
         Some((id, "xlsx")) => (id.to_owned(), Some("xlsx")),
         _ => (path.clone(), None),
-    };
-    let Some(cx) = ctx(&state, &headers, q.lang.as_deref()).await? else {
-        return Ok(to_login());
     };
     let (visits, leads) = (state.visits.clone(), state.leads.clone());
     let (scope, i) = (cx.scope.clone(), id.clone());
@@ -323,7 +310,7 @@ async fn delegation(
     let Some((report, leads)) = found else {
         return Err(AppError::NotFound);
     };
-    let manifest = crate::phone::current_manifest(&state).await?;
+    let manifest = crate::http::phone::current_manifest(&state).await?;
     let titles = Titles::of(manifest.as_deref());
     match format {
         None => {
@@ -336,7 +323,7 @@ async fn delegation(
 
 fn report_page(
     state: &AppState,
-    cx: &Ctx,
+    cx: &StaffCtx,
     r: &DelegationReport,
     leads: &[LeadRow],
     titles: &Titles,
@@ -669,7 +656,7 @@ fn slide_rows<'a>(
 
 async fn export(
     state: &AppState,
-    cx: &Ctx,
+    cx: &StaffCtx,
     report: DelegationReport,
     leads: Vec<LeadRow>,
     titles: Titles,
@@ -686,10 +673,9 @@ async fn export(
         })
     })
     .await??;
-    audit(
+    cx.audit(
         state,
-        &cx.user,
-        "export",
+        AuditAction::Export,
         format!("visits of {id} {format}: {visits} visits, {lead_count} leads"),
     )
     .await?;
@@ -889,7 +875,7 @@ mod tests {
     #[test]
     fn spans_leave_out_the_end_date_on_the_same_day() {
         // 2026-03-11 10:00 and 10:45 in Vietnam.
-        let start = crate::sqlite_leads::day_start_ms("2026-03-11").unwrap() + 10 * 3_600_000;
+        let start = crate::store::time::day_start_ms("2026-03-11").unwrap() + 10 * 3_600_000;
         assert_eq!(span(start, start + 45 * 60_000), "2026-03-11 10:00 – 10:45");
         assert_eq!(
             span(start, start + 14 * 3_600_000),

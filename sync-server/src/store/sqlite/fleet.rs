@@ -2,8 +2,8 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use crate::sqlite::SqliteStorage;
-use crate::storage::*;
+use super::SqliteStorage;
+use crate::store::*;
 
 impl FleetStorage for SqliteStorage {
     fn content_versions(&self) -> Result<Vec<ContentVersion>, StorageError> {

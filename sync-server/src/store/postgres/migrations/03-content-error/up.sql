@@ -1,0 +1,1 @@
+ALTER TABLE kiosks ADD COLUMN content_error TEXT;

@@ -1,0 +1,6 @@
+CREATE TABLE erased_members (
+    delegation TEXT NOT NULL,
+    name_hash  TEXT NOT NULL,
+    erased_ms  BIGINT NOT NULL,
+    PRIMARY KEY (delegation, name_hash)
+);

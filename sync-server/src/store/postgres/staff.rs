@@ -1,0 +1,297 @@
+//! [`StaffStorage`] on PostgreSQL: accounts, sessions, lockout, audit, the dashboard. Emails
+//! are compared in lower case (SQLite's `COLLATE NOCASE`).
+
+use ::postgres::error::SqlState;
+use uuid::Uuid;
+
+use super::PostgresStorage;
+use crate::store::*;
+
+fn user(r: &::postgres::Row) -> User {
+    User {
+        id: r.get(0),
+        email: r.get(1),
+        password_hash: r.get(2),
+        role: Role::stored(r.get(3)),
+        org: r.get(4),
+    }
+}
+
+impl StaffStorage for PostgresStorage {
+    fn add_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+        org: &str,
+        now_ms: i64,
+    ) -> Result<i64, StorageError> {
+        self.with(|c| {
+            let row = c
+                .query_one(
+                    "INSERT INTO users(email, password_hash, role, org, created_ms)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    &[&email, &password_hash, &role.as_str(), &org, &now_ms],
+                )
+                .map_err(|e| match e.code() {
+                    Some(c) if *c == SqlState::UNIQUE_VIOLATION => StorageError::Invalid(format!(
+                        "a user with the email {email} already exists"
+                    )),
+                    _ => e.into(),
+                })?;
+            Ok(row.get(0))
+        })
+    }
+
+    fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "SELECT id, email, password_hash, role, org FROM users
+                 WHERE lower(email) = lower($1) AND disabled_ms IS NULL",
+                &[&email],
+            )?
+            .as_ref()
+            .map(user))
+        })
+    }
+
+    fn set_password(&self, email: &str, password_hash: &str) -> Result<bool, StorageError> {
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            let Some(row) = tx.query_opt(
+                "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until_ms = NULL
+                 WHERE lower(email) = lower($1) RETURNING id",
+                &[&email, &password_hash],
+            )?
+            else {
+                return Ok(false);
+            };
+            let id: i64 = row.get(0);
+            tx.execute("DELETE FROM staff_sessions WHERE user_id = $1", &[&id])?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    fn create_session(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        csrf: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM staff_sessions WHERE expires_ms < $1",
+                &[&now_ms],
+            )?;
+            c.execute(
+                "INSERT INTO staff_sessions(token_hash, user_id, csrf, created_ms, expires_ms)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&token_hash, &user_id, &csrf, &now_ms, &expires_ms],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn session(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<(User, String)>, StorageError> {
+        self.with(|c| {
+            let Some(r) = c.query_opt(
+                "SELECT u.id, u.email, u.password_hash, u.role, u.org, s.csrf,
+                        coalesce(s.last_seen_ms, s.created_ms)
+                 FROM staff_sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = $1 AND s.expires_ms > $2 AND u.disabled_ms IS NULL
+                   AND coalesce(s.last_seen_ms, s.created_ms) > $2 - $3",
+                &[&token_hash, &now_ms, &SESSION_IDLE_MS],
+            )?
+            else {
+                return Ok(None);
+            };
+            let last_seen: i64 = r.get(6);
+            // The idle clock moves at most once a minute: a page view is not a write.
+            if now_ms - last_seen > 60_000 {
+                c.execute(
+                    "UPDATE staff_sessions SET last_seen_ms = $2 WHERE token_hash = $1",
+                    &[&token_hash, &now_ms],
+                )?;
+            }
+            Ok(Some((user(&r), r.get(5))))
+        })
+    }
+
+    fn delete_session(&self, token_hash: &str) -> Result<(), StorageError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM staff_sessions WHERE token_hash = $1",
+                &[&token_hash],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn end_sessions(&self, user_id: i64) -> Result<(), StorageError> {
+        self.with(|c| {
+            c.execute("DELETE FROM staff_sessions WHERE user_id = $1", &[&user_id])?;
+            Ok(())
+        })
+    }
+
+    fn login_failed(&self, email: &str, now_ms: i64) -> Result<Option<i64>, StorageError> {
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            let row = tx.query_opt(
+                "UPDATE users SET failed_logins = failed_logins + 1 WHERE lower(email) = lower($1)
+                 RETURNING id, failed_logins",
+                &[&email],
+            )?;
+            let until = row
+                .and_then(|r| lockout_end(r.get(1), now_ms).map(|end| (r.get::<_, i64>(0), end)));
+            if let Some((id, end)) = until {
+                tx.execute(
+                    "UPDATE users SET locked_until_ms = $2 WHERE id = $1",
+                    &[&id, &end],
+                )?;
+            }
+            tx.commit()?;
+            Ok(until.map(|(_, end)| end))
+        })
+    }
+
+    fn login_succeeded(&self, user_id: i64) -> Result<(), StorageError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE users SET failed_logins = 0, locked_until_ms = NULL
+                 WHERE id = $1 AND (failed_logins <> 0 OR locked_until_ms IS NOT NULL)",
+                &[&user_id],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn locked_until(&self, email: &str, now_ms: i64) -> Result<Option<i64>, StorageError> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "SELECT locked_until_ms FROM users
+                 WHERE lower(email) = lower($1) AND locked_until_ms > $2",
+                &[&email, &now_ms],
+            )?
+            .map(|r| r.get(0)))
+        })
+    }
+
+    fn unlock_user(&self, email: &str) -> Result<bool, StorageError> {
+        self.with(|c| {
+            Ok(c.execute(
+                "UPDATE users SET failed_logins = 0, locked_until_ms = NULL
+                 WHERE lower(email) = lower($1)",
+                &[&email],
+            )? > 0)
+        })
+    }
+
+    fn quarantine(&self, limit: u64) -> Result<(Vec<QuarantineRow>, u64), StorageError> {
+        self.with(|c| {
+            let total: i64 = c.query_one("SELECT count(*) FROM quarantine", &[])?.get(0);
+            let rows = c.query(
+                "SELECT coalesce(k.name, ''), coalesce(k.uuid, ''), q.seq, q.kind, q.reason, q.received_ms
+                 FROM quarantine q LEFT JOIN kiosks k ON k.id = q.kiosk
+                 ORDER BY q.received_ms DESC, q.seq DESC LIMIT $1",
+                &[&(limit.min(10_000) as i64)],
+            )?;
+            let rows = rows
+                .iter()
+                .map(|r| QuarantineRow {
+                    kiosk_name: r.get(0),
+                    kiosk: Uuid::parse_str(r.get::<_, &str>(1)).unwrap_or_default(),
+                    seq: r.get(2),
+                    kind: r.get(3),
+                    reason: r.get(4),
+                    received_ms: r.get(5),
+                })
+                .collect();
+            Ok((rows, total as u64))
+        })
+    }
+
+    fn locked_users(&self, now_ms: i64) -> Result<Vec<(String, i64)>, StorageError> {
+        self.with(|c| {
+            Ok(c.query(
+                "SELECT email, locked_until_ms FROM users WHERE locked_until_ms > $1 ORDER BY email",
+                &[&now_ms],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+        })
+    }
+
+    fn audit(
+        &self,
+        user_id: Option<i64>,
+        action: AuditAction,
+        detail: &str,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        let detail = capped(detail, AUDIT_DETAIL_MAX);
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO audit(at_ms, user_id, action, detail) VALUES ($1, $2, $3, $4)",
+                &[&now_ms, &user_id, &action.as_str(), &detail],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn audit_log(&self, limit: u64, offset: u64) -> Result<(Vec<AuditEntry>, u64), StorageError> {
+        self.with(|c| {
+            let total: i64 = c.query_one("SELECT count(*) FROM audit", &[])?.get(0);
+            let rows = c.query(
+                "SELECT a.at_ms, u.email, a.action, a.detail FROM audit a
+                 LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC LIMIT $1 OFFSET $2",
+                &[
+                    &(limit.min(i64::MAX as u64) as i64),
+                    &(offset.min(i64::MAX as u64) as i64),
+                ],
+            )?;
+            let rows = rows
+                .iter()
+                .map(|r| AuditEntry {
+                    at_ms: r.get(0),
+                    email: r.get(1),
+                    action: r.get(2),
+                    detail: r.get(3),
+                })
+                .collect();
+            Ok((rows, total as u64))
+        })
+    }
+
+    fn summary(&self) -> Result<Summary, StorageError> {
+        self.with(|c| {
+            let kiosks = PostgresStorage::kiosk_list(c)?;
+            let kinds = c
+                .query(
+                    "SELECT kind, sum(count)::BIGINT FROM rollup_kinds GROUP BY kind ORDER BY kind",
+                    &[],
+                )?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            let leads = c
+                .query_one("SELECT count(*) FROM leads WHERE erased_ms IS NULL", &[])?
+                .get(0);
+            let qr_opens = c.query_one("SELECT count(*) FROM qr_opens", &[])?.get(0);
+            Ok(Summary {
+                kiosks,
+                kinds,
+                leads,
+                qr_opens,
+            })
+        })
+    }
+}

@@ -1,0 +1,303 @@
+//! [`StaffStorage`] on SQLite: accounts, sessions, lockout, audit, the dashboard.
+
+use rusqlite::{OptionalExtension, params};
+use uuid::Uuid;
+
+use super::SqliteStorage;
+use crate::store::*;
+
+impl StaffStorage for SqliteStorage {
+    fn add_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+        org: &str,
+        now_ms: i64,
+    ) -> Result<i64, StorageError> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO users(email, password_hash, role, org, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![email, password_hash, role.as_str(), org, now_ms],
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    StorageError::Invalid(format!("a user with the email {email} already exists"))
+                }
+                other => other.into(),
+            })?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    fn user_by_email(&self, email: &str) -> Result<Option<User>, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT id, email, password_hash, role, org FROM users WHERE email = ?1 AND disabled_ms IS NULL",
+                [email],
+                |r| Ok(User { id: r.get(0)?, email: r.get(1)?, password_hash: r.get(2)?, role: Role::stored(&r.get::<_, String>(3)?), org: r.get(4)? }),
+            )
+            .optional()?)
+        })
+    }
+
+    fn set_password(&self, email: &str, password_hash: &str) -> Result<bool, StorageError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let id: Option<i64> = tx
+                .query_row(
+                    "UPDATE users SET password_hash = ?2, failed_logins = 0, locked_until_ms = NULL
+                     WHERE email = ?1 RETURNING id",
+                    params![email, password_hash],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(id) = id else {
+                return Ok(false);
+            };
+            tx.execute("DELETE FROM staff_sessions WHERE user_id = ?1", [id])?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    fn create_session(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        csrf: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute("DELETE FROM staff_sessions WHERE expires_ms < ?1", [now_ms])?;
+            c.execute(
+                "INSERT INTO staff_sessions(token_hash, user_id, csrf, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash, user_id, csrf, now_ms, expires_ms],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn session(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<(User, String)>, StorageError> {
+        let found = self.read(|c| {
+            Ok(c.query_row(
+                "SELECT u.id, u.email, u.password_hash, u.role, u.org, s.csrf,
+                        coalesce(s.last_seen_ms, s.created_ms)
+                 FROM staff_sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = ?1 AND s.expires_ms > ?2 AND u.disabled_ms IS NULL
+                   AND coalesce(s.last_seen_ms, s.created_ms) > ?2 - ?3",
+                params![token_hash, now_ms, SESSION_IDLE_MS],
+                |r| {
+                    Ok((
+                        User {
+                            id: r.get(0)?,
+                            email: r.get(1)?,
+                            password_hash: r.get(2)?,
+                            role: Role::stored(&r.get::<_, String>(3)?),
+                            org: r.get(4)?,
+                        },
+                        r.get::<_, String>(5)?,
+                        r.get::<_, i64>(6)?,
+                    ))
+                },
+            )
+            .optional()?)
+        })?;
+        let Some((user, csrf, last_seen)) = found else {
+            return Ok(None);
+        };
+        // The idle clock moves at most once a minute: a page view is not a write.
+        if now_ms - last_seen > 60_000 {
+            self.write(|c| {
+                c.execute(
+                    "UPDATE staff_sessions SET last_seen_ms = ?2 WHERE token_hash = ?1",
+                    params![token_hash, now_ms],
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(Some((user, csrf)))
+    }
+
+    fn delete_session(&self, token_hash: &str) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute(
+                "DELETE FROM staff_sessions WHERE token_hash = ?1",
+                [token_hash],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn end_sessions(&self, user_id: i64) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute("DELETE FROM staff_sessions WHERE user_id = ?1", [user_id])?;
+            Ok(())
+        })
+    }
+
+    fn login_failed(&self, email: &str, now_ms: i64) -> Result<Option<i64>, StorageError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let row: Option<(i64, i64)> = tx
+                .query_row(
+                    "UPDATE users SET failed_logins = failed_logins + 1 WHERE email = ?1
+                     RETURNING id, failed_logins",
+                    [email],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let mut until = None;
+            if let Some((id, failed)) = row
+                && let Some(end) = lockout_end(failed, now_ms)
+            {
+                tx.execute(
+                    "UPDATE users SET locked_until_ms = ?2 WHERE id = ?1",
+                    params![id, end],
+                )?;
+                until = Some(end);
+            }
+            tx.commit()?;
+            Ok(until)
+        })
+    }
+
+    fn login_succeeded(&self, user_id: i64) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE users SET failed_logins = 0, locked_until_ms = NULL
+                 WHERE id = ?1 AND (failed_logins != 0 OR locked_until_ms IS NOT NULL)",
+                [user_id],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn locked_until(&self, email: &str, now_ms: i64) -> Result<Option<i64>, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT locked_until_ms FROM users WHERE email = ?1 AND locked_until_ms > ?2",
+                params![email, now_ms],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
+
+    fn unlock_user(&self, email: &str) -> Result<bool, StorageError> {
+        self.write(|c| {
+            Ok(c.execute(
+                "UPDATE users SET failed_logins = 0, locked_until_ms = NULL WHERE email = ?1",
+                [email],
+            )? > 0)
+        })
+    }
+
+    fn quarantine(&self, limit: u64) -> Result<(Vec<QuarantineRow>, u64), StorageError> {
+        self.read(|c| {
+            let total: i64 = c.query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))?;
+            let mut q = c.prepare(
+                "SELECT coalesce(k.name, ''), coalesce(k.uuid, ''), q.seq, q.kind, q.reason, q.received_ms
+                 FROM quarantine q LEFT JOIN kiosks k ON k.id = q.kiosk
+                 ORDER BY q.received_ms DESC, q.seq DESC LIMIT ?1",
+            )?;
+            let rows = q
+                .query_map([limit.min(10_000) as i64], |r| {
+                    Ok(QuarantineRow {
+                        kiosk_name: r.get(0)?,
+                        kiosk: Uuid::parse_str(&r.get::<_, String>(1)?).unwrap_or_default(),
+                        seq: r.get(2)?,
+                        kind: r.get(3)?,
+                        reason: r.get(4)?,
+                        received_ms: r.get(5)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((rows, total as u64))
+        })
+    }
+
+    fn locked_users(&self, now_ms: i64) -> Result<Vec<(String, i64)>, StorageError> {
+        self.read(|c| {
+            let mut q = c.prepare(
+                "SELECT email, locked_until_ms FROM users WHERE locked_until_ms > ?1 ORDER BY email",
+            )?;
+            let rows = q
+                .query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn audit(
+        &self,
+        user_id: Option<i64>,
+        action: AuditAction,
+        detail: &str,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        let (action, detail) = (action.as_str(), capped(detail, AUDIT_DETAIL_MAX));
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO audit(at_ms, user_id, action, detail) VALUES (?1, ?2, ?3, ?4)",
+                params![now_ms, user_id, action, detail],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn audit_log(&self, limit: u64, offset: u64) -> Result<(Vec<AuditEntry>, u64), StorageError> {
+        self.read(|c| {
+            let total: i64 = c.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?;
+            let mut q = c.prepare(
+                "SELECT a.at_ms, u.email, a.action, a.detail FROM audit a
+                 LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC LIMIT ?1 OFFSET ?2",
+            )?;
+            let rows = q
+                .query_map(
+                    [
+                        limit.min(i64::MAX as u64) as i64,
+                        offset.min(i64::MAX as u64) as i64,
+                    ],
+                    |r| {
+                        Ok(AuditEntry {
+                            at_ms: r.get(0)?,
+                            email: r.get(1)?,
+                            action: r.get(2)?,
+                            detail: r.get(3)?,
+                        })
+                    },
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((rows, total as u64))
+        })
+    }
+
+    fn summary(&self) -> Result<Summary, StorageError> {
+        let kiosks = self.kiosks()?;
+        self.read(|c| {
+            let mut stmt =
+                c.prepare("SELECT kind, sum(count) FROM rollup_kinds GROUP BY kind ORDER BY kind")?;
+            let kinds = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let leads = c.query_row(
+                "SELECT count(*) FROM leads WHERE erased_ms IS NULL",
+                [],
+                |r| r.get(0),
+            )?;
+            let qr_opens = c.query_row("SELECT count(*) FROM qr_opens", [], |r| r.get(0))?;
+            Ok(Summary {
+                kiosks,
+                kinds,
+                leads,
+                qr_opens,
+            })
+        })
+    }
+}
