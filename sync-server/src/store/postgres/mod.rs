@@ -4,7 +4,7 @@
 //! as SQLite's.
 //!
 //! The client is the blocking `postgres` crate: the storage traits are blocking and run on the
-//! blocking pool, as rusqlite does, so one style of code serves both backends and no query
+//! blocking pool, as the SQLite backend does, so one style of code serves both backends and no query
 //! needs a live database to compile (see `docs/ARCHITECTURE.md`).
 //!
 //! Not every trait is here yet: [`StaffStorage`](crate::store::StaffStorage) is, and the
