@@ -4,6 +4,7 @@
 //! handlers call it on the blocking pool.
 
 pub mod codes;
+pub mod ingest;
 pub mod postgres;
 pub mod reports;
 pub mod sqlite;

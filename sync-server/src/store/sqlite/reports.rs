@@ -1,7 +1,7 @@
 //! The numbers of the staff reports, from the roll-ups kept at ingest and never from `records`
 //! (which holds millions of rows): `rollup_views_day` (migration 06: kept from `rollup_views`
 //! by triggers), `rollup_sessions` and `rollup_kiosk_days` (migration 06: filled by
-//! [`ReportRollups`] in the ingest transaction), `rollup_kinds`, `qr_opens`, `leads`,
+//! the ingest plan, `store::ingest`), `rollup_kinds`, `qr_opens`, `leads`,
 //! `events` and `visits` (migration 07: one row per delegation visit). Items are put in their pillars by the published content
 //! manifest.
 //!
@@ -9,72 +9,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use protocol::RecordBody;
 use protocol::content::Manifest;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use super::SqliteStorage;
 use crate::store::reports::*;
 use crate::store::time::{DAY_MS, HOUR_MS, VN_OFFSET_MS, new_year_day, vn_day};
 use crate::store::*;
-
-// ---------------------------------------------------------------------------------------------
-// Roll-ups kept at ingest.
-
-/// The report roll-ups of one ingest batch (sessions and kiosk-days; views per day follow
-/// `rollup_views` by triggers): noted per inserted record, written by
-/// [`ReportRollups::write`] in the ingest transaction.
-#[derive(Default)]
-pub(crate) struct ReportRollups {
-    /// (event, hour) → (started, ended, duration ms)
-    sessions: HashMap<(String, i64), (i64, i64, i64)>,
-    /// (event, day) → records
-    kiosk_days: HashMap<(String, i64), i64>,
-}
-
-impl ReportRollups {
-    /// Notes a record just inserted (not a duplicate).
-    pub(crate) fn note(&mut self, event: &str, corrected_ms: i64, body: Option<&RecordBody>) {
-        let day = vn_day(corrected_ms);
-        *self.kiosk_days.entry((event.to_owned(), day)).or_default() += 1;
-        if let Some(RecordBody::Session { phase, .. }) = body {
-            let s = self
-                .sessions
-                .entry((event.to_owned(), corrected_ms.div_euclid(HOUR_MS)))
-                .or_default();
-            match phase {
-                protocol::record::SessionPhase::Start => s.0 += 1,
-                protocol::record::SessionPhase::End { duration_ms, .. } => {
-                    s.1 += 1;
-                    s.2 = s.2.saturating_add(*duration_ms as i64);
-                }
-                protocol::record::SessionPhase::Other => {}
-            }
-        }
-    }
-
-    /// Adds the batch's counts to the roll-ups (in the caller's transaction).
-    pub(crate) fn write(self, c: &Connection, kiosk: i64) -> Result<(), StorageError> {
-        let mut sessions = c.prepare_cached(
-            "INSERT INTO rollup_sessions(event_id, hour, started, ended, duration_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT DO UPDATE SET started = started + excluded.started,
-                ended = ended + excluded.ended, duration_ms = duration_ms + excluded.duration_ms",
-        )?;
-        for ((event, hour), (started, ended, ms)) in self.sessions {
-            sessions.execute(params![event, hour, started, ended, ms])?;
-        }
-        let mut days = c.prepare_cached(
-            "INSERT INTO rollup_kiosk_days(day, kiosk, event_id, records) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT DO UPDATE SET records = records + excluded.records",
-        )?;
-        for ((event, day), n) in self.kiosk_days {
-            days.execute(params![day, kiosk, event, n])?;
-        }
-        Ok(())
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // What the reports show.

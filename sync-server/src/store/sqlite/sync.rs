@@ -11,16 +11,11 @@ use uuid::Uuid;
 
 use super::SqliteStorage;
 use crate::store::codes::{new_code, normalise_code};
+use crate::store::ingest::{Finish, Outcome, Plan, Planned};
 use crate::store::*;
 
 /// How long an enrolment code stays valid.
 const ENROL_CODE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
-
-#[derive(Default)]
-struct ViewAgg {
-    views: i64,
-    dwell: i64,
-}
 
 impl Storage for SqliteStorage {
     fn create_kiosk(
@@ -282,45 +277,44 @@ impl Storage for SqliteStorage {
     fn ingest(
         &self,
         kiosk: &KioskAuth,
-        mut batch: IncomingBatch,
+        batch: IncomingBatch,
         now_ms: i64,
     ) -> Result<PushAck, StorageError> {
-        if let Some(r) = batch.records.iter().find(|r| r.kiosk_id != kiosk.uuid) {
-            return Err(StorageError::Invalid(format!(
-                "record {} belongs to kiosk {}, not to the kiosk that sent it",
-                r.id, r.kiosk_id
-            )));
-        }
-        batch.records.sort_by_key(|r| r.seq);
+        let mut plan = Plan::new(kiosk, batch, now_ms)?;
+        let lead_ids = plan.lead_ids();
         self.write(|c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let mut next_seq: i64 = tx.query_row(
+            let next_seq: i64 = tx.query_row(
                 "SELECT next_seq FROM kiosks WHERE id = ?1",
                 [kiosk.row],
                 |r| r.get(0),
             )?;
             // The boot the kiosk is in now is placed on the server's clock.
+            let (boot_now, mono_now) = plan.current_boot();
             tx.execute(
                 "INSERT OR IGNORE INTO kiosk_boots(kiosk, boot_id, ref_server_ms, ref_mono_ms)
                  VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    kiosk.row,
-                    batch.clock.boot_id.as_bytes().as_slice(),
-                    now_ms,
-                    batch.clock.mono_ms as i64
-                ],
+                params![kiosk.row, boot_now.as_bytes().as_slice(), now_ms, mono_now],
             )?;
-            let mut boots: HashMap<Uuid, Option<(i64, i64)>> = HashMap::new();
-            let mut views: HashMap<(String, String, String, i64, String), ViewAgg> = HashMap::new();
-            let mut kinds: HashMap<(String, &str, i64), i64> = HashMap::new();
-            // Report roll-ups (migration 06), written below in this same transaction.
-            let mut report = crate::store::sqlite::reports::ReportRollups::default();
-            let mut lead_ids: Vec<Uuid> = Vec::new();
-            let (mut inserted, mut duplicates) = (0u64, 0u64);
+            let mut boots = HashMap::new();
             {
-                let mut boot_q = tx.prepare_cached(
+                let mut q = tx.prepare_cached(
                     "SELECT ref_server_ms, ref_mono_ms FROM kiosk_boots WHERE kiosk = ?1 AND boot_id = ?2",
                 )?;
+                for b in plan.boot_ids() {
+                    if let Some(reference) = q
+                        .query_row(params![kiosk.row, b.as_bytes().as_slice()], |x| {
+                            Ok((x.get(0)?, x.get(1)?))
+                        })
+                        .optional()?
+                    {
+                        boots.insert(b, reference);
+                    }
+                }
+            }
+            let erased = erased_among(&tx, &lead_ids)?;
+            plan.resolve(&boots, &erased)?;
+            {
                 let mut ins = tx.prepare_cached(
                     "INSERT OR IGNORE INTO records(kiosk, seq, id, kind, event_id, wall_ms, boot_id, mono_ms,
                         clock_ok, corrected_ms, time_quality, received_ms, body)
@@ -337,9 +331,6 @@ impl Storage for SqliteStorage {
                         consent = excluded.consent, updated_ms = ?16
                      WHERE leads.erased_ms IS NULL AND ?17 = 0",
                 )?;
-                let mut erased_q = tx.prepare_cached(
-                    "SELECT 1 FROM leads WHERE lead_id = ?1 AND erased_ms IS NOT NULL",
-                )?;
                 let mut hold = tx.prepare_cached(
                     "INSERT OR IGNORE INTO quarantine(kiosk, seq, kind, reason, received_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -348,82 +339,40 @@ impl Storage for SqliteStorage {
                     "UPDATE kiosks SET app_version = ?2, content_version = ?3, backlog = ?4,
                         free_disk_bytes = ?5, uptime_ms = ?6, content_error = ?7 WHERE id = ?1",
                 )?;
-                for r in &batch.records {
-                    let boot = *boots.entry(r.boot_id).or_insert_with(|| {
-                        boot_q
-                            .query_row(params![kiosk.row, r.boot_id.as_bytes().as_slice()], |x| {
-                                Ok((x.get(0)?, x.get(1)?))
-                            })
-                            .optional()
-                            .ok()
-                            .flatten()
-                    });
-                    let (corrected, quality) =
-                        corrected_time(boot, r.mono_ms, r.wall_ms, r.clock_ok, now_ms);
-                    // A body this server cannot read as the kind it claims (a negative
-                    // dwell, a lead without a contact, not JSON of a record at all) is kept in
-                    // quarantine with the reason: acknowledged, never counted, shown to admins.
-                    let (mut typed, mut held) = match serde_json::from_str::<RecordBody>(r.body.get()) {
-                        Ok(t) => (Some(t), None),
-                        Err(e) => (None, Some(format!("the body cannot be read: {e}"))),
-                    };
-                    if let Some(t) = &mut typed
-                        && t.clamp_durations()
-                    {
-                        tracing::warn!(kiosk = %kiosk.uuid, seq = r.seq, "a duration over 24 h was clamped");
-                    }
-                    // A lead erased here arrives without its personal fields, even in the raw body.
-                    let mut body = std::borrow::Cow::Borrowed(r.body.get());
-                    if let Some(RecordBody::Lead(lead)) = &mut typed
-                        && erased_q.exists([lead.lead_id.as_bytes().as_slice()])?
-                    {
-                        lead.redact();
-                        body = std::borrow::Cow::Owned(
-                            serde_json::to_string(&RecordBody::Lead(lead.clone()))
-                                .map_err(|e| StorageError::Db(e.to_string()))?,
-                        );
-                    }
-                    let event = r.event_id.clone().unwrap_or_default();
-                    let kind = match (&typed, &held) {
-                        (Some(t), None) => t.kind(),
-                        _ => "quarantined",
-                    };
-                    let record_params = |kind: &str| {
-                        (
+                for i in 0..plan.records.len() {
+                    let r = &plan.records[i];
+                    let mut insert = |kind: &str| {
+                        ins.execute(params![
                             kiosk.row,
-                            r.seq as i64,
-                            r.id.as_bytes().to_vec(),
-                            kind.to_owned(),
-                            r.event_id.clone(),
+                            r.seq,
+                            r.id.as_bytes().as_slice(),
+                            kind,
+                            r.event_id,
                             r.wall_ms,
-                            r.boot_id.as_bytes().to_vec(),
-                            r.mono_ms as i64,
+                            r.boot_id.as_bytes().as_slice(),
+                            r.mono_ms,
                             r.clock_ok,
-                            corrected,
-                            quality,
+                            r.corrected_ms,
+                            r.quality,
                             now_ms,
-                            body.to_string(),
-                        )
+                            r.body,
+                        ])
                     };
                     // Each record in its own savepoint: one that cannot be stored is rolled
                     // back alone and quarantined, and the batch goes on.
                     tx.execute_batch("SAVEPOINT record")?;
                     let stored = (|| -> Result<usize, StorageError> {
-                        let n = ins.execute(record_params(kind))?;
+                        let n = insert(r.kind())?;
                         if n == 0 {
                             return Ok(0);
                         }
-                        if let Some(reason) = &held {
-                            hold.execute(params![kiosk.row, r.seq as i64, declared_kind(r.body.get()), reason, now_ms])?;
+                        if let Some(reason) = &r.held {
+                            hold.execute(params![kiosk.row, r.seq, r.declared_kind, reason, now_ms])?;
                             return Ok(n);
                         }
-                        match &typed {
+                        match &r.typed {
                             Some(RecordBody::Lead(lead)) => {
-                                let interests = serde_json::to_string(&lead.interests).unwrap_or_default();
-                                let consent = lead
-                                    .consent
-                                    .as_ref()
-                                    .and_then(|c| serde_json::to_string(c).ok());
+                                let (interests, consent) = Planned::lead_json(lead);
                                 lead_upsert.execute(params![
                                     lead.lead_id.as_bytes().as_slice(),
                                     kiosk.row,
@@ -439,14 +388,14 @@ impl Storage for SqliteStorage {
                                     lead.contact.title,
                                     interests,
                                     consent,
-                                    corrected,
+                                    r.corrected_ms,
                                     now_ms,
                                     lead.redacted,
                                 ])?;
                             }
                             Some(RecordBody::Visit(visit)) => {
                                 crate::store::sqlite::visits::insert_visit(
-                                    &tx, kiosk.row, visit, corrected, now_ms,
+                                    &tx, kiosk.row, visit, r.corrected_ms, now_ms,
                                 )?;
                             }
                             Some(RecordBody::Heartbeat {
@@ -471,130 +420,43 @@ impl Storage for SqliteStorage {
                         }
                         Ok(n)
                     })();
-                    let n = match stored {
-                        Ok(n) => {
+                    let outcome = match stored {
+                        Ok(0) => {
                             tx.execute_batch("RELEASE record")?;
-                            n
+                            Outcome::Duplicate
+                        }
+                        Ok(_) => {
+                            tx.execute_batch("RELEASE record")?;
+                            Outcome::Inserted
                         }
                         // The disk is full: nothing of the batch is kept, the kiosk retries.
                         Err(StorageError::Full) => return Err(StorageError::Full),
                         Err(e) => {
                             tx.execute_batch("ROLLBACK TO record; RELEASE record")?;
-                            let reason = format!("the record could not be stored: {e}");
-                            tracing::warn!(kiosk = %kiosk.uuid, seq = r.seq, "{reason}");
-                            let n = ins.execute(record_params("quarantined"))?;
-                            if n > 0 {
-                                hold.execute(params![kiosk.row, r.seq as i64, declared_kind(r.body.get()), reason, now_ms])?;
+                            tracing::warn!(kiosk = %kiosk.uuid, seq = r.seq, "the record could not be stored: {e}");
+                            if insert("quarantined")? > 0 {
+                                Outcome::Failed(e.to_string())
+                            } else {
+                                Outcome::Duplicate
                             }
-                            held = Some(reason);
-                            typed = None;
-                            n
                         }
                     };
-                    if r.seq as i64 == next_seq {
-                        next_seq += 1;
-                    }
-                    if let Some(RecordBody::Lead(lead)) = &typed {
-                        lead_ids.push(lead.lead_id);
-                    }
-                    if n == 0 {
-                        duplicates += 1;
-                        continue;
-                    }
-                    inserted += 1;
-                    if held.is_some() {
-                        continue;
-                    }
-                    let hour = corrected.div_euclid(3_600_000);
-                    *kinds.entry((event.clone(), kind, hour)).or_default() += 1;
-                    report.note(&event, corrected, typed.as_ref());
-                    if let Some(RecordBody::View {
-                        item,
-                        lang,
-                        dwell_ms,
-                        origin,
-                    }) = typed
-                    {
-                        let agg = views
-                            .entry((event, item, lang, hour, origin.as_str().to_owned()))
-                            .or_default();
-                        agg.views += 1;
-                        // Clamped above: a day at most, so a sum cannot overflow.
-                        agg.dwell = agg.dwell.saturating_add(dwell_ms as i64);
+                    let failed = matches!(outcome, Outcome::Failed(_));
+                    plan.stored(i, outcome);
+                    let r = &plan.records[i];
+                    if let (true, Some(reason)) = (failed, &r.held) {
+                        hold.execute(params![kiosk.row, r.seq, r.declared_kind, reason, now_ms])?;
                     }
                 }
-                let mut up_views = tx.prepare_cached(
-                    "INSERT INTO rollup_views(event_id, item, lang, hour, origin, views, dwell_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT DO UPDATE SET views = views + excluded.views,
-                        dwell_ms = dwell_ms + excluded.dwell_ms",
-                )?;
-                for ((event, item, lang, hour, origin), agg) in views {
-                    up_views.execute(params![event, item, lang, hour, origin, agg.views, agg.dwell])?;
-                }
-                let mut up_kinds = tx.prepare_cached(
-                    "INSERT INTO rollup_kinds(event_id, kind, hour, count) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT DO UPDATE SET count = count + excluded.count",
-                )?;
-                for ((event, kind, hour), n) in kinds {
-                    up_kinds.execute(params![event, kind, hour, n])?;
-                }
-                report.write(&tx, kiosk.row)?;
             }
-            // A hole the kiosk can no longer fill is recorded, and the cursor moves past it.
-            if batch.pruned_below as i64 > next_seq {
-                tx.execute(
-                    "INSERT INTO seq_gaps(kiosk, from_seq, to_seq, noted_ms) VALUES (?1, ?2, ?3, ?4)",
-                    params![kiosk.row, next_seq, batch.pruned_below as i64, now_ms],
-                )?;
-                tracing::warn!(kiosk = %kiosk.uuid, from = next_seq, to = batch.pruned_below, "kiosk declared records it no longer holds");
-                next_seq = batch.pruned_below as i64;
-            }
-            // Records stored earlier beyond a gap that this batch filled.
-            {
+            let f = {
                 let mut exists =
                     tx.prepare_cached("SELECT 1 FROM records WHERE kiosk = ?1 AND seq = ?2")?;
-                while exists.exists(params![kiosk.row, next_seq])? {
-                    next_seq += 1;
-                }
-            }
-            tx.execute(
-                "UPDATE kiosks SET next_seq = ?2, last_seen_ms = ?3, clock_offset_ms = ?4 WHERE id = ?1",
-                params![kiosk.row, next_seq, now_ms, now_ms.saturating_sub(batch.clock.wall_ms)],
-            )?;
-            let served: HashSet<&str> = batch
-                .records
-                .iter()
-                .filter_map(|r| r.event_id.as_deref())
-                .filter(|e| !e.is_empty())
-                .collect();
-            for e in served {
-                note_kiosk_event(&tx, kiosk.row, e, now_ms)?;
-            }
-            let erased_leads = if lead_ids.is_empty() {
-                Vec::new()
-            } else {
-                let set: HashSet<Uuid> = lead_ids.into_iter().collect();
-                let mut q = tx.prepare_cached(
-                    "SELECT 1 FROM leads WHERE lead_id = ?1 AND erased_ms IS NOT NULL",
-                )?;
-                let mut out = Vec::new();
-                for id in set {
-                    if q.exists([id.as_bytes().as_slice()])? {
-                        out.push(id);
-                    }
-                }
-                out.sort();
-                out
+                plan.finish(next_seq, &erased, |seq| Ok(exists.exists(params![kiosk.row, seq])?))?
             };
+            write_finish(&tx, kiosk, &f, now_ms)?;
             tx.commit()?;
-            Ok(PushAck {
-                inserted,
-                duplicates,
-                next_seq: next_seq as u64,
-                server_time_ms: now_ms,
-                erased_leads,
-            })
+            Ok(f.ack)
         })
     }
 
@@ -749,17 +611,6 @@ impl Storage for SqliteStorage {
     }
 }
 
-/// The `kind` a body claims, whether or not it can be read as that kind.
-fn declared_kind(body: &str) -> String {
-    #[derive(serde::Deserialize)]
-    struct Kind {
-        kind: String,
-    }
-    serde_json::from_str::<Kind>(body)
-        .map(|k| k.kind.chars().take(64).collect())
-        .unwrap_or_default()
-}
-
 /// Adds an event to those a kiosk may sign QR codes for.
 fn note_kiosk_event(
     c: &Connection,
@@ -771,5 +622,75 @@ fn note_kiosk_event(
         "INSERT OR IGNORE INTO kiosk_events(kiosk, event_id, first_ms) VALUES (?1, ?2, ?3)",
     )?
     .execute(params![kiosk, event_id, now_ms])?;
+    Ok(())
+}
+
+/// The leads among `ids` erased here.
+fn erased_among(c: &Connection, ids: &[Uuid]) -> Result<HashSet<Uuid>, StorageError> {
+    let mut q =
+        c.prepare_cached("SELECT 1 FROM leads WHERE lead_id = ?1 AND erased_ms IS NOT NULL")?;
+    let mut out = HashSet::new();
+    for id in ids {
+        if q.exists([id.as_bytes().as_slice()])? {
+            out.insert(*id);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes what a push's plan ends with: roll-ups, a declared gap, the cursor, events served.
+fn write_finish(
+    c: &Connection,
+    kiosk: &KioskAuth,
+    f: &Finish,
+    now_ms: i64,
+) -> Result<(), StorageError> {
+    let mut up_views = c.prepare_cached(
+        "INSERT INTO rollup_views(event_id, item, lang, hour, origin, views, dwell_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT DO UPDATE SET views = views + excluded.views,
+            dwell_ms = dwell_ms + excluded.dwell_ms",
+    )?;
+    for ((event, item, lang, hour, origin), v) in &f.views {
+        up_views.execute(params![
+            event, item, lang, hour, origin, v.views, v.dwell_ms
+        ])?;
+    }
+    let mut up_kinds = c.prepare_cached(
+        "INSERT INTO rollup_kinds(event_id, kind, hour, count) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT DO UPDATE SET count = count + excluded.count",
+    )?;
+    for ((event, kind, hour), n) in &f.kinds {
+        up_kinds.execute(params![event, kind, hour, n])?;
+    }
+    let mut sessions = c.prepare_cached(
+        "INSERT INTO rollup_sessions(event_id, hour, started, ended, duration_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT DO UPDATE SET started = started + excluded.started,
+            ended = ended + excluded.ended, duration_ms = duration_ms + excluded.duration_ms",
+    )?;
+    for ((event, hour), s) in &f.sessions {
+        sessions.execute(params![event, hour, s.started, s.ended, s.duration_ms])?;
+    }
+    let mut days = c.prepare_cached(
+        "INSERT INTO rollup_kiosk_days(day, kiosk, event_id, records) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT DO UPDATE SET records = records + excluded.records",
+    )?;
+    for ((event, day), n) in &f.kiosk_days {
+        days.execute(params![day, kiosk.row, event, n])?;
+    }
+    if let Some((from, to)) = f.gap {
+        c.execute(
+            "INSERT INTO seq_gaps(kiosk, from_seq, to_seq, noted_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![kiosk.row, from, to, now_ms],
+        )?;
+    }
+    c.execute(
+        "UPDATE kiosks SET next_seq = ?2, last_seen_ms = ?3, clock_offset_ms = ?4 WHERE id = ?1",
+        params![kiosk.row, f.next_seq, now_ms, f.clock_offset_ms],
+    )?;
+    for e in &f.served {
+        note_kiosk_event(c, kiosk.row, e, now_ms)?;
+    }
     Ok(())
 }
