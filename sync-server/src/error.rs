@@ -56,6 +56,7 @@ impl From<StorageError> for AppError {
                 );
                 AppError::Busy(60)
             }
+            StorageError::Conflict => AppError::Busy(1),
             StorageError::Db(m) => AppError::Internal(m),
         }
     }

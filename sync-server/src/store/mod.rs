@@ -4,6 +4,7 @@
 //! handlers call it on the blocking pool.
 
 pub mod codes;
+pub mod erasure;
 pub mod ingest;
 pub mod postgres;
 pub mod reports;
@@ -21,7 +22,7 @@ use uuid::Uuid;
 
 /// A record as the server reads it: typed envelope, body kept as the kiosk sent it so that
 /// fields and kinds this build does not know are stored intact.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct IncomingRecord {
     pub id: Uuid,
     pub kiosk_id: Uuid,
@@ -36,7 +37,7 @@ pub struct IncomingRecord {
     pub body: Box<RawValue>,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct IncomingBatch {
     pub clock: ClockSample,
     #[serde(default)]
@@ -112,6 +113,10 @@ pub enum StorageError {
     /// The database's disk is full: nothing was written; try again once space is freed.
     #[error("the server's disk is full")]
     Full,
+    /// A concurrent write on another connection conflicted (a deadlock or a serialisation
+    /// failure PostgreSQL resolved by aborting this one): nothing was written; try again.
+    #[error("a concurrent write conflicted: nothing was written, try again")]
+    Conflict,
     #[error("database error: {0}")]
     Db(String),
 }

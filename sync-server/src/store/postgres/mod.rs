@@ -7,10 +7,15 @@
 //! blocking pool, as the SQLite backend does, so one style of code serves both backends and no query
 //! needs a live database to compile (see `docs/ARCHITECTURE.md`).
 //!
-//! Not every trait is here yet: [`StaffStorage`](crate::store::StaffStorage) is, and the
-//! conformance suite (`sync-server/tests/conformance.rs`) runs it against both backends.
+//! Not every trait is here yet: [`Storage`](crate::store::Storage) (kiosks and the push),
+//! [`StaffStorage`](crate::store::StaffStorage), [`PhoneStorage`](crate::store::PhoneStorage)
+//! and [`FleetStorage`](crate::store::FleetStorage) are, and the conformance suite
+//! (`sync-server/tests/conformance.rs`) runs them against both backends.
 
+mod fleet;
+mod phone;
 mod staff;
+mod sync;
 
 use std::sync::Mutex;
 
@@ -59,6 +64,7 @@ const MIGRATION_LOCK: i64 = 0x7072_6f6d_6f6b_696f; // "promokio"
 const POOL_MAX: usize = 16;
 
 pub struct PostgresStorage {
+    url: String,
     config: Config,
     pool: Mutex<Vec<Client>>,
 }
@@ -67,6 +73,12 @@ impl From<postgres::Error> for StorageError {
     fn from(e: postgres::Error) -> Self {
         match e.code() {
             Some(c) if *c == SqlState::DISK_FULL => StorageError::Full,
+            Some(c)
+                if *c == SqlState::T_R_DEADLOCK_DETECTED
+                    || *c == SqlState::T_R_SERIALIZATION_FAILURE =>
+            {
+                StorageError::Conflict
+            }
             _ => StorageError::Db(e.to_string()),
         }
     }
@@ -82,9 +94,15 @@ impl PostgresStorage {
         let mut client = config.connect(NoTls)?;
         migrate(&mut client)?;
         Ok(PostgresStorage {
+            url: url.to_owned(),
             config,
             pool: Mutex::new(vec![client]),
         })
+    }
+
+    /// The URL this storage was opened with (for a second handle on the same database).
+    pub fn url(&self) -> String {
+        self.url.clone()
     }
 
     /// Runs `f` on a pooled connection (a new one when none is free).

@@ -512,8 +512,8 @@ impl LeadStorage for SqliteStorage {
                 })?
                 .filter_map(Result::ok)
                 .filter_map(|(kiosk, seq, kiosk_name, event_id, at_ms, body)| {
-                    let raw = raw_scan_text(&body)?;
-                    scan_mentions(&raw, &who).then_some(RawScanRow {
+                    let raw = crate::store::erasure::raw_scan_text(&body)?;
+                    crate::store::erasure::scan_mentions(&raw, &who).then_some(RawScanRow {
                         kiosk,
                         seq,
                         kiosk_name,
@@ -577,43 +577,6 @@ impl LeadStorage for SqliteStorage {
     }
 }
 
-/// The text of a raw scan record that is not erased yet.
-pub(crate) fn raw_scan_text(body: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(body).ok()?;
-    if v.get("erased_ms").is_some() {
-        return None;
-    }
-    v.get("raw")?.as_str().map(str::to_owned)
-}
-
-/// Whether a scan's text holds the person's email or phone: each word (split at blanks and
-/// the separators of vCard and MeCard) compared exactly, a phone also across a few words
-/// (`+84 912 345 678`).
-pub(crate) fn scan_mentions(raw: &str, who: &protocol::contact::PersonKey) -> bool {
-    use protocol::contact::PersonKey;
-    let words: Vec<&str> = raw
-        .split(|c: char| c.is_whitespace() || matches!(c, ';' | ',' | '<' | '>' | '"' | '\''))
-        .flat_map(|w| {
-            // `EMAIL:x@y`, `TEL;TYPE=cell:+84…`, `mailto:`, `tel:`: the value after a colon.
-            w.rsplit_once(':')
-                .map(|(_, v)| v)
-                .into_iter()
-                .chain(std::iter::once(w))
-        })
-        .filter(|w| !w.is_empty())
-        .collect();
-    match who {
-        PersonKey::Email(_) => words.iter().any(|w| who.matches(w, "")),
-        PersonKey::Phone(_) => (0..words.len()).any(|i| {
-            (1..=5).any(|n| {
-                words
-                    .get(i..i + n)
-                    .is_some_and(|run| who.matches("", &run.join(" ")))
-            })
-        }),
-    }
-}
-
 /// Replaces raw scans' text with nothing, keeping kind, reason and when it was erased.
 pub(crate) fn erase_scans(
     c: &Connection,
@@ -632,12 +595,8 @@ pub(crate) fn erase_scans(
         else {
             continue;
         };
-        let reason = serde_json::from_str::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v.get("reason")?.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let erased = serde_json::json!({"kind": "raw_scan", "raw": "", "reason": reason, "erased_ms": now_ms});
-        n += put.execute(params![kiosk, seq, erased.to_string()])?;
+        let erased = crate::store::erasure::erased_scan_body(&body, now_ms);
+        n += put.execute(params![kiosk, seq, erased])?;
     }
     Ok(n)
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::SqliteStorage;
 use crate::store::codes::{new_code, normalise_code};
+use crate::store::erasure;
 use crate::store::ingest::{Finish, Outcome, Plan, Planned};
 use crate::store::*;
 
@@ -484,12 +485,7 @@ impl Storage for SqliteStorage {
             )?;
             // Raw scans that hold the lead's email or phone go with it.
             if let Some((email, phone)) = contact {
-                use protocol::contact::{PersonKey, email_key, phone_key};
-                let keys: Vec<PersonKey> = email_key(&email)
-                    .map(PersonKey::Email)
-                    .into_iter()
-                    .chain(phone_key(&phone).map(PersonKey::Phone))
-                    .collect();
+                let keys = erasure::contact_keys(&email, &phone);
                 if !keys.is_empty() {
                     let scans: Vec<(i64, i64)> = {
                         let mut q = tx.prepare(
@@ -503,12 +499,7 @@ impl Storage for SqliteStorage {
                             ))
                         })?
                         .filter_map(Result::ok)
-                        .filter(|(_, _, body)| {
-                            crate::store::sqlite::leads::raw_scan_text(body).is_some_and(|raw| {
-                                keys.iter()
-                                    .any(|k| crate::store::sqlite::leads::scan_mentions(&raw, k))
-                            })
-                        })
+                        .filter(|(_, _, body)| erasure::scan_body_mentions(body, &keys))
                         .map(|(k, s, _)| (k, s))
                         .collect()
                     };
@@ -526,12 +517,7 @@ impl Storage for SqliteStorage {
                 .collect::<Result<_, _>>()?
             };
             for (kiosk, seq, body) in rows {
-                if let Ok(RecordBody::Lead(mut lead)) = serde_json::from_str::<RecordBody>(&body)
-                    && lead.lead_id == lead_id
-                {
-                    lead.redact();
-                    let redacted = serde_json::to_string(&RecordBody::Lead(lead))
-                        .map_err(|e| StorageError::Db(e.to_string()))?;
+                if let Some(redacted) = erasure::redacted_lead_body(&body, lead_id)? {
                     tx.execute(
                         "UPDATE records SET body = ?3 WHERE kiosk = ?1 AND seq = ?2",
                         params![kiosk, seq, redacted],

@@ -50,21 +50,7 @@ pub(crate) fn insert_visit(
     Ok(())
 }
 
-/// The name an event row takes from a delegation: Vietnamese, else English, else the id.
-pub fn delegation_name(d: &Delegation) -> String {
-    ["vi", "en"]
-        .iter()
-        .find_map(|l| d.name.get(*l).filter(|n| !n.trim().is_empty()))
-        .map(|n| n.trim().to_owned())
-        .unwrap_or_else(|| d.id.clone())
-}
-
-/// The tombstone of an erased member: no personal data, the same for the same person.
-fn member_hash(delegation: &str, name: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{delegation}\n{}", name.trim().to_lowercase()));
-    hex::encode(digest)
-}
+use crate::store::erasure::{delegation_name, member_hash};
 
 /// See [`Storage::save_delegations`].
 pub(crate) fn save_delegations(
