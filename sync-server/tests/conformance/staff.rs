@@ -1,0 +1,231 @@
+//! [`StaffStorage`]: accounts, sessions, lockout, audit, the dashboard.
+
+use sync_server::store::{
+    AUDIT_DETAIL_MAX, AuditAction, Role, SESSION_IDLE_MS, StaffStorage, StorageError,
+};
+
+use crate::common::*;
+use crate::conformance;
+
+fn accounts(s: &dyn StaffStorage) {
+    let id = s
+        .add_user(
+            "Hong@DN.example",
+            "hash-1",
+            Role::Staff,
+            "Department of Foreign Affairs",
+            T0,
+        )
+        .unwrap();
+    let admin = s
+        .add_user(
+            "admin@dn.example",
+            "hash-2",
+            Role::Admin,
+            "Investment, Trade and Tourism Promotion Centre",
+            T0,
+        )
+        .unwrap();
+    assert_ne!(id, admin);
+    // An email is one account in any case.
+    match s.add_user("hong@dn.example", "h", Role::Staff, "x", T0) {
+        Err(StorageError::Invalid(m)) => assert!(m.contains("already exists"), "{m}"),
+        other => panic!("a second account for one email: {other:?}"),
+    }
+    let u = s
+        .user_by_email("HONG@dn.example")
+        .unwrap()
+        .expect("found in any case");
+    assert_eq!(
+        (
+            u.id,
+            u.email.as_str(),
+            u.password_hash.as_str(),
+            u.role,
+            u.org.as_str()
+        ),
+        (
+            id,
+            "Hong@DN.example",
+            "hash-1",
+            Role::Staff,
+            "Department of Foreign Affairs"
+        )
+    );
+    assert_eq!(
+        s.user_by_email("admin@dn.example").unwrap().unwrap().role,
+        Role::Admin
+    );
+    assert!(s.user_by_email("nobody@dn.example").unwrap().is_none());
+    assert!(!s.set_password("nobody@dn.example", "h").unwrap());
+}
+conformance!(accounts);
+
+fn sessions(s: &dyn StaffStorage) {
+    let id = s
+        .add_user("lan@dn.example", "h", Role::Staff, "Unit", T0)
+        .unwrap();
+    s.create_session(id, "token-a", "csrf-a", T0, T0 + 12 * 60 * MIN)
+        .unwrap();
+    s.create_session(id, "token-b", "csrf-b", T0, T0 + 12 * 60 * MIN)
+        .unwrap();
+    let (u, csrf) = s
+        .session("token-a", T0 + MIN)
+        .unwrap()
+        .expect("a live session");
+    assert_eq!((u.id, csrf.as_str()), (id, "csrf-a"));
+    assert!(
+        s.session("token-x", T0).unwrap().is_none(),
+        "an unknown token"
+    );
+    // Idle: used 29 minutes after its last use it lives, and the use moves the clock on.
+    let t = T0 + SESSION_IDLE_MS - MIN;
+    assert!(s.session("token-a", t).unwrap().is_some());
+    assert!(
+        s.session("token-a", t + SESSION_IDLE_MS - MIN)
+            .unwrap()
+            .is_some()
+    );
+    // token-b was never used since T0: idle.
+    assert!(
+        s.session("token-b", T0 + SESSION_IDLE_MS + 1)
+            .unwrap()
+            .is_none()
+    );
+    // The absolute end holds however often it is used.
+    s.create_session(id, "token-c", "csrf-c", T0, T0 + 10 * MIN)
+        .unwrap();
+    assert!(s.session("token-c", T0 + 9 * MIN).unwrap().is_some());
+    assert!(s.session("token-c", T0 + 10 * MIN).unwrap().is_none());
+    s.delete_session("token-a").unwrap();
+    assert!(s.session("token-a", t + MIN).unwrap().is_none());
+    // Signing out everywhere, and a new password, end every session.
+    s.create_session(id, "token-d", "csrf-d", T0, T0 + 60 * MIN)
+        .unwrap();
+    s.create_session(id, "token-e", "csrf-e", T0, T0 + 60 * MIN)
+        .unwrap();
+    s.end_sessions(id).unwrap();
+    assert!(s.session("token-d", T0 + MIN).unwrap().is_none());
+    s.create_session(id, "token-f", "csrf-f", T0, T0 + 60 * MIN)
+        .unwrap();
+    assert!(s.set_password("LAN@dn.example", "new-hash").unwrap());
+    assert!(s.session("token-f", T0 + MIN).unwrap().is_none());
+    assert_eq!(
+        s.user_by_email("lan@dn.example")
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "new-hash"
+    );
+}
+conformance!(sessions);
+
+fn lockout(s: &dyn StaffStorage) {
+    let id = s
+        .add_user("minh@dn.example", "h", Role::Staff, "Unit", T0)
+        .unwrap();
+    s.add_user("an@dn.example", "h", Role::Staff, "Unit", T0)
+        .unwrap();
+    // Every fifth failure in a row locks, for longer each time: 1 min, 5 min, 15 min, 1 h.
+    let mut ends = Vec::new();
+    for i in 1..=25 {
+        if let Some(end) = s.login_failed("Minh@dn.example", T0 + i).unwrap() {
+            ends.push((i, end - (T0 + i)));
+        }
+    }
+    assert_eq!(
+        ends,
+        [
+            (5, MIN),
+            (10, 5 * MIN),
+            (15, 15 * MIN),
+            (20, 60 * MIN),
+            (25, 60 * MIN)
+        ]
+    );
+    assert_eq!(
+        s.locked_until("minh@dn.example", T0 + 26).unwrap(),
+        Some(T0 + 25 + 60 * MIN)
+    );
+    assert_eq!(
+        s.locked_until("minh@dn.example", T0 + 25 + 60 * MIN)
+            .unwrap(),
+        None,
+        "over"
+    );
+    assert_eq!(s.login_failed("nobody@dn.example", T0).unwrap(), None);
+    for i in 1..=5 {
+        s.login_failed("an@dn.example", T0 + i).unwrap();
+    }
+    assert_eq!(
+        s.locked_users(T0 + 30).unwrap(),
+        [
+            ("an@dn.example".to_owned(), T0 + 5 + MIN),
+            ("minh@dn.example".to_owned(), T0 + 25 + 60 * MIN)
+        ]
+    );
+    assert!(s.unlock_user("AN@dn.example").unwrap());
+    assert!(!s.unlock_user("nobody@dn.example").unwrap());
+    assert_eq!(s.locked_until("an@dn.example", T0 + 30).unwrap(), None);
+    // A success clears the count: four more failures do not lock.
+    s.login_succeeded(id).unwrap();
+    assert_eq!(s.locked_until("minh@dn.example", T0 + 30).unwrap(), None);
+    for i in 1..=4 {
+        assert_eq!(
+            s.login_failed("minh@dn.example", T0 + 100 + i).unwrap(),
+            None
+        );
+    }
+    assert_eq!(s.locked_users(T0 + 200).unwrap(), []);
+}
+conformance!(lockout);
+
+fn audit_and_dashboard(s: &dyn StaffStorage) {
+    let id = s
+        .add_user("admin@dn.example", "h", Role::Admin, "Unit", T0)
+        .unwrap();
+    s.audit(Some(id), AuditAction::Export, "leads csv: 3", T0)
+        .unwrap();
+    s.audit(
+        None,
+        AuditAction::LoginFailed,
+        &"x".repeat(AUDIT_DETAIL_MAX * 3),
+        T0,
+    )
+    .unwrap();
+    s.audit(Some(id), AuditAction::Logout, "admin@dn.example", T0 + 1)
+        .unwrap();
+    let (entries, total) = s.audit_log(2, 0).unwrap();
+    assert_eq!(total, 3);
+    let got: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.at_ms,
+                e.email.as_deref(),
+                e.action.as_str(),
+                e.detail.chars().count(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (T0 + 1, Some("admin@dn.example"), "logout", 16),
+            // A flood of text is cut, and says so.
+            (T0, None, "login_failed", AUDIT_DETAIL_MAX + 1),
+        ],
+        "newest first"
+    );
+    let (older, _) = s.audit_log(2, 2).unwrap();
+    assert_eq!(older[0].detail, "leads csv: 3");
+    // An empty server's dashboard and quarantine.
+    let sum = s.summary().unwrap();
+    assert_eq!(
+        (sum.kiosks.len(), sum.kinds.len(), sum.leads, sum.qr_opens),
+        (0, 0, 0, 0)
+    );
+    let (rows, total) = s.quarantine(100).unwrap();
+    assert_eq!((rows.len(), total), (0, 0));
+}
+conformance!(audit_and_dashboard);
