@@ -6,10 +6,12 @@
 pub mod codes;
 pub mod erasure;
 pub mod ingest;
+pub mod leads;
 pub mod postgres;
 pub mod reports;
 pub mod sqlite;
 pub mod time;
+pub mod visits;
 
 pub use reports::ReportStorage;
 

@@ -6,5 +6,8 @@
 //! One module per storage trait; `common` holds the fixtures and the `conformance!` macro.
 
 mod common;
+mod leads;
+mod reports;
 mod staff;
 mod sync;
+mod visits;

@@ -7,15 +7,22 @@
 //! blocking pool, as the SQLite backend does, so one style of code serves both backends and no query
 //! needs a live database to compile (see `docs/ARCHITECTURE.md`).
 //!
-//! Not every trait is here yet: [`Storage`](crate::store::Storage) (kiosks and the push),
-//! [`StaffStorage`](crate::store::StaffStorage), [`PhoneStorage`](crate::store::PhoneStorage)
-//! and [`FleetStorage`](crate::store::FleetStorage) are, and the conformance suite
-//! (`sync-server/tests/conformance.rs`) runs them against both backends.
+//! Every storage trait is here, and the conformance suite (`sync-server/tests/conformance/`)
+//! runs each against both backends with the same fixtures and the same expected values.
+//! `serve --database postgres://…` (or `PROMO_DATABASE_URL`) uses it.
+//!
+//! Where PostgreSQL differs from SQLite, the difference is decided and tested: `TEXT` cannot
+//! hold U+0000, which is stored as U+FFFD (`pg_text`); text is ordered byte by byte
+//! (`COLLATE "C"`), as SQLite orders it, whatever the cluster's locale; searches ignore the case
+//! of every letter (`ILIKE`), SQLite's of A–Z only; sums of BIGINT are cast back from NUMERIC.
 
 mod fleet;
+mod leads;
 mod phone;
+mod reports;
 mod staff;
 mod sync;
+mod visits;
 
 use std::sync::Mutex;
 

@@ -501,6 +501,13 @@ fn ingest_once(
             plan.stored(i, Outcome::Inserted);
             continue;
         }
+        if !matches!(
+            r.typed,
+            Some(RecordBody::Lead(_) | RecordBody::Visit(_) | RecordBody::Heartbeat { .. })
+        ) {
+            plan.stored(i, Outcome::Inserted);
+            continue;
+        }
         // What the record means beyond itself (a lead, a visit, a heartbeat) in a savepoint:
         // one that cannot be stored is rolled back alone and quarantined, and the batch goes on.
         let outcome = {

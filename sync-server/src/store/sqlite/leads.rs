@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use uuid::Uuid;
 
 use super::SqliteStorage;
-use crate::store::time::{DAY_MS, day_start_ms};
+use crate::store::leads::{self, Condition};
 use crate::store::*;
 
 const SELECT: &str = "SELECT l.lead_id, l.created_ms, l.updated_ms, COALESCE(l.event_id, ''),
@@ -38,10 +38,10 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LeadRow> {
             country: r.get(14)?,
             title: r.get(15)?,
         },
-        interests: serde_json::from_str(&interests).unwrap_or_default(),
+        interests: leads::interests_of(&interests),
         status: r.get(17)?,
         notes: r.get(18)?,
-        consent: consent.and_then(|c| serde_json::from_str(&c).ok()),
+        consent: leads::consent_of(consent.as_deref()),
     })
 }
 
@@ -49,64 +49,36 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LeadRow> {
 fn conditions(scope: &Scope, f: &LeadFilter) -> (String, Vec<Value>) {
     let mut sql = String::from("l.erased_ms IS NULL");
     let mut args: Vec<Value> = Vec::new();
-    let mut add = |clause: &str, v: Value| {
+    for cond in leads::conditions(scope, f) {
+        let (clause, v) = match cond {
+            Condition::Org(o) => ("e.org = ?", Value::Text(o)),
+            Condition::Event(e) => ("l.event_id = ?", Value::Text(e)),
+            Condition::Kiosk(k) => ("k.name = ?", Value::Text(k)),
+            Condition::CreatedFrom(ms) => ("l.created_ms >= ?", Value::Integer(ms)),
+            Condition::CreatedBefore(ms) => ("l.created_ms < ?", Value::Integer(ms)),
+            Condition::Country(c) => ("l.country = ? COLLATE NOCASE", Value::Text(c)),
+            Condition::Lang(l) => ("l.lang = ?", Value::Text(l)),
+            Condition::Interest(i) => (
+                "EXISTS (SELECT 1 FROM json_each(l.interests) WHERE json_each.value = ?)",
+                Value::Text(i),
+            ),
+            Condition::Source(s) => ("l.source = ?", Value::Text(s)),
+            Condition::Status(s) => ("l.status = ?", Value::Text(s)),
+            Condition::Text(like) => {
+                sql.push_str(
+                    " AND (l.name LIKE ? ESCAPE '\\' OR l.organisation LIKE ? ESCAPE '\\'
+              OR l.email LIKE ? ESCAPE '\\' OR l.phone LIKE ? ESCAPE '\\'
+              OR l.notes LIKE ? ESCAPE '\\')",
+                );
+                for _ in 0..5 {
+                    args.push(Value::Text(like.clone()));
+                }
+                continue;
+            }
+        };
         sql.push_str(" AND ");
         sql.push_str(clause);
         args.push(v);
-    };
-    if let Some(org) = scope.org() {
-        add("e.org = ?", Value::Text(org.to_owned()));
-    }
-    let text = |s: &str| Value::Text(s.trim().to_owned());
-    if !f.event.trim().is_empty() {
-        add("l.event_id = ?", text(&f.event));
-    }
-    if !f.org.trim().is_empty() {
-        add("e.org = ?", text(&f.org));
-    }
-    if !f.kiosk.trim().is_empty() {
-        add("k.name = ?", text(&f.kiosk));
-    }
-    if let Some(ms) = day_start_ms(f.from.trim()) {
-        add("l.created_ms >= ?", Value::Integer(ms));
-    }
-    if let Some(ms) = day_start_ms(f.to.trim()) {
-        add("l.created_ms < ?", Value::Integer(ms + DAY_MS));
-    }
-    if !f.country.trim().is_empty() {
-        add("l.country = ? COLLATE NOCASE", text(&f.country));
-    }
-    if !f.lang.trim().is_empty() {
-        add("l.lang = ?", text(&f.lang));
-    }
-    if !f.interest.trim().is_empty() {
-        add(
-            "EXISTS (SELECT 1 FROM json_each(l.interests) WHERE json_each.value = ?)",
-            text(&f.interest),
-        );
-    }
-    if !f.source.trim().is_empty() {
-        add("l.source = ?", text(&f.source));
-    }
-    if !f.status.trim().is_empty() {
-        add("l.status = ?", text(&f.status));
-    }
-    let q = f.q.trim();
-    if !q.is_empty() {
-        let like = format!(
-            "%{}%",
-            q.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        sql.push_str(
-            " AND (l.name LIKE ? ESCAPE '\\' OR l.organisation LIKE ? ESCAPE '\\'
-              OR l.email LIKE ? ESCAPE '\\' OR l.phone LIKE ? ESCAPE '\\'
-              OR l.notes LIKE ? ESCAPE '\\')",
-        );
-        for _ in 0..5 {
-            args.push(Value::Text(like.clone()));
-        }
     }
     (sql, args)
 }
@@ -248,8 +220,7 @@ impl LeadStorage for SqliteStorage {
     fn duplicates(&self, scope: &Scope) -> Result<Vec<Vec<LeadRow>>, StorageError> {
         let (cond, args) = conditions(scope, &LeadFilter::default());
         self.read(|c| {
-            let mut groups = Vec::new();
-            let mut seen = std::collections::HashSet::new();
+            let mut groups = leads::DuplicateGroups::default();
             for key in [
                 "lower(l.email)",
                 "replace(replace(l.phone, ' ', ''), '-', '')",
@@ -280,14 +251,10 @@ impl LeadStorage for SqliteStorage {
                         &format!("{cond} AND COALESCE(l.event_id, '') = ? AND {key} = ?"),
                         a,
                     )?;
-                    let ids: Vec<Uuid> = rows.iter().map(|r| r.lead_id).collect();
-                    // A lead in both an email and a phone group is shown once.
-                    if rows.len() > 1 && ids.iter().any(|id| seen.insert(*id)) {
-                        groups.push(rows);
-                    }
+                    groups.add(rows);
                 }
             }
-            Ok(groups)
+            Ok(groups.into_groups())
         })
     }
 
@@ -301,37 +268,11 @@ impl LeadStorage for SqliteStorage {
         let Some(mut kept) = self.lead(scope, keep)? else {
             return Ok(0);
         };
-        let mut merged = Vec::new();
+        let mut found = Vec::new();
         for id in others.iter().filter(|id| **id != keep) {
-            let Some(other) = self.lead(scope, *id)? else {
-                continue;
-            };
-            let c = &mut kept.contact;
-            for (mine, theirs) in [
-                (&mut c.name, &other.contact.name),
-                (&mut c.organisation, &other.contact.organisation),
-                (&mut c.email, &other.contact.email),
-                (&mut c.phone, &other.contact.phone),
-                (&mut c.country, &other.contact.country),
-                (&mut c.title, &other.contact.title),
-            ] {
-                if mine.is_empty() {
-                    mine.clone_from(theirs);
-                }
-            }
-            for i in &other.interests {
-                if !kept.interests.contains(i) {
-                    kept.interests.push(i.clone());
-                }
-            }
-            if !other.notes.is_empty() {
-                if !kept.notes.is_empty() {
-                    kept.notes.push('\n');
-                }
-                kept.notes.push_str(&other.notes);
-            }
-            merged.push(*id);
+            found.extend(self.lead(scope, *id)?);
         }
+        let merged = leads::merge(&mut kept, &found);
         self.write(|c| {
             let tx = c.transaction()?;
             let k = &kept.contact;
@@ -347,7 +288,7 @@ impl LeadStorage for SqliteStorage {
                     k.phone,
                     k.country,
                     k.title,
-                    serde_json::to_string(&kept.interests).unwrap_or_else(|_| "[]".into()),
+                    leads::interests_json(&kept.interests),
                     kept.notes,
                     now_ms
                 ],

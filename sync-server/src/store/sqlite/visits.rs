@@ -10,6 +10,7 @@ use protocol::content::{Delegation, Member};
 use protocol::record::VisitBody;
 
 use super::SqliteStorage;
+use crate::store::visits;
 use crate::store::*;
 
 /// Stores a visit just received (in the ingest transaction). A visit already stored (the
@@ -170,8 +171,8 @@ fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VisitRow> {
         duration_ms: r.get(5)?,
         attendees: r.get(6)?,
         blank_ms: r.get(7)?,
-        slides: serde_json::from_str(&slides).unwrap_or_default(),
-        qr_nonces: serde_json::from_str(&nonces).unwrap_or_default(),
+        slides: visits::stored_slides(&slides),
+        qr_nonces: visits::stored_nonces(&nonces),
         ended: r.get(10)?,
     })
 }
@@ -285,17 +286,23 @@ impl VisitStorage for SqliteStorage {
     fn expire_members(&self, now_ms: i64) -> Result<usize, StorageError> {
         self.write(|c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let expired: Vec<(String, String)> = tx
-                .prepare(
-                    "SELECT m.delegation, m.name FROM delegation_members m
+            let mut expired: Vec<(String, String)> = Vec::new();
+            {
+                let mut q = tx.prepare(
+                    "SELECT m.delegation, m.name, e.starts, o.retention_days
+                     FROM delegation_members m
                      JOIN events e ON e.id = m.delegation
                      JOIN orgs o ON o.name = e.org
-                     WHERE o.retention_days IS NOT NULL AND e.starts <> ''
-                       AND CAST(strftime('%s', e.starts) AS INTEGER) * 1000
-                           < ?1 - o.retention_days * 86400000",
-                )?
-                .query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
+                     WHERE o.retention_days IS NOT NULL AND e.starts <> ''",
+                )?;
+                let mut rows = q.query([])?;
+                while let Some(r) = rows.next()? {
+                    let starts: String = r.get(2)?;
+                    if visits::members_expired(&starts, r.get(3)?, now_ms) {
+                        expired.push((r.get(0)?, r.get(1)?));
+                    }
+                }
+            }
             for (delegation, name) in &expired {
                 tx.execute(
                     "INSERT OR IGNORE INTO erased_members(delegation, name_hash, erased_ms)
