@@ -13,6 +13,9 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Where the database and media live.
     pub data_dir: PathBuf,
+    /// A PostgreSQL database (`postgres://user:password@host:port/name`) instead of the
+    /// embedded SQLite file in `data_dir`; media stay in `data_dir/media`.
+    pub database: Option<String>,
     /// The base URL phones reach the server at (printed in QR codes).
     pub public_url: String,
     /// Largest request body accepted (bytes, before decompression).
@@ -37,6 +40,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: "127.0.0.1:8080".parse().expect("valid address"),
             data_dir: PathBuf::from("server-data"),
+            database: None,
             public_url: "http://127.0.0.1:8080".into(),
             max_body_bytes: 16 << 20,
             locales: None,

@@ -3,7 +3,9 @@
 //!
 //! Two layers: [`http`] (the kiosks' API, the phones' pages, the staff pages) authenticates,
 //! decodes and renders, and hands blocking work to the [`store`] traits on the blocking pool;
-//! [`store::sqlite`] implements them. See `docs/ARCHITECTURE.md`.
+//! [`store::sqlite`] (the default, one file) and [`store::postgres`] (`--database
+//! postgres://…`, for several servers on one database) implement them. See
+//! `docs/ARCHITECTURE.md`.
 
 pub mod config;
 pub mod content;
@@ -51,12 +53,55 @@ impl AppState {
     }
 }
 
-/// Opens the SQLite database in the configured data directory.
+/// Every storage trait, on one backend.
+pub trait Backend:
+    Storage
+    + store::StaffStorage
+    + store::PhoneStorage
+    + store::LeadStorage
+    + store::FleetStorage
+    + store::VisitStorage
+    + store::ReportStorage
+{
+}
+
+impl<S> Backend for S where
+    S: Storage
+        + store::StaffStorage
+        + store::PhoneStorage
+        + store::LeadStorage
+        + store::FleetStorage
+        + store::VisitStorage
+        + store::ReportStorage
+{
+}
+
+/// Opens the configured database: PostgreSQL when `database` names one, else the SQLite file
+/// in the data directory. Media live in the data directory either way.
 pub fn open_state(config: ServerConfig) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(config.data_dir.join("media"))?;
-    let storage = Arc::new(store::sqlite::SqliteStorage::open(
-        &config.data_dir.join("server.sqlite"),
-    )?);
+    match config.database.as_deref() {
+        Some(url) => {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                anyhow::bail!(
+                    "the database must be a postgres:// URL (postgres://user:password@host:port/name); \
+                     leave it out for the SQLite file in the data directory"
+                );
+            }
+            let storage = store::postgres::PostgresStorage::open(url)
+                .map_err(|e| anyhow::anyhow!("cannot open the PostgreSQL database: {e}"))?;
+            state_on(Arc::new(storage), config)
+        }
+        None => {
+            let storage =
+                store::sqlite::SqliteStorage::open(&config.data_dir.join("server.sqlite"))?;
+            state_on(Arc::new(storage), config)
+        }
+    }
+}
+
+/// The handlers' state on an open backend.
+pub fn state_on<S: Backend>(storage: Arc<S>, config: ServerConfig) -> anyhow::Result<AppState> {
     let i18n = locales::Localiser::load(&config.locales_dir())?;
     Ok(AppState {
         storage: storage.clone(),

@@ -17,6 +17,15 @@ struct Cli {
     /// Where the database and media live.
     #[arg(long, global = true, env = "PROMO_SERVER_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// A PostgreSQL database, postgres://user:password@host:port/name, instead of the
+    /// embedded SQLite file in the data directory.
+    #[arg(
+        long,
+        global = true,
+        env = "PROMO_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -150,6 +159,9 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     if let Some(d) = cli.data_dir {
         config.data_dir = d;
     }
+    if let Some(url) = cli.database {
+        config.database = Some(url);
+    }
     match cli.command {
         Command::Serve {
             listen,
@@ -176,7 +188,12 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 let listener = tokio::net::TcpListener::bind(config.listen)
                     .await
                     .with_context(|| format!("cannot listen on {}", config.listen))?;
-                tracing::info!(addr = %listener.local_addr()?, data = %config.data_dir.display(), "serving");
+                tracing::info!(
+                    addr = %listener.local_addr()?,
+                    data = %config.data_dir.display(),
+                    database = if config.database.is_some() { "postgres" } else { "sqlite" },
+                    "serving"
+                );
                 // Leads past their unit's retention period are erased now and every hour.
                 let sweeper = state.clone();
                 tokio::spawn(async move {

@@ -52,6 +52,18 @@ fn main() -> anyhow::Result<()> {
             kiosk(seconds)
         }
         Some("server") => server_bench(),
+        Some("ingest") => {
+            let number = |flag: &str, default: u64| -> anyhow::Result<u64> {
+                match args.iter().position(|a| a == flag) {
+                    Some(i) => Ok(args
+                        .get(i + 1)
+                        .ok_or_else(|| anyhow::anyhow!("{flag} needs a number"))?
+                        .parse()?),
+                    None => Ok(default),
+                }
+            };
+            ingest(number("--records", 100_000)?, number("--batch", 10_000)?)
+        }
         Some("phones") => {
             let number = |flag: &str, default: u64| -> anyhow::Result<u64> {
                 match args.iter().position(|a| a == flag) {
@@ -65,7 +77,7 @@ fn main() -> anyhow::Result<()> {
             phones(number("--phones", 2000)?, number("--seconds", 30)?)
         }
         _ => anyhow::bail!(
-            "usage: bench sync [--records N] | bench kiosk [--seconds S] | bench server | bench phones [--phones N] [--seconds S]"
+            "usage: bench sync [--records N] | bench ingest [--records N] [--batch B] | bench kiosk [--seconds S] | bench server | bench phones [--phones N] [--seconds S]"
         ),
     }
 }
@@ -143,6 +155,124 @@ fn sync(n: u64) -> anyhow::Result<()> {
         report.wire_bytes as f64 / n as f64,
         raw_per_s / records_per_s
     );
+    Ok(())
+}
+
+/// The push as the storage sees it, on SQLite and on PostgreSQL in the same run: one kiosk's
+/// records (views, a lead in a hundred) in batches as the kiosk sends them, then the same
+/// batches again (all duplicates, as after a lost answer). PostgreSQL is the cluster
+/// `pg_virtualenv` started (PGHOST, PGPORT, PGUSER, PGPASSWORD); without one it is left out.
+fn ingest(n: u64, batch_size: u64) -> anyhow::Result<()> {
+    use sync_server::store::{IncomingBatch, IncomingRecord, Storage};
+    let t0 = protocol::now_ms();
+    let batches = |kiosk: uuid::Uuid| -> Vec<IncomingBatch> {
+        let langs = ["vi", "en", "ko", "ja", "zh-Hans"];
+        (0..n.div_ceil(batch_size))
+            .map(|b| {
+                let seqs = (b * batch_size + 1)..=((b + 1) * batch_size).min(n);
+                let records = seqs
+                    .map(|seq| {
+                        let body = if seq % 100 == 0 {
+                            serde_json::to_value(protocol::RecordBody::Lead(Box::new(
+                                protocol::record::LeadBody {
+                                    lead_id: uuid::Uuid::now_v7(),
+                                    contact: protocol::Contact {
+                                        name: "Kim".into(),
+                                        email: format!("k{seq}@example.kr"),
+                                        ..Default::default()
+                                    },
+                                    interests: vec![],
+                                    source: protocol::LeadSource::KioskForm,
+                                    consent: None,
+                                    item: None,
+                                    lang: Some("ko".into()),
+                                    redacted: false,
+                                },
+                            )))
+                            .expect("JSON")
+                        } else {
+                            serde_json::json!({"kind": "view", "item": format!("item-{}", seq % 27),
+                                "lang": langs[seq as usize % 5], "dwell_ms": 4000 + seq % 5000,
+                                "origin": "visitor"})
+                        };
+                        IncomingRecord {
+                            id: uuid::Uuid::now_v7(),
+                            kiosk_id: kiosk,
+                            seq,
+                            wall_ms: t0 - (n - seq) as i64 * 1000,
+                            boot_id: uuid::Uuid::from_u128(1),
+                            mono_ms: seq * 1000,
+                            clock_ok: true,
+                            event_id: Some("fair-2026".into()),
+                            body: serde_json::value::RawValue::from_string(body.to_string())
+                                .expect("JSON"),
+                        }
+                    })
+                    .collect();
+                IncomingBatch {
+                    clock: protocol::sync::ClockSample {
+                        boot_id: uuid::Uuid::from_u128(1),
+                        mono_ms: n * 1000 + 1000,
+                        wall_ms: t0,
+                    },
+                    pruned_below: 0,
+                    records,
+                }
+            })
+            .collect()
+    };
+    // Records per second: first sent, then sent again.
+    let run = |s: &dyn Storage| -> anyhow::Result<(f64, f64)> {
+        let k = s.create_kiosk("bench", Some("fair-2026"), t0)?;
+        let e = s.enrol(&k.code, "bench", t0)?;
+        let auth = s.authenticate(e.uuid, &e.secret)?;
+        let all = batches(e.uuid);
+        let mut rates = [0.0; 2];
+        for (round, rate) in rates.iter_mut().enumerate() {
+            let start = Instant::now();
+            for b in all.iter().cloned() {
+                let ack = s.ingest(&auth, b, protocol::now_ms())?;
+                anyhow::ensure!(
+                    (round == 0) == (ack.duplicates == 0),
+                    "round {round}: {} duplicates",
+                    ack.duplicates
+                );
+            }
+            *rate = n as f64 / start.elapsed().as_secs_f64();
+        }
+        anyhow::ensure!(
+            s.count_records(Some(e.uuid))? == n,
+            "records lost or doubled"
+        );
+        Ok((rates[0], rates[1]))
+    };
+    let dir = tempfile::tempdir()?;
+    let sqlite =
+        sync_server::store::sqlite::SqliteStorage::open(&dir.path().join("server.sqlite"))?;
+    let (sq_new, sq_dup) = run(&sqlite)?;
+    let mut line = format!(
+        "ingest records={n} batch={batch_size} sqlite_records_per_s={sq_new:.0} sqlite_duplicates_per_s={sq_dup:.0}"
+    );
+    if std::env::var("PGHOST").is_ok() {
+        let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+        let url = format!(
+            "postgres://{}:{}@{}:{}/{}",
+            var("PGUSER", "postgres"),
+            var("PGPASSWORD", ""),
+            var("PGHOST", "localhost"),
+            var("PGPORT", "5432"),
+            var("PGDATABASE", "postgres"),
+        );
+        let pg = sync_server::store::postgres::PostgresStorage::open(&url)?;
+        let (pg_new, pg_dup) = run(&pg)?;
+        line.push_str(&format!(
+            " postgres_records_per_s={pg_new:.0} postgres_duplicates_per_s={pg_dup:.0} postgres_to_sqlite={:.2}",
+            pg_new / sq_new
+        ));
+    } else {
+        eprintln!("no PostgreSQL cluster (PGHOST unset): run inside pg_virtualenv to compare");
+    }
+    println!("{line}");
     Ok(())
 }
 
