@@ -7,6 +7,7 @@
 //! postgres://…`, for several servers on one database) implement them. See
 //! `docs/ARCHITECTURE.md`.
 
+pub mod backup;
 pub mod config;
 pub mod content;
 pub mod error;

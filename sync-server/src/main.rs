@@ -58,6 +58,12 @@ enum Command {
     /// Act on leads.
     #[command(subcommand)]
     Lead(LeadCmd),
+    /// Copy the database and the media into a new folder, while the server runs (SQLite: a
+    /// consistent copy; PostgreSQL: pg_dump, from the package postgresql-client).
+    Backup { dir: PathBuf },
+    /// Replace the database with a backup and add its media. Stop the server first; kiosks
+    /// send again, at their next sync, every record the backup lacks.
+    Restore { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -219,6 +225,25 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 .await?;
                 anyhow::Ok(())
             })?;
+        }
+        Command::Backup { dir } => {
+            let info = sync_server::backup::backup(&config, &dir)?;
+            println!(
+                "backed up the {} database and {} media files into {}",
+                info.backend,
+                info.media,
+                dir.display()
+            );
+        }
+        Command::Restore { dir } => {
+            let info = sync_server::backup::restore(&config, &dir)?;
+            println!(
+                "restored the {} database backed up at {} (Vietnam time) from {}; kiosks send \
+                 again what it lacks at their next sync",
+                info.backend,
+                sync_server::store::time::vietnam_time(info.created_ms),
+                dir.display()
+            );
         }
         Command::Kiosk(cmd) => {
             let state = open_state(config)?;

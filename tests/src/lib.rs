@@ -97,11 +97,9 @@ impl TestServer {
         .unwrap()
     }
 
-    /// A consistent copy of the database, as a nightly backup would make.
-    pub fn backup_to(&self, path: &Path) {
-        let conn = rusqlite::Connection::open(self.data_dir.join("server.sqlite")).unwrap();
-        conn.execute("VACUUM INTO ?1", [path.to_str().unwrap()])
-            .unwrap();
+    /// `sync-server backup DIR`, as a nightly backup would run it, while the server runs.
+    pub fn backup_to(&self, dir: &Path) {
+        sync_server::backup::backup(&self.state.config, dir).expect("backup");
     }
 
     pub fn stop(mut self) {
@@ -122,6 +120,34 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         self.stop_inner();
     }
+}
+
+/// A fresh, empty database in the PostgreSQL cluster that `pg_virtualenv` started for the test
+/// run (it exports PGHOST, PGPORT, PGUSER, PGPASSWORD), as a `postgres://` URL.
+pub fn test_database() -> String {
+    let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+    assert!(
+        std::env::var("PGHOST").is_ok(),
+        "no PostgreSQL cluster: run the tests with scripts/test.sh, or inside \
+         `pg_virtualenv -o fsync=off cargo test ...` (package postgresql-common)"
+    );
+    let url = |db: &str| {
+        format!(
+            "postgres://{}:{}@{}:{}/{db}",
+            var("PGUSER", "postgres"),
+            var("PGPASSWORD", ""),
+            var("PGHOST", "localhost"),
+            var("PGPORT", "5432"),
+        )
+    };
+    let name = format!("e2e_{}", uuid::Uuid::now_v7().simple());
+    let mut admin =
+        postgres::Client::connect(&url(&var("PGDATABASE", "postgres")), postgres::NoTls)
+            .expect("connect to the test cluster");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create a test database");
+    url(&name)
 }
 
 /// Creates a kiosk on the server and enrols a fresh store at `store_path` against `url`.

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use e2e::proxy::{DEFAULT_SCHEDULE, FaultProxy};
 use e2e::{TestServer, enrol_store, fill_store};
 use kiosk_core::clock::Clock;
 use kiosk_core::store::Store;
@@ -17,32 +18,6 @@ use sync_server::store::{EventRow, Role, Scope};
 
 const ITTPC: &str = "Investment, Trade and Tourism Promotion Centre";
 const PASSWORD: &str = "a long staff password";
-
-/// A fresh database in the test cluster.
-fn database() -> String {
-    let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
-    assert!(
-        std::env::var("PGHOST").is_ok(),
-        "no PostgreSQL cluster: run the tests with scripts/test.sh, or inside \
-         `pg_virtualenv -o fsync=off cargo test ...` (package postgresql-common)"
-    );
-    let url = |db: &str| {
-        format!(
-            "postgres://{}:{}@{}:{}/{db}",
-            var("PGUSER", "postgres"),
-            var("PGPASSWORD", ""),
-            var("PGHOST", "localhost"),
-            var("PGPORT", "5432"),
-        )
-    };
-    let name = format!("e2e_{}", uuid::Uuid::now_v7().simple());
-    let mut admin =
-        postgres::Client::connect(&url(&var("PGDATABASE", "postgres")), postgres::NoTls).unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    url(&name)
-}
 
 fn hidden_csrf(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
@@ -78,7 +53,7 @@ async fn get_text(http: &reqwest::Client, url: String) -> (u16, String) {
 
 #[test]
 fn two_servers_on_one_postgresql_database_serve_kiosks_phones_and_staff_as_one() {
-    let db = database();
+    let db = e2e::test_database();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("server");
     let on_pg = |c: &mut sync_server::ServerConfig| c.database = Some(db.clone());
@@ -258,4 +233,198 @@ fn two_servers_on_one_postgresql_database_serve_kiosks_phones_and_staff_as_one()
     assert_eq!(from_a.phone_leads, 1);
     a.stop();
     b.stop();
+}
+
+/// `sync-server backup` (pg_dump) taken while a kiosk pushes, `sync-server restore`
+/// (pg_restore) into the same database: the kiosk sends again what the backup lacks, and every
+/// record is there once.
+#[test]
+fn a_postgresql_server_restored_from_a_backup_taken_mid_push_gets_the_rest_from_the_kiosk() {
+    let db = e2e::test_database();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    let on_pg = |c: &mut sync_server::ServerConfig| c.database = Some(db.clone());
+    let server = TestServer::start_with(&data, on_pg);
+    e2e::publish(&server, &e2e::demo_pack_dir());
+    let path = dir.path().join("kiosk.sqlite");
+    let identity = enrol_store(&server, &path, &server.url());
+    let mut store = Store::open(&path).unwrap();
+    let clock = Clock::system();
+    let config = SyncConfig {
+        batch_records: 500,
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let count = |s: &TestServer| s.storage().count_records(Some(identity.kiosk_id)).unwrap();
+    let drain = |identity: kiosk_core::store::Identity, store: &mut Store| {
+        let mut client = SyncClient::new(identity, clock.clone(), config.clone()).unwrap();
+        rt.block_on(async {
+            while store.backlog().unwrap() > 0 {
+                client.round(store).await.unwrap();
+            }
+        });
+    };
+    fill_store(&mut store, &clock, 0, 3_000);
+    drain(identity.clone(), &mut store);
+    fill_store(&mut store, &clock, 3_000, 4_000);
+    let backup = dir.path().join("backup");
+    std::thread::scope(|s| {
+        let taker = s.spawn(|| {
+            while count(&server) <= 3_000 {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            let info = sync_server::backup::backup(&server.state.config, &backup).unwrap();
+            assert_eq!(info.backend, "postgres");
+        });
+        drain(identity.clone(), &mut store);
+        taker.join().unwrap();
+    });
+    assert_eq!(count(&server), 7_000);
+    let media = std::fs::read_dir(backup.join("media")).unwrap().count();
+    assert!(media > 10, "{media} media files");
+    assert_eq!(
+        media,
+        std::fs::read_dir(data.join("media")).unwrap().count()
+    );
+
+    server.stop();
+    let restored = sync_server::ServerConfig {
+        data_dir: data.clone(),
+        database: Some(db.clone()),
+        ..Default::default()
+    };
+    sync_server::backup::restore(&restored, &backup).unwrap();
+    let server = TestServer::start_with(&data, on_pg);
+    let held = count(&server);
+    assert!(
+        (3_000..=7_000).contains(&held),
+        "{held} records in the backup"
+    );
+    let mut moved = identity.clone();
+    moved.server_url = server.url();
+    fill_store(&mut store, &clock, 7_000, 500);
+    drain(moved, &mut store);
+    assert_eq!(count(&server), 7_500, "every record once");
+    // A SQLite backup is not restored into PostgreSQL by mistake.
+    let wrong = dir.path().join("wrong");
+    std::fs::create_dir_all(&wrong).unwrap();
+    std::fs::write(
+        wrong.join("backup.toml"),
+        "backend = \"sqlite\"\ncreated_ms = 0\nmedia = 0\nserver_version = \"x\"\n",
+    )
+    .unwrap();
+    let e = sync_server::backup::restore(&restored, &wrong).unwrap_err();
+    assert!(e.to_string().contains("without --database"), "{e}");
+}
+
+/// 100,000 records of two kiosks through fault-injecting proxies to two servers on one
+/// database, each round of each kiosk to either server at random: every record stored once,
+/// every lead once.
+#[test]
+fn hundred_thousand_records_through_faulty_networks_to_two_servers_land_exactly_once() {
+    use rand::{Rng, SeedableRng};
+    let db = e2e::test_database();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    let on_pg = |c: &mut sync_server::ServerConfig| c.database = Some(db.clone());
+    let servers = [
+        TestServer::start_with(&data, on_pg),
+        TestServer::start_with(&data, on_pg),
+    ];
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let proxies = [
+        rt.block_on(FaultProxy::start(
+            servers[0].addr,
+            0x5eed,
+            &DEFAULT_SCHEDULE,
+        )),
+        rt.block_on(FaultProxy::start(
+            servers[1].addr,
+            0xfeed,
+            &DEFAULT_SCHEDULE,
+        )),
+    ];
+    const PER_KIOSK: u64 = 50_000;
+    let clock = Clock::system();
+    let mut kiosks = Vec::new();
+    for (i, server) in servers.iter().enumerate() {
+        let path = dir.path().join(format!("kiosk-{i}.sqlite"));
+        let identity = enrol_store(server, &path, &server.url());
+        let mut store = Store::open(&path).unwrap();
+        fill_store(&mut store, &clock, 0, PER_KIOSK);
+        kiosks.push((identity, store));
+    }
+    let leads: BTreeSet<uuid::Uuid> = kiosks
+        .iter()
+        .flat_map(|(_, s)| s.all().unwrap())
+        .filter_map(|s| match s.body {
+            RecordBody::Lead(l) => Some(l.lead_id),
+            _ => None,
+        })
+        .collect();
+    let config = SyncConfig {
+        batch_records: 400,
+        request_timeout: std::time::Duration::from_secs(10),
+        ..Default::default()
+    };
+    async fn drain_to_either(
+        identity: &kiosk_core::store::Identity,
+        store: &mut Store,
+        urls: &[String; 2],
+        config: &SyncConfig,
+        seed: u64,
+    ) -> u32 {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let start = std::time::Instant::now();
+        let mut failures = 0;
+        while store.backlog().unwrap() > 0 {
+            assert!(start.elapsed().as_secs() < 300, "did not drain in 300 s");
+            let mut via = identity.clone();
+            via.server_url = urls[rng.random_range(0..2)].clone();
+            let mut client = SyncClient::new(via, Clock::system(), config.clone()).unwrap();
+            if let Err(e) = client.round(store).await {
+                assert!(!e.is_permanent(), "permanent error: {e}");
+                failures += 1;
+            }
+        }
+        failures
+    }
+    let urls = [proxies[0].url(), proxies[1].url()];
+    let (first, second) = kiosks.split_at_mut(1);
+    let (fa, fb) = rt.block_on(async {
+        tokio::join!(
+            drain_to_either(&first[0].0, &mut first[0].1, &urls, &config, 1),
+            drain_to_either(&second[0].0, &mut second[0].1, &urls, &config, 2),
+        )
+    });
+    eprintln!(
+        "failures={fa}+{fb} faults={:?} {:?}",
+        proxies[0].fault_counts(),
+        proxies[1].fault_counts()
+    );
+    assert!(fa + fb > 10, "the proxies injected faults");
+    for (identity, _) in &kiosks {
+        assert_eq!(
+            servers[1]
+                .storage()
+                .count_records(Some(identity.kiosk_id))
+                .unwrap(),
+            PER_KIOSK
+        );
+    }
+    let summary = servers[0].state.staff.summary().unwrap();
+    assert_eq!(summary.leads, leads.len() as i64, "every lead once");
+    let counted: i64 = summary.kinds.iter().map(|(_, n)| n).sum();
+    assert_eq!(counted, 2 * PER_KIOSK as i64, "every record counted once");
+    for k in &summary.kiosks {
+        assert_eq!(k.next_seq, PER_KIOSK + 1);
+    }
 }

@@ -129,11 +129,26 @@ fn server_restart_and_restore_from_an_older_backup_mid_stream() {
     fill_store(&mut store, &clock, 0, 3_000);
     let mut client = SyncClient::new(identity.clone(), clock.clone(), fast_config()).unwrap();
     rt.block_on(drain(&mut client, &mut store, Duration::from_secs(60)));
-    let backup = dir.path().join("backup.sqlite");
-    server.backup_to(&backup);
-
+    // `sync-server backup` while the kiosk pushes the next 4,000 records.
+    let backup = dir.path().join("backup");
     fill_store(&mut store, &clock, 3_000, 4_000);
-    rt.block_on(drain(&mut client, &mut store, Duration::from_secs(60)));
+    std::thread::scope(|s| {
+        let taker = s.spawn(|| {
+            let start = Instant::now();
+            while server
+                .storage()
+                .count_records(Some(identity.kiosk_id))
+                .unwrap()
+                <= 3_000
+                && start.elapsed() < Duration::from_secs(20)
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            server.backup_to(&backup);
+        });
+        rt.block_on(drain(&mut client, &mut store, Duration::from_secs(60)));
+        taker.join().unwrap();
+    });
     assert_eq!(server.records_of(identity.kiosk_id).len(), 7_000);
 
     // Restart: same database, new port.
@@ -146,20 +161,46 @@ fn server_restart_and_restore_from_an_older_backup_mid_stream() {
     rt.block_on(drain(&mut client, &mut store, Duration::from_secs(60)));
     assert_eq!(server.records_of(identity.kiosk_id).len(), 8_000);
 
-    // The server is restored from the backup taken at 3,000: the kiosk sends the rest again.
+    // `sync-server restore` from the backup taken mid-push: the kiosk sends the rest again.
     server.stop();
-    for f in ["server.sqlite-wal", "server.sqlite-shm"] {
-        let _ = std::fs::remove_file(server_dir.join(f));
-    }
-    std::fs::copy(&backup, server_dir.join("server.sqlite")).unwrap();
+    let config = sync_server::ServerConfig {
+        data_dir: server_dir.clone(),
+        ..Default::default()
+    };
+    sync_server::backup::restore(&config, &backup).unwrap();
     let server = TestServer::start(&server_dir);
-    assert_eq!(server.records_of(identity.kiosk_id).len(), 3_000);
+    let restored = server.records_of(identity.kiosk_id);
+    assert!(
+        restored.len() >= 3_000 && restored.len() <= 7_000,
+        "{} records in the backup",
+        restored.len()
+    );
+    assert_eq!(
+        restored[..],
+        store_records(&store)[..restored.len()],
+        "the backup holds whole pushes: records 1 to {}",
+        restored.len()
+    );
     moved.server_url = server.url();
     let mut client = SyncClient::new(moved, clock.clone(), fast_config()).unwrap();
     fill_store(&mut store, &clock, 8_000, 500);
     rt.block_on(drain(&mut client, &mut store, Duration::from_secs(60)));
     assert_eq!(server.records_of(identity.kiosk_id), store_records(&store));
     assert_eq!(store_records(&store).len(), 8_500);
+
+    // A damaged backup is refused, and the server's database is left as it was.
+    server.stop();
+    let bad = dir.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::copy(backup.join("backup.toml"), bad.join("backup.toml")).unwrap();
+    std::fs::write(
+        bad.join("server.sqlite"),
+        b"not a database, cut short by a full disk",
+    )
+    .unwrap();
+    assert!(sync_server::backup::restore(&config, &bad).is_err());
+    let server = TestServer::start(&server_dir);
+    assert_eq!(server.records_of(identity.kiosk_id).len(), 8_500);
 }
 
 #[test]

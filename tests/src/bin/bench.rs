@@ -39,7 +39,15 @@ fn main() -> anyhow::Result<()> {
                     .parse()?,
                 None => 100_000,
             };
-            sync(records)
+            let postgres = match args.iter().position(|a| a == "--backend") {
+                Some(i) => match args.get(i + 1).map(String::as_str) {
+                    Some("sqlite") => false,
+                    Some("postgres") => true,
+                    _ => anyhow::bail!("--backend is sqlite or postgres"),
+                },
+                None => false,
+            };
+            sync(records, postgres)
         }
         Some("kiosk") => {
             let seconds = match args.iter().position(|a| a == "--seconds") {
@@ -77,14 +85,19 @@ fn main() -> anyhow::Result<()> {
             phones(number("--phones", 2000)?, number("--seconds", 30)?)
         }
         _ => anyhow::bail!(
-            "usage: bench sync [--records N] | bench ingest [--records N] [--batch B] | bench kiosk [--seconds S] | bench server | bench phones [--phones N] [--seconds S]"
+            "usage: bench sync [--records N] [--backend sqlite|postgres] | bench ingest [--records N] [--batch B] | bench kiosk [--seconds S] | bench server | bench phones [--phones N] [--seconds S]"
         ),
     }
 }
 
-fn sync(n: u64) -> anyhow::Result<()> {
+/// `postgres`: the server on a fresh database in the cluster `pg_virtualenv` started, and the
+/// raw rows into that cluster too.
+fn sync(n: u64, postgres: bool) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let server = TestServer::start(&dir.path().join("server"));
+    let database = postgres.then(e2e::test_database);
+    let server = TestServer::start_with(&dir.path().join("server"), |c| {
+        c.database = database.clone()
+    });
     let store_path = dir.path().join("kiosk.sqlite");
     let identity = enrol_store(&server, &store_path, &server.url());
     let mut store = Store::open(&store_path)?;
@@ -115,45 +128,67 @@ fn sync(n: u64) -> anyhow::Result<()> {
         report.batches, report.inserted, report.duplicates
     );
 
-    // The limit on this machine: the same rows straight into a SQLite file.
-    let raw_path = dir.path().join("raw.sqlite");
+    // The limit on this machine: the same rows straight into the same backend, in 1,000-row
+    // transactions.
     let rows: Vec<(u64, uuid::Uuid, String)> = store
         .all()?
         .into_iter()
         .map(|s| (s.seq, s.id, serde_json::to_string(&s.body).unwrap()))
         .collect();
-    let conn = rusqlite::Connection::open(&raw_path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.execute_batch(
-        "CREATE TABLE records (kiosk INTEGER NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL UNIQUE,
-         body TEXT NOT NULL, PRIMARY KEY (kiosk, seq)) WITHOUT ROWID",
-    )?;
-    let mut conn = conn;
-    let raw_start = Instant::now();
-    for chunk in rows.chunks(1000) {
-        let tx = conn.transaction()?;
-        {
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO records(kiosk, seq, id, body) VALUES (1, ?1, ?2, ?3)",
-            )?;
+    let raw_start;
+    if database.is_some() {
+        // A database of its own beside the server's, in the same cluster.
+        let raw_url = e2e::test_database();
+        let mut c = postgres::Client::connect(&raw_url, postgres::NoTls)?;
+        c.batch_execute(
+            "CREATE TABLE records (kiosk BIGINT NOT NULL, seq BIGINT NOT NULL, id BYTEA NOT NULL UNIQUE,
+             body TEXT NOT NULL, PRIMARY KEY (kiosk, seq))",
+        )?;
+        raw_start = Instant::now();
+        for chunk in rows.chunks(1000) {
+            let mut tx = c.transaction()?;
+            let ins =
+                tx.prepare("INSERT INTO records(kiosk, seq, id, body) VALUES (1, $1, $2, $3)")?;
             for (seq, id, body) in chunk {
-                ins.execute(rusqlite::params![
-                    *seq as i64,
-                    id.as_bytes().as_slice(),
-                    body
-                ])?;
+                tx.execute(&ins, &[&(*seq as i64), &id.as_bytes().as_slice(), body])?;
             }
+            tx.commit()?;
         }
-        tx.commit()?;
+    } else {
+        let conn = rusqlite::Connection::open(dir.path().join("raw.sqlite"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(
+            "CREATE TABLE records (kiosk INTEGER NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL UNIQUE,
+             body TEXT NOT NULL, PRIMARY KEY (kiosk, seq)) WITHOUT ROWID",
+        )?;
+        let mut conn = conn;
+        raw_start = Instant::now();
+        for chunk in rows.chunks(1000) {
+            let tx = conn.transaction()?;
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT INTO records(kiosk, seq, id, body) VALUES (1, ?1, ?2, ?3)",
+                )?;
+                for (seq, id, body) in chunk {
+                    ins.execute(rusqlite::params![
+                        *seq as i64,
+                        id.as_bytes().as_slice(),
+                        body
+                    ])?;
+                }
+            }
+            tx.commit()?;
+        }
     }
     let raw_s = raw_start.elapsed().as_secs_f64();
     let records_per_s = n as f64 / drain_s;
     let raw_per_s = n as f64 / raw_s;
     println!(
-        "sync records={n} drain_s={drain_s:.3} records_per_s={records_per_s:.0} wire_bytes_per_record={:.1} sqlite_raw_records_per_s={raw_per_s:.0} ratio_to_raw={:.2}",
+        "sync records={n} drain_s={drain_s:.3} records_per_s={records_per_s:.0} wire_bytes_per_record={:.1} raw_records_per_s={raw_per_s:.0} ratio_to_raw={:.2} backend={}",
         report.wire_bytes as f64 / n as f64,
-        raw_per_s / records_per_s
+        raw_per_s / records_per_s,
+        if postgres { "postgres" } else { "sqlite" }
     );
     Ok(())
 }

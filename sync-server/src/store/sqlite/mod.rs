@@ -99,6 +99,32 @@ impl SqliteStorage {
     }
 }
 
+/// Writes a consistent copy of the database at `db` to `dest` (a new file) while the server
+/// runs: `VACUUM INTO` reads one snapshot (a WAL reader does not block the writer) and writes
+/// it compacted, with nothing of the write-ahead log left to replay.
+pub fn snapshot(db: &Path, dest: &Path) -> Result<(), StorageError> {
+    let dest = dest
+        .to_str()
+        .ok_or_else(|| StorageError::Invalid(format!("{} is not UTF-8", dest.display())))?;
+    let c = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    c.busy_timeout(std::time::Duration::from_secs(30))?;
+    c.execute("VACUUM INTO ?1", [dest])?;
+    Ok(())
+}
+
+/// Whether a file is a SQLite database that passes its integrity check.
+pub fn check(db: &Path) -> Result<(), StorageError> {
+    let c = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let result: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if result != "ok" {
+        return Err(StorageError::Invalid(format!(
+            "{} fails its integrity check: {result}",
+            db.display()
+        )));
+    }
+    Ok(())
+}
+
 impl From<rusqlite::Error> for StorageError {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {

@@ -359,8 +359,36 @@ impl Storage for SqliteStorage {
                             r.body,
                         ])
                     };
-                    // Each record in its own savepoint: one that cannot be stored is rolled
-                    // back alone and quarantined, and the batch goes on.
+                    // A record that writes nothing beyond its own row (a view, a session, a
+                    // held one) needs no savepoint: its insert fails only with the database.
+                    if r.held.is_some()
+                        || !matches!(
+                            r.typed,
+                            Some(
+                                RecordBody::Lead(_)
+                                    | RecordBody::Visit(_)
+                                    | RecordBody::Heartbeat { .. }
+                            )
+                        )
+                    {
+                        let n = insert(r.kind())?;
+                        if n > 0
+                            && let Some(reason) = &r.held
+                        {
+                            hold.execute(params![kiosk.row, r.seq, r.declared_kind, reason, now_ms])?;
+                        }
+                        plan.stored(
+                            i,
+                            if n == 0 {
+                                Outcome::Duplicate
+                            } else {
+                                Outcome::Inserted
+                            },
+                        );
+                        continue;
+                    }
+                    // A lead, a visit or a heartbeat in its own savepoint: one that cannot be
+                    // stored is rolled back alone and quarantined, and the batch goes on.
                     tx.execute_batch("SAVEPOINT record")?;
                     let stored = (|| -> Result<usize, StorageError> {
                         let n = insert(r.kind())?;
