@@ -58,8 +58,18 @@ pub(crate) fn lock_leads(
     let mut keys: Vec<i64> = ids.into_iter().map(lead_lock).collect();
     keys.sort_unstable();
     keys.dedup();
-    for k in keys {
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&k])?;
+    match keys.as_slice() {
+        [] => {}
+        [k] => {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[k])?;
+        }
+        // In the array's order, which is the keys' order.
+        _ => {
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k",
+                &[&keys],
+            )?;
+        }
     }
     Ok(())
 }
@@ -489,11 +499,50 @@ fn ingest_once(
     // this one) are skipped and said so by their absence from what it returns.
     let inserted = insert_records(&mut tx, kiosk.row, &plan.records, now_ms)?;
     let mut claimed: HashSet<(i64, Uuid)> = HashSet::new();
-    for i in 0..plan.records.len() {
+    let new: Vec<bool> = plan
+        .records
+        .iter()
+        .map(|r| inserted.contains(&(r.seq, r.id)) && claimed.insert((r.seq, r.id)))
+        .collect();
+    // The batch's new leads in one statement when each lead comes once and none is redacted
+    // (the common case); otherwise, or when that statement fails, one by one below.
+    let bulk_leads = {
+        let leads: Vec<usize> = (0..plan.records.len())
+            .filter(|&i| new[i] && plan.records[i].held.is_none())
+            .filter(|&i| matches!(plan.records[i].typed, Some(RecordBody::Lead(_))))
+            .collect();
+        let mut ids = HashSet::new();
+        let simple = leads.iter().all(|&i| match &plan.records[i].typed {
+            Some(RecordBody::Lead(l)) => !l.redacted && ids.insert(l.lead_id),
+            _ => false,
+        });
+        if simple && !leads.is_empty() {
+            let mut sp = tx.savepoint("leads")?;
+            match upsert_leads(&mut sp, kiosk.row, &plan.records, &leads, now_ms) {
+                Ok(()) => {
+                    sp.commit()?;
+                    true
+                }
+                Err(StorageError::Full) => return Err(StorageError::Full),
+                Err(StorageError::Conflict) => return Err(StorageError::Conflict),
+                Err(e) => {
+                    sp.rollback()?;
+                    tracing::info!(kiosk = %kiosk.uuid, "the batch's leads one by one: {e}");
+                    false
+                }
+            }
+        } else {
+            false
+        }
+    };
+    for (i, is_new) in new.iter().copied().enumerate() {
         let r = &plan.records[i];
-        let key = (r.seq, r.id);
-        if !inserted.contains(&key) || !claimed.insert(key) {
+        if !is_new {
             plan.stored(i, Outcome::Duplicate);
+            continue;
+        }
+        if bulk_leads && r.held.is_none() && matches!(r.typed, Some(RecordBody::Lead(_))) {
+            plan.stored(i, Outcome::Inserted);
             continue;
         }
         if let Some(reason) = &r.held {
@@ -606,6 +655,75 @@ fn insert_records(
                 .map(|id| (r.get(0), id))
         })
         .collect())
+}
+
+/// Upserts the leads of `records[at]` (each lead once, none redacted) in one statement, as
+/// [`side_effects`] does one by one.
+fn upsert_leads(
+    tx: &mut Transaction<'_>,
+    kiosk: i64,
+    records: &[Planned],
+    at: &[usize],
+    now_ms: i64,
+) -> Result<(), StorageError> {
+    let t = |s: &str| pg_text(s).into_owned();
+    let mut id: Vec<&[u8]> = Vec::new();
+    let mut event: Vec<Option<String>> = Vec::new();
+    let mut item: Vec<Option<String>> = Vec::new();
+    let mut lang: Vec<Option<String>> = Vec::new();
+    let mut consent: Vec<Option<String>> = Vec::new();
+    let mut text: [Vec<String>; 8] = Default::default();
+    let mut created = Vec::new();
+    for &i in at {
+        let r = &records[i];
+        let Some(RecordBody::Lead(lead)) = &r.typed else {
+            continue;
+        };
+        let (interests, consent_json) = Planned::lead_json(lead);
+        id.push(lead.lead_id.as_bytes().as_slice());
+        event.push(r.event_id.as_deref().map(t));
+        item.push(lead.item.as_deref().map(t));
+        lang.push(lead.lang.as_deref().map(t));
+        consent.push(consent_json.as_deref().map(t));
+        let c = &lead.contact;
+        for (col, v) in text.iter_mut().zip([
+            lead.source.as_str(),
+            &c.name,
+            &c.organisation,
+            &c.email,
+            &c.phone,
+            &c.country,
+            &c.title,
+            &interests,
+        ]) {
+            col.push(t(v));
+        }
+        created.push(r.corrected_ms);
+    }
+    let [source, name, org, email, phone, country, title, interests] = &text;
+    tx.execute(
+        "INSERT INTO leads(lead_id, kiosk, event_id, item, lang, source, name, organisation,
+            email, phone, country, title, interests, consent, created_ms, updated_ms)
+         SELECT t.id, $1, t.ev, t.item, t.lang, t.src, t.name, t.org, t.email, t.phone,
+            t.country, t.title, t.interests, t.consent, t.created, t.created
+         FROM unnest($3::bytea[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                     $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+                     $15::text[], $16::bigint[])
+              WITH ORDINALITY AS t(id, ev, item, lang, src, name, org, email, phone, country,
+                                   title, interests, consent, created, n)
+         ORDER BY t.n
+         ON CONFLICT (lead_id) DO UPDATE SET
+            name = excluded.name, organisation = excluded.organisation,
+            email = excluded.email, phone = excluded.phone, country = excluded.country,
+            title = excluded.title, interests = excluded.interests,
+            consent = excluded.consent, updated_ms = $2
+         WHERE leads.erased_ms IS NULL",
+        &[
+            &kiosk, &now_ms, &id, &event, &item, &lang, source, name, org, email, phone, country,
+            title, interests, &consent, &created,
+        ],
+    )?;
+    Ok(())
 }
 
 /// Keeps a record that cannot be counted in quarantine, with the reason.
