@@ -15,6 +15,34 @@ use protocol::{RecordBody, ViewOrigin};
 use sync_server::store::Storage;
 use sync_server::{AppState, ServerConfig};
 
+/// Which database a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `server.sqlite` in the data directory.
+    Sqlite,
+    /// A fresh database in the cluster `pg_virtualenv` started ([`test_database`]).
+    Postgres,
+}
+
+/// Runs a test function `fn name(backend: Backend)` twice, as `name::sqlite` and
+/// `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name($crate::Backend::Sqlite);
+            }
+
+            #[test]
+            fn postgres() {
+                super::$name($crate::Backend::Postgres);
+            }
+        }
+    };
+}
+
 /// A running server on loopback, on its own runtime thread.
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -28,6 +56,12 @@ impl TestServer {
     /// Starts a server whose database lives in `data_dir` (kept across restarts).
     pub fn start(data_dir: &Path) -> TestServer {
         TestServer::start_with(data_dir, |_| {})
+    }
+
+    /// Starts a server on `backend`.
+    pub fn start_on(data_dir: &Path, backend: Backend) -> TestServer {
+        let database = (backend == Backend::Postgres).then(test_database);
+        TestServer::start_with(data_dir, |c| c.database = database)
     }
 
     /// Starts a server with its configuration adjusted by `configure`.

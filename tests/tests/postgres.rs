@@ -428,3 +428,23 @@ fn hundred_thousand_records_through_faulty_networks_to_two_servers_land_exactly_
         assert_eq!(k.next_seq, PER_KIOSK + 1);
     }
 }
+
+/// Storage is blocking and the server calls it on the blocking pool; called on an async worker
+/// thread by mistake, PostgreSQL's client steps off the executor instead of aborting the
+/// process (its own `block_on` panics there, and again while closing).
+#[test]
+fn storage_called_on_an_async_worker_thread_answers_instead_of_aborting() {
+    use sync_server::store::{StaffStorage, Storage};
+    let url = e2e::test_database();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let s = sync_server::store::postgres::PostgresStorage::open(&url).unwrap();
+        assert!(s.kiosks().unwrap().is_empty());
+        assert_eq!(s.summary().unwrap().leads, 0);
+        drop(s);
+    });
+}

@@ -4,7 +4,7 @@
 //! erasure with its tombstone and audit entry, duplicates and merging, a person's request, and
 //! retention.
 
-use e2e::TestServer;
+use e2e::{Backend, TestServer, on_both_backends};
 use reqwest::redirect::Policy;
 use sync_server::store::{ALL_LEADS_ORG, EventRow, PhoneLead};
 use uuid::Uuid;
@@ -101,8 +101,8 @@ struct Fixture {
     delegation: Vec<Uuid>,
 }
 
-fn fixture(dir: &std::path::Path) -> Fixture {
-    let server = TestServer::start(&dir.join("server"));
+fn fixture(dir: &std::path::Path, backend: Backend) -> Fixture {
+    let server = TestServer::start_on(&dir.join("server"), backend);
     let st = &server.state;
     let now = protocol::now_ms();
     let hash = sync_server::http::staff::hash_password(PASSWORD).unwrap();
@@ -200,10 +200,10 @@ fn fixture(dir: &std::path::Path) -> Fixture {
     }
 }
 
-#[test]
-fn every_role_against_every_leads_endpoint() {
+on_both_backends!(every_role_against_every_leads_endpoint);
+fn every_role_against_every_leads_endpoint(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let f = fixture(dir.path());
+    let f = fixture(dir.path(), backend);
     let url = f.server.url();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -377,10 +377,10 @@ fn every_role_against_every_leads_endpoint() {
     });
 }
 
-#[test]
-fn filters_exports_erasure_duplicates_privacy_and_retention() {
+on_both_backends!(filters_exports_erasure_duplicates_privacy_and_retention);
+fn filters_exports_erasure_duplicates_privacy_and_retention(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let f = fixture(dir.path());
+    let f = fixture(dir.path(), backend);
     let url = f.server.url();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -565,12 +565,14 @@ fn filters_exports_erasure_duplicates_privacy_and_retention() {
             "Vietnam",
         );
         again.lead_id = id;
+        // Storage is blocking (PostgreSQL's client must not run on the async threads).
         assert!(
-            !f.server
+            !tokio::task::block_in_place(|| f
+                .server
                 .state
                 .phone
-                .upsert_phone_lead(&again, protocol::now_ms())
-                .unwrap()
+                .upsert_phone_lead(&again, protocol::now_ms()))
+            .unwrap()
         );
         let audit = get("/staff/audit".into()).await.text().await.unwrap();
         for action in ["export", "erase", "merge", "lead-status"] {
@@ -629,10 +631,10 @@ fn filters_exports_erasure_duplicates_privacy_and_retention() {
     assert!(rows.iter().any(|r| r.contact.name == "김민준"));
 }
 
-#[test]
-fn kiosks_and_content_versions_are_managed_by_admins_and_seen_by_all() {
+on_both_backends!(kiosks_and_content_versions_are_managed_by_admins_and_seen_by_all);
+fn kiosks_and_content_versions_are_managed_by_admins_and_seen_by_all(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let f = fixture(dir.path());
+    let f = fixture(dir.path(), backend);
     let url = f.server.url();
     let v1 = e2e::publish(&f.server, &e2e::demo_pack_dir());
     // A second version: same pack, another version string.

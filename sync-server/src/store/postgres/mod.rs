@@ -95,6 +95,10 @@ impl PostgresStorage {
     /// Connects to `url` (`postgres://user:password@host:port/database`) and brings the
     /// schema to the newest step.
     pub fn open(url: &str) -> Result<PostgresStorage, StorageError> {
+        off_executor(|| PostgresStorage::open_blocking(url))
+    }
+
+    fn open_blocking(url: &str) -> Result<PostgresStorage, StorageError> {
         let config: Config = url
             .parse()
             .map_err(|e: postgres::Error| StorageError::Invalid(format!("database URL: {e}")))?;
@@ -112,8 +116,17 @@ impl PostgresStorage {
         self.url.clone()
     }
 
-    /// Runs `f` on a pooled connection (a new one when none is free).
+    /// Runs `f` on a pooled connection (a new one when none is free). The client blocks: the
+    /// server calls storage on the blocking pool; called on an async worker thread anyway, it
+    /// steps off the executor first (`block_in_place`) rather than abort the process.
     pub(crate) fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        off_executor(|| self.on_connection(f))
+    }
+
+    fn on_connection<T>(
         &self,
         f: impl FnOnce(&mut Client) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
@@ -157,6 +170,26 @@ impl PostgresStorage {
                 content_error: r.get(11),
             })
             .collect())
+    }
+}
+
+impl Drop for PostgresStorage {
+    /// Closing a client blocks too: off the executor when the last handle goes on an async
+    /// worker thread.
+    fn drop(&mut self) {
+        let clients = std::mem::take(self.pool.get_mut().unwrap_or_else(|p| p.into_inner()));
+        off_executor(|| drop(clients));
+    }
+}
+
+/// Runs blocking client work: as it is on a plain or blocking-pool thread, and through
+/// `block_in_place` on an async worker thread (where the client's own `block_on` would panic).
+fn off_executor<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 
