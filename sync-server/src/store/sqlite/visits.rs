@@ -319,3 +319,59 @@ impl VisitStorage for SqliteStorage {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The day is read as SQLite's `strftime('%s', …)` reads it, which the SQLite backend
+    /// used to decide in SQL.
+    #[test]
+    fn days_are_read_as_sqlite_reads_them() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        for s in [
+            "2026-03-01",
+            "2026-03-01 ",
+            "2026-03-01T",
+            " 2026-03-01",
+            "2026-02-29",
+            "2026-02-31",
+            "2026-02-32",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-3-01",
+            "0000-01-01",
+            "1969-12-31",
+            "9999-12-31",
+            "2026-03-01 10:00",
+            "2026-03-01T10:00:59.999",
+            "2026-03-01 24:00",
+            "2026-03-01 10:60",
+            "2026-03-01 10:00Z",
+            "2026-03-01 10:00 +07:00",
+            "2026-03-01 03:00-11:30 ",
+            "2026-03-01 03:00+15:00",
+            "2026-03-01Z",
+            "2026-03-01x",
+            "2026-03-01 10",
+            "10:00",
+            "",
+            "now",
+            "2461000.5",
+            "01/03/2026",
+        ] {
+            let sqlite: Option<i64> = db
+                .query_row(
+                    "SELECT CAST(strftime('%s', ?1) AS INTEGER) * 1000",
+                    [s],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            if ["now", "2461000.5", "10:00"].contains(&s) {
+                // Not a day: SQLite reads them as today, a Julian day number and a time on
+                // 2000-01-01; no visit day.
+                assert_eq!(crate::store::visits::day_ms(s), None, "{s:?}");
+                continue;
+            }
+            assert_eq!(crate::store::visits::day_ms(s), sqlite, "{s:?}");
+        }
+    }
+}
