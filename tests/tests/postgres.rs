@@ -19,38 +19,6 @@ use sync_server::store::{EventRow, Role, Scope};
 const ITTPC: &str = "Investment, Trade and Tourism Promotion Centre";
 const PASSWORD: &str = "a long staff password";
 
-fn hidden_csrf(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    html[at..at + 64].to_owned()
-}
-
-async fn sign_in(http: &reqwest::Client, url: &str, email: &str) {
-    let html = http
-        .get(format!("{url}/staff/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let r = http
-        .post(format!("{url}/staff/login"))
-        .form(&[
-            ("email", email),
-            ("password", PASSWORD),
-            ("csrf", &hidden_csrf(&html)),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "{email} signs in");
-}
-
-async fn get_text(http: &reqwest::Client, url: String) -> (u16, String) {
-    let r = http.get(url).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
 #[test]
 fn two_servers_on_one_postgresql_database_serve_kiosks_phones_and_staff_as_one() {
     let db = e2e::test_database();
@@ -159,7 +127,7 @@ fn two_servers_on_one_postgresql_database_serve_kiosks_phones_and_staff_as_one()
         .cookie_store(true)
         .build()
         .unwrap();
-    rt.block_on(async {
+    let staff = rt.block_on(async {
         let r = http
             .post(format!("{}/i/{signed}", a.url()))
             .form(&[
@@ -174,9 +142,12 @@ fn two_servers_on_one_postgresql_database_serve_kiosks_phones_and_staff_as_one()
         assert_eq!(r.status(), 200);
 
         // Signed in on A; the same session cookie is valid on B (cookies do not name a port).
-        sign_in(&http, &a.url(), "ittpc@dn.example").await;
-        let (status, csv) =
-            get_text(&http, format!("{}/staff/leads/export?format=csv", b.url())).await;
+        let staff = e2e::pages::sign_in(&a.url(), "ittpc@dn.example", PASSWORD).await;
+        let (status, csv) = e2e::pages::get(
+            &staff,
+            &format!("{}/staff/leads/export?format=csv", b.url()),
+        )
+        .await;
         assert_eq!(status, 200, "{csv}");
         assert!(
             csv.contains("minji@example.kr"),
@@ -189,9 +160,10 @@ fn two_servers_on_one_postgresql_database_serve_kiosks_phones_and_staff_as_one()
             "every kiosk lead once, and the phone's"
         );
 
-        // Erased through A: gone from B's export and from the raw records.
-        let (_, page) = get_text(&http, format!("{}/staff/leads?q=minji", a.url())).await;
+        // Found on A; erased below, through A's storage.
+        let (_, page) = e2e::pages::get(&staff, &format!("{}/staff/leads?q=minji", a.url())).await;
         assert!(page.contains("Kim Minji"), "{page}");
+        staff
     });
     let phone_lead = a
         .state
@@ -204,10 +176,17 @@ fn two_servers_on_one_postgresql_database_serve_kiosks_phones_and_staff_as_one()
         .erase_lead(phone_lead.lead_id, protocol::now_ms())
         .unwrap();
     rt.block_on(async {
-        let (_, csv) = get_text(&http, format!("{}/staff/leads/export?format=csv", b.url())).await;
+        let (_, csv) = e2e::pages::get(
+            &staff,
+            &format!("{}/staff/leads/export?format=csv", b.url()),
+        )
+        .await;
         assert!(!csv.contains("minji@example.kr"));
-        let (status, page) =
-            get_text(&http, format!("{}/staff/reports?event=test-event", b.url())).await;
+        let (status, page) = e2e::pages::get(
+            &staff,
+            &format!("{}/staff/reports?event=test-event", b.url()),
+        )
+        .await;
         assert_eq!(status, 200, "{page}");
     });
 

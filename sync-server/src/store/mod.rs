@@ -753,6 +753,17 @@ pub fn lockout_end(failed: i64, now_ms: i64) -> Option<i64> {
     Some(now_ms + LOCKS_MS[level])
 }
 
+/// Whether two hashes of equal length are equal, compared without an early exit.
+pub fn same_hash(given: &str, stored: &str) -> bool {
+    given
+        .bytes()
+        .zip(stored.bytes())
+        .fold(given.len() ^ stored.len(), |acc, (a, b)| {
+            acc | (a ^ b) as usize
+        })
+        == 0
+}
+
 /// The hex SHA-256 of some bytes (media names, stored secrets and session tokens).
 pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))

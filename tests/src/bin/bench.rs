@@ -32,13 +32,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("sync") => {
-            let records = match args.iter().position(|a| a == "--records") {
-                Some(i) => args
-                    .get(i + 1)
-                    .ok_or_else(|| anyhow::anyhow!("--records needs a number"))?
-                    .parse()?,
-                None => 100_000,
-            };
+            let records = number(&args, "--records", 100_000)?;
             let postgres = match args.iter().position(|a| a == "--backend") {
                 Some(i) => match args.get(i + 1).map(String::as_str) {
                     Some("sqlite") => false,
@@ -49,41 +43,16 @@ fn main() -> anyhow::Result<()> {
             };
             sync(records, postgres)
         }
-        Some("kiosk") => {
-            let seconds = match args.iter().position(|a| a == "--seconds") {
-                Some(i) => args
-                    .get(i + 1)
-                    .ok_or_else(|| anyhow::anyhow!("--seconds needs a number"))?
-                    .parse()?,
-                None => 20,
-            };
-            kiosk(seconds)
-        }
+        Some("kiosk") => kiosk(number(&args, "--seconds", 20)?),
         Some("server") => server_bench(),
-        Some("ingest") => {
-            let number = |flag: &str, default: u64| -> anyhow::Result<u64> {
-                match args.iter().position(|a| a == flag) {
-                    Some(i) => Ok(args
-                        .get(i + 1)
-                        .ok_or_else(|| anyhow::anyhow!("{flag} needs a number"))?
-                        .parse()?),
-                    None => Ok(default),
-                }
-            };
-            ingest(number("--records", 100_000)?, number("--batch", 10_000)?)
-        }
-        Some("phones") => {
-            let number = |flag: &str, default: u64| -> anyhow::Result<u64> {
-                match args.iter().position(|a| a == flag) {
-                    Some(i) => Ok(args
-                        .get(i + 1)
-                        .ok_or_else(|| anyhow::anyhow!("{flag} needs a number"))?
-                        .parse()?),
-                    None => Ok(default),
-                }
-            };
-            phones(number("--phones", 2000)?, number("--seconds", 30)?)
-        }
+        Some("ingest") => ingest(
+            number(&args, "--records", 100_000)?,
+            number(&args, "--batch", 10_000)?,
+        ),
+        Some("phones") => phones(
+            number(&args, "--phones", 2000)?,
+            number(&args, "--seconds", 30)?,
+        ),
         _ => anyhow::bail!(
             "usage: bench sync [--records N] [--backend sqlite|postgres] | bench ingest [--records N] [--batch B] | bench kiosk [--seconds S] | bench server | bench phones [--phones N] [--seconds S]"
         ),
@@ -92,6 +61,17 @@ fn main() -> anyhow::Result<()> {
 
 /// `postgres`: the server on a fresh database in the cluster `pg_virtualenv` started, and the
 /// raw rows into that cluster too.
+/// The number after `flag` in `args`, or `default` without the flag.
+fn number(args: &[String], flag: &str, default: u64) -> anyhow::Result<u64> {
+    match args.iter().position(|a| a == flag) {
+        Some(i) => Ok(args
+            .get(i + 1)
+            .ok_or_else(|| anyhow::anyhow!("{flag} needs a number"))?
+            .parse()?),
+        None => Ok(default),
+    }
+}
+
 fn sync(n: u64, postgres: bool) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let database = postgres.then(e2e::test_database);

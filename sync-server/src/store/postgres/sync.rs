@@ -435,17 +435,6 @@ impl Storage for PostgresStorage {
     }
 }
 
-/// Whether two hashes of equal length are equal, compared without an early exit.
-fn same_hash(given: &str, stored: &str) -> bool {
-    given
-        .bytes()
-        .zip(stored.bytes())
-        .fold(given.len() ^ stored.len(), |acc, (a, b)| {
-            acc | (a ^ b) as usize
-        })
-        == 0
-}
-
 /// One push, in one transaction: see the module's comment for how pushes run side by side.
 fn ingest_once(
     c: &mut ::postgres::Client,

@@ -178,16 +178,7 @@ impl Storage for SqliteStorage {
             let Some((row, Some(hash), event_id, revoked)) = row else {
                 return Err(StorageError::Unauthorised);
             };
-            // Both sides are hashes of equal length; compare without an early exit.
-            let given = sha256_hex(secret.as_bytes());
-            let same = given
-                .bytes()
-                .zip(hash.bytes())
-                .fold(given.len() ^ hash.len(), |acc, (a, b)| {
-                    acc | (a ^ b) as usize
-                })
-                == 0;
-            if !same {
+            if !same_hash(&sha256_hex(secret.as_bytes()), &hash) {
                 return Err(StorageError::Unauthorised);
             }
             if revoked.is_some() {
