@@ -6,6 +6,38 @@ use protocol::record::SlideShown;
 
 use crate::store::time::DAY_MS;
 
+/// A visit as the `visits` table holds it: its times placed from the record's time (the
+/// visit's end) and its lists as JSON.
+pub struct VisitColumns {
+    pub started_ms: i64,
+    pub ended_ms: i64,
+    pub duration_ms: i64,
+    pub attendees: i64,
+    pub blank_ms: i64,
+    pub slides: String,
+    pub qr_nonces: String,
+}
+
+impl VisitColumns {
+    /// The columns of `visit`, recorded at `corrected_ms`.
+    pub fn of(
+        visit: &protocol::record::VisitBody,
+        corrected_ms: i64,
+    ) -> Result<VisitColumns, crate::store::StorageError> {
+        let db = |e: serde_json::Error| crate::store::StorageError::Db(e.to_string());
+        let duration_ms = i64::try_from(visit.duration_ms).unwrap_or(i64::MAX);
+        Ok(VisitColumns {
+            started_ms: corrected_ms.saturating_sub(duration_ms),
+            ended_ms: corrected_ms,
+            duration_ms,
+            attendees: i64::from(visit.attendees),
+            blank_ms: i64::try_from(visit.blank_ms).unwrap_or(i64::MAX),
+            slides: serde_json::to_string(&visit.slides).map_err(db)?,
+            qr_nonces: serde_json::to_string(&visit.qr_nonces).map_err(db)?,
+        })
+    }
+}
+
 /// A visit's slides, from the JSON array stored with it (none when it cannot be read).
 pub fn stored_slides(json: &str) -> Vec<SlideShown> {
     serde_json::from_str(json).unwrap_or_default()

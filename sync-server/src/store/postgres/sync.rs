@@ -818,10 +818,7 @@ fn insert_visit(
     corrected_ms: i64,
     now_ms: i64,
 ) -> Result<(), StorageError> {
-    let db = |e: serde_json::Error| StorageError::Db(e.to_string());
-    let slides = serde_json::to_string(&visit.slides).map_err(db)?;
-    let nonces = serde_json::to_string(&visit.qr_nonces).map_err(db)?;
-    let duration = i64::try_from(visit.duration_ms).unwrap_or(i64::MAX);
+    let v = crate::store::visits::VisitColumns::of(visit, corrected_ms)?;
     tx.execute(
         "INSERT INTO visits(visit_id, kiosk, delegation, deck, started_ms, ended_ms,
             duration_ms, attendees, blank_ms, slides, qr_nonces, ended, received_ms)
@@ -832,13 +829,13 @@ fn insert_visit(
             &kiosk,
             &pg_text(&visit.delegation).as_ref(),
             &pg_text(&visit.deck).as_ref(),
-            &corrected_ms.saturating_sub(duration),
-            &corrected_ms,
-            &duration,
-            &i64::from(visit.attendees),
-            &i64::try_from(visit.blank_ms).unwrap_or(i64::MAX),
-            &pg_text(&slides).as_ref(),
-            &pg_text(&nonces).as_ref(),
+            &v.started_ms,
+            &v.ended_ms,
+            &v.duration_ms,
+            &v.attendees,
+            &v.blank_ms,
+            &pg_text(&v.slides).as_ref(),
+            &pg_text(&v.qr_nonces).as_ref(),
             &visit.ended.as_str(),
             &now_ms,
         ],

@@ -23,11 +23,7 @@ pub(crate) fn insert_visit(
     corrected_ms: i64,
     now_ms: i64,
 ) -> Result<(), StorageError> {
-    let db = |e: serde_json::Error| StorageError::Db(e.to_string());
-    let slides = serde_json::to_string(&visit.slides).map_err(db)?;
-    let nonces = serde_json::to_string(&visit.qr_nonces).map_err(db)?;
-    let duration = i64::try_from(visit.duration_ms).unwrap_or(i64::MAX);
-    let ended = visit.ended.as_str();
+    let v = crate::store::visits::VisitColumns::of(visit, corrected_ms)?;
     tx.prepare_cached(
         "INSERT OR IGNORE INTO visits(visit_id, kiosk, delegation, deck, started_ms, ended_ms,
             duration_ms, attendees, blank_ms, slides, qr_nonces, ended, received_ms)
@@ -38,14 +34,14 @@ pub(crate) fn insert_visit(
         kiosk,
         visit.delegation,
         visit.deck,
-        corrected_ms.saturating_sub(duration),
-        corrected_ms,
-        duration,
-        i64::from(visit.attendees),
-        i64::try_from(visit.blank_ms).unwrap_or(i64::MAX),
-        slides,
-        nonces,
-        ended,
+        v.started_ms,
+        v.ended_ms,
+        v.duration_ms,
+        v.attendees,
+        v.blank_ms,
+        v.slides,
+        v.qr_nonces,
+        visit.ended.as_str(),
         now_ms,
     ])?;
     Ok(())
