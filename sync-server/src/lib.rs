@@ -36,6 +36,8 @@ pub struct AppState {
     pub fleet: Arc<dyn store::FleetStorage>,
     pub visits: Arc<dyn store::VisitStorage>,
     pub reports: Arc<dyn store::ReportStorage>,
+    /// Tables as stored, for tests and diagnostics; no route reads it.
+    pub inspect: Arc<dyn store::InspectStorage>,
     pub limiter: Arc<http::phone::RateLimiter>,
     /// Phone requests worked on at once (`phone_max_in_flight`): past it phones get a
     /// "try again in a few seconds" page at once instead of waiting.
@@ -63,6 +65,7 @@ pub trait Backend:
     + store::FleetStorage
     + store::VisitStorage
     + store::ReportStorage
+    + store::InspectStorage
 {
 }
 
@@ -74,6 +77,7 @@ impl<S> Backend for S where
         + store::FleetStorage
         + store::VisitStorage
         + store::ReportStorage
+        + store::InspectStorage
 {
 }
 
@@ -111,7 +115,8 @@ pub fn state_on<S: Backend>(storage: Arc<S>, config: ServerConfig) -> anyhow::Re
         leads: storage.clone(),
         fleet: storage.clone(),
         visits: storage.clone(),
-        reports: storage,
+        reports: storage.clone(),
+        inspect: storage,
         limiter: Arc::new(http::phone::RateLimiter::default()),
         login_gate: Arc::new(tokio::sync::Semaphore::new(2)),
         phone_gate: Arc::new(tokio::sync::Semaphore::new(config.phone_max_in_flight)),

@@ -6,6 +6,7 @@
 pub mod codes;
 pub mod erasure;
 pub mod ingest;
+pub mod inspect;
 pub mod leads;
 pub mod postgres;
 pub mod reports;
@@ -13,6 +14,7 @@ pub mod sqlite;
 pub mod time;
 pub mod visits;
 
+pub use inspect::InspectStorage;
 pub use reports::ReportStorage;
 
 use protocol::content::{Delegation, Manifest, Member};

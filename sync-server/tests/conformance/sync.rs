@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use protocol::RecordBody;
 use serde_json::json;
 use sync_server::store::{
-    FleetStorage, IncomingRecord, KioskAuth, PhoneLead, PhoneStorage, QrOpen, StaffStorage,
-    Storage, StorageError,
+    FleetStorage, IncomingRecord, InspectStorage, KioskAuth, PhoneLead, PhoneStorage, QrOpen,
+    StaffStorage, Storage, StorageError,
 };
 use uuid::Uuid;
 
@@ -419,3 +419,106 @@ mod two_servers_push_the_same_kiosks_at_once {
         super::two_servers_push_the_same_kiosks_at_once(&a, &b);
     }
 }
+
+fn every_table_reads_as_stored<S: Storage + InspectStorage>(s: &S) {
+    use sync_server::store::inspect::Table;
+    let k = enrolled(s, "Booth A", "fair-2026");
+    let u = k.uuid;
+    let kim = Uuid::from_u128(0x4b11);
+    let records = vec![
+        rec(u, 1, "fair-2026", &view("invest", "ko")),
+        rec(
+            u,
+            2,
+            "fair-2026",
+            &lead(kim, "Kim Min-jun", "kim@example.kr"),
+        ),
+        rec(u, 3, "fair-2026", &view("tourism", "ja")),
+    ];
+    s.ingest(&k, batch(records, 0), T0 + 60_000).unwrap();
+    // Every table reads, whatever its column types.
+    for t in Table::ALL {
+        s.rows(t).unwrap_or_else(|e| panic!("{}: {e}", t.name()));
+    }
+    let kiosks = s.rows(Table::Kiosks).unwrap();
+    assert_eq!(kiosks.len(), 1);
+    assert_eq!(kiosks[0]["uuid"], json!(u.to_string()));
+    assert_eq!(kiosks[0]["name"], json!("Booth A"));
+    assert_eq!(kiosks[0]["revoked_ms"], serde_json::Value::Null);
+    let internal = kiosks[0]["id"].clone();
+    let rows = s.rows(Table::Records).unwrap();
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["kiosk"].clone(),
+                r["seq"].as_i64().unwrap(),
+                r["id"].as_str().unwrap().to_owned(),
+                r["kind"].as_str().unwrap().to_owned(),
+                r["wall_ms"].as_i64().unwrap(),
+                r["time_quality"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let id = |seq| rec(u, seq, "", "{}").id.to_string();
+    assert_eq!(
+        got,
+        [
+            (
+                internal.clone(),
+                1,
+                id(1),
+                "view".into(),
+                T0 + 1_000,
+                "boot".into()
+            ),
+            (
+                internal.clone(),
+                2,
+                id(2),
+                "lead".into(),
+                T0 + 2_000,
+                "boot".into()
+            ),
+            (
+                internal.clone(),
+                3,
+                id(3),
+                "view".into(),
+                T0 + 3_000,
+                "boot".into()
+            ),
+        ]
+    );
+    assert!(rows[1]["body"].as_str().unwrap().contains("kim@example.kr"));
+    let leads = s.rows(Table::Leads).unwrap();
+    assert_eq!(leads.len(), 1);
+    assert_eq!(leads[0]["lead_id"], json!(kim.to_string()));
+    assert_eq!(leads[0]["email"], json!("kim@example.kr"));
+    assert_eq!(leads[0]["kiosk"], internal);
+    let views: Vec<_> = s
+        .rows(Table::RollupViews)
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["item"].clone(),
+                r["lang"].clone(),
+                r["views"].clone(),
+                r["dwell_ms"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        views,
+        [
+            (json!("invest"), json!("ko"), json!(1), json!(4000)),
+            (json!("tourism"), json!("ja"), json!(1), json!(4000)),
+        ]
+    );
+    // A kiosk's boot id (bytes) reads as its UUID.
+    let boots = s.rows(Table::KioskBoots).unwrap();
+    assert_eq!(boots[0]["boot_id"], json!(Uuid::from_u128(7).to_string()));
+}
+
+conformance!(every_table_reads_as_stored);

@@ -17,6 +17,7 @@
 //! of every letter (`ILIKE`), SQLite's of A–Z only; sums of BIGINT are cast back from NUMERIC.
 
 mod fleet;
+mod inspect;
 mod leads;
 mod phone;
 mod reports;
@@ -197,8 +198,10 @@ fn off_executor<T>(f: impl FnOnce() -> T) -> T {
 fn migrate(client: &mut Client) -> Result<(), StorageError> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    // "relation already exists, skipping" at every start is not news.
     tx.batch_execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
+        "SET LOCAL client_min_messages = warning;
+         CREATE TABLE IF NOT EXISTS schema_migrations (
              version    BIGINT PRIMARY KEY,
              name       TEXT NOT NULL,
              applied_ms BIGINT NOT NULL

@@ -2,6 +2,7 @@
 //! only: one file per storage trait, the migrations beside them.
 
 mod fleet;
+mod inspect;
 mod leads;
 mod phone;
 mod reports;
