@@ -13,6 +13,7 @@ use kiosk_core::clock::{Clock, Stamp};
 use kiosk_core::store::{Identity, Store};
 use protocol::{RecordBody, ViewOrigin};
 use sync_server::store::Storage;
+pub use sync_server::store::inspect::{Row, Table};
 use sync_server::{AppState, ServerConfig};
 
 /// Which database a test server runs on.
@@ -112,23 +113,41 @@ impl TestServer {
         &self.state.storage
     }
 
+    /// Every row of `table` as the server stored it, on either backend
+    /// ([`sync_server::store::InspectStorage`]; ids read as UUID text).
+    pub fn rows(&self, table: Table) -> Vec<Row> {
+        self.state.inspect.rows(table).expect("read a table")
+    }
+
+    /// The rows of `table` for which `keep` holds.
+    pub fn rows_where(&self, table: Table, keep: impl Fn(&Row) -> bool) -> Vec<Row> {
+        let mut rows = self.rows(table);
+        rows.retain(|r| keep(r));
+        rows
+    }
+
+    /// How many rows of `table` `keep` holds for.
+    pub fn count(&self, table: Table, keep: impl Fn(&Row) -> bool) -> usize {
+        self.rows(table).iter().filter(|r| keep(r)).count()
+    }
+
+    /// The server's own number for a kiosk: what the `kiosk` column of its rows holds.
+    pub fn kiosk_key(&self, kiosk: uuid::Uuid) -> serde_json::Value {
+        let uuid = kiosk.to_string();
+        self.rows(Table::Kiosks)
+            .into_iter()
+            .find(|r| r.text("uuid") == uuid)
+            .map(|r| r["id"].clone())
+            .unwrap_or_else(|| panic!("no kiosk {kiosk} on the server"))
+    }
+
     /// Every `(seq, id)` the server holds for a kiosk, in order.
     pub fn records_of(&self, kiosk: uuid::Uuid) -> Vec<(u64, uuid::Uuid)> {
-        let conn = rusqlite::Connection::open(self.data_dir.join("server.sqlite")).unwrap();
-        let mut stmt = conn
-            .prepare(
-                "SELECT seq, id FROM records WHERE kiosk = (SELECT id FROM kiosks WHERE uuid = ?1) ORDER BY seq",
-            )
-            .unwrap();
-        stmt.query_map([kiosk.to_string()], |r| {
-            Ok((
-                r.get::<_, i64>(0)? as u64,
-                uuid::Uuid::from_slice(&r.get::<_, Vec<u8>>(1)?).unwrap(),
-            ))
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+        let key = self.kiosk_key(kiosk);
+        self.rows_where(Table::Records, |r| r["kiosk"] == key)
+            .iter()
+            .map(|r| (r.int("seq") as u64, r.uuid("id")))
+            .collect()
     }
 
     /// `sync-server backup DIR`, as a nightly backup would run it, while the server runs.
@@ -186,8 +205,13 @@ pub fn test_database() -> String {
 
 /// Creates a kiosk on the server and enrols a fresh store at `store_path` against `url`.
 pub fn enrol_store(server: &TestServer, store_path: &Path, url: &str) -> Identity {
-    let k = server
-        .storage()
+    enrol_on(server.storage().as_ref(), store_path, url)
+}
+
+/// Creates a kiosk in `storage` and enrols the store at `store_path` with it through the
+/// server at `url` (for servers that are other processes).
+pub fn enrol_on(storage: &dyn Storage, store_path: &Path, url: &str) -> Identity {
+    let k = storage
         .create_kiosk("test kiosk", Some("test-event"), protocol::now_ms())
         .unwrap();
     let mut store = Store::open(store_path).unwrap();
@@ -197,6 +221,75 @@ pub fn enrol_store(server: &TestServer, store_path: &Path, url: &str) -> Identit
         .unwrap();
     rt.block_on(kiosk_core::sync::enrol(&mut store, url, &k.code, false))
         .expect("enrol")
+}
+
+/// A `sync-server serve` process: the real binary (built beside the tests), for tests whose
+/// servers must share nothing but the database and the data directory.
+pub struct ServerProcess {
+    pub addr: SocketAddr,
+    child: std::process::Child,
+}
+
+impl ServerProcess {
+    /// Starts `sync-server serve` on a free loopback port with its data in `data_dir` and its
+    /// database at `database`, and waits until it answers.
+    pub fn spawn(data_dir: &Path, database: &str) -> ServerProcess {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let bin = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("sync-server");
+        // Its log goes to a file beside its data (`server-PORT.log`), named when it fails.
+        std::fs::create_dir_all(data_dir).unwrap();
+        let log = data_dir.join(format!("server-{}.log", addr.port()));
+        let child = std::process::Command::new(&bin)
+            .current_dir(repo_root())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .stdout(std::process::Stdio::null())
+            .env_remove("PROMO_SERVER_CONFIG")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--database")
+            .arg(database)
+            .args(["serve", "--listen", &addr.to_string()])
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("{}: {e} (built by `cargo test --workspace`)", bin.display())
+            });
+        let mut server = ServerProcess { addr, child };
+        let start = std::time::Instant::now();
+        while std::net::TcpStream::connect(addr).is_err() {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                panic!(
+                    "sync-server exited ({status}): {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(30),
+                "sync-server did not listen on {addr} in 30 s: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// A realistic mix of records: mostly views, with sessions, QR codes and some leads.
@@ -305,4 +398,47 @@ pub fn repo_root() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .join("..")
+}
+
+/// Reading a column of a [`Row`] (panics, naming the column, when it is not what is asked).
+pub trait RowExt {
+    /// A text column ("" for NULL).
+    fn text(&self, column: &str) -> &str;
+    /// An integer column.
+    fn int(&self, column: &str) -> i64;
+    /// An integer column that may be NULL.
+    fn opt_int(&self, column: &str) -> Option<i64>;
+    /// An id column (stored as bytes, read as a UUID).
+    fn uuid(&self, column: &str) -> uuid::Uuid;
+}
+
+impl RowExt for Row {
+    fn text(&self, column: &str) -> &str {
+        match self.get(column) {
+            Some(serde_json::Value::String(s)) => s,
+            Some(serde_json::Value::Null) => "",
+            other => panic!("column {column} is not text: {other:?} in {self:?}"),
+        }
+    }
+
+    fn int(&self, column: &str) -> i64 {
+        self.opt_int(column)
+            .unwrap_or_else(|| panic!("column {column} is NULL in {self:?}"))
+    }
+
+    fn opt_int(&self, column: &str) -> Option<i64> {
+        match self.get(column) {
+            Some(serde_json::Value::Null) => None,
+            Some(v) => Some(
+                v.as_i64()
+                    .unwrap_or_else(|| panic!("column {column} is not an integer: {v}")),
+            ),
+            None => panic!("no column {column} in {self:?}"),
+        }
+    }
+
+    fn uuid(&self, column: &str) -> uuid::Uuid {
+        uuid::Uuid::parse_str(self.text(column))
+            .unwrap_or_else(|e| panic!("column {column} is not an id: {e}"))
+    }
 }

@@ -3,13 +3,13 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use e2e::{TestServer, enrol_store, store_records};
+use e2e::{Backend, TestServer, enrol_store, on_both_backends, store_records};
 use kiosk_core::store::Store;
 
-#[test]
-fn kill_dash_nine_mid_push_then_restart_loses_and_doubles_nothing() {
+on_both_backends!(kill_dash_nine_mid_push_then_restart_loses_and_doubles_nothing);
+fn kill_dash_nine_mid_push_then_restart_loses_and_doubles_nothing(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
+    let server = TestServer::start_on(&dir.path().join("server"), backend);
     let store_path = dir.path().join("kiosk.sqlite");
     let identity = enrol_store(&server, &store_path, &server.url());
     let bin = env!("CARGO_BIN_EXE_kiosk_sim");

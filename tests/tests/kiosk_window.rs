@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use e2e::RowExt;
 use e2e::window::{check_png, keys, kiosk_bin, quote, run, stderr};
 use kiosk_core::content::LoadedPack;
 
@@ -182,15 +183,10 @@ fn the_qr_code_on_an_item_page_decodes_to_a_token_the_server_verifies() {
         // The server accepts the URL and attributes the open to this kiosk, item and language.
         assert_eq!(http_status(&url), 200, "{url}");
     }
-    let conn = rusqlite::Connection::open(dir.path().join("server").join("server.sqlite")).unwrap();
-    let opens: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM qr_opens WHERE item = ?1 AND lang = 'ja'
-             AND kiosk = (SELECT id FROM kiosks WHERE uuid = ?2)",
-            [item.id.clone(), identity.kiosk_id.to_string()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let kiosk = server.kiosk_key(identity.kiosk_id);
+    let opens = server.count(e2e::Table::QrOpens, |r| {
+        r.text("item") == item.id && r.text("lang") == "ja" && r["kiosk"] == kiosk
+    });
     assert_eq!(opens, 2);
     purposes.sort();
     assert_eq!(purposes, ["i", "p"]);

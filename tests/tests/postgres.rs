@@ -20,26 +20,33 @@ const ITTPC: &str = "Investment, Trade and Tourism Promotion Centre";
 const PASSWORD: &str = "a long staff password";
 
 #[test]
-fn two_servers_on_one_postgresql_database_serve_kiosks_phones_and_staff_as_one() {
+fn two_server_processes_on_one_postgresql_database_serve_kiosks_phones_and_staff_as_one() {
+    use sync_server::store::{LeadStorage, ReportStorage, StaffStorage, Storage};
     let db = e2e::test_database();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("server");
-    let on_pg = |c: &mut sync_server::ServerConfig| c.database = Some(db.clone());
-    let a = TestServer::start_with(&data, on_pg);
-    let b = TestServer::start_with(&data, on_pg);
+    let a = e2e::ServerProcess::spawn(&data, &db);
+    let b = e2e::ServerProcess::spawn(&data, &db);
     assert!(
         !data.join("server.sqlite").exists(),
         "no SQLite file when a database is named"
     );
-    e2e::publish(&a, &e2e::demo_pack_dir());
+    // This process's own handle on the database: what an administrator's shell would do.
+    let storage = sync_server::store::postgres::PostgresStorage::open(&db).unwrap();
+    let manifest = sync_server::content::import(
+        &e2e::demo_pack_dir(),
+        &storage,
+        &data.join("media"),
+        (3840, 2160),
+    )
+    .expect("import the demo pack");
+    assert!(!manifest.pack.items.is_empty());
     let now = protocol::now_ms();
     let hash = sync_server::http::staff::hash_password(PASSWORD).unwrap();
-    a.state
-        .staff
+    storage
         .add_user("ittpc@dn.example", &hash, Role::Staff, ITTPC, now)
         .unwrap();
-    a.state
-        .leads
+    storage
         .upsert_event(
             &EventRow {
                 id: "test-event".into(),
@@ -57,7 +64,7 @@ fn two_servers_on_one_postgresql_database_serve_kiosks_phones_and_staff_as_one()
     let mut kiosks = Vec::new();
     for (i, via) in [&b, &a].into_iter().enumerate() {
         let path = dir.path().join(format!("kiosk-{i}.sqlite"));
-        let mut identity = enrol_store(&a, &path, &a.url());
+        let mut identity = e2e::enrol_on(&storage, &path, &a.url());
         identity.server_url = via.url();
         let mut store = Store::open(&path).unwrap();
         fill_store(&mut store, &Clock::system(), 0, N);
@@ -101,14 +108,7 @@ fn two_servers_on_one_postgresql_database_serve_kiosks_phones_and_staff_as_one()
     });
     for (identity, store) in &kiosks {
         assert_eq!(store.backlog().unwrap(), 0);
-        assert_eq!(
-            a.storage().count_records(Some(identity.kiosk_id)).unwrap(),
-            N
-        );
-        assert_eq!(
-            b.storage().count_records(Some(identity.kiosk_id)).unwrap(),
-            N
-        );
+        assert_eq!(storage.count_records(Some(identity.kiosk_id)).unwrap(), N);
     }
 
     // A visitor's form sent to A.
@@ -160,19 +160,17 @@ fn two_servers_on_one_postgresql_database_serve_kiosks_phones_and_staff_as_one()
             "every kiosk lead once, and the phone's"
         );
 
-        // Found on A; erased below, through A's storage.
+        // Found on A; erased below, in the database.
         let (_, page) = e2e::pages::get(&staff, &format!("{}/staff/leads?q=minji", a.url())).await;
         assert!(page.contains("Kim Minji"), "{page}");
         staff
     });
-    let phone_lead = a
-        .state
-        .leads
+    let phone_lead = storage
         .leads_of_person("minji@example.kr")
         .unwrap()
         .pop()
         .expect("the phone's lead");
-    a.storage()
+    storage
         .erase_lead(phone_lead.lead_id, protocol::now_ms())
         .unwrap();
     rt.block_on(async {
@@ -182,36 +180,28 @@ fn two_servers_on_one_postgresql_database_serve_kiosks_phones_and_staff_as_one()
         )
         .await;
         assert!(!csv.contains("minji@example.kr"));
-        let (status, page) = e2e::pages::get(
-            &staff,
-            &format!("{}/staff/reports?event=test-event", b.url()),
-        )
-        .await;
-        assert_eq!(status, 200, "{page}");
+        // The same report page from both servers.
+        let report = |url: String| {
+            let staff = &staff;
+            async move { e2e::pages::get(staff, &format!("{url}/staff/reports?event=test-event")).await }
+        };
+        let (status, from_a) = report(a.url()).await;
+        assert_eq!(status, 200, "{from_a}");
+        let (_, from_b) = report(b.url()).await;
+        assert_eq!(from_a, from_b);
     });
 
-    // The same numbers from both servers, and the numbers the kiosks recorded.
-    let scope = Scope::All;
-    let from_a = a
-        .state
-        .reports
-        .report(&scope, Some("test-event"), None, None)
+    // The numbers the kiosks recorded.
+    let d = storage
+        .report(&Scope::All, Some("test-event"), None, None)
         .unwrap();
-    let from_b = b
-        .state
-        .reports
-        .report(&scope, Some("test-event"), None, None)
-        .unwrap();
-    assert_eq!(from_a, from_b);
-    assert_eq!(from_a.visitor.views, visitor_views);
+    assert_eq!(d.visitor.views, visitor_views);
     assert_eq!(
-        from_a.leads,
+        d.leads,
         leads.len() as i64 + 1,
         "an erased lead still counts"
     );
-    assert_eq!(from_a.phone_leads, 1);
-    a.stop();
-    b.stop();
+    assert_eq!(d.phone_leads, 1);
 }
 
 /// `sync-server backup` (pg_dump) taken while a kiosk pushes, `sync-server restore`
@@ -300,20 +290,22 @@ fn a_postgresql_server_restored_from_a_backup_taken_mid_push_gets_the_rest_from_
     assert!(e.to_string().contains("without --database"), "{e}");
 }
 
-/// 100,000 records of two kiosks through fault-injecting proxies to two servers on one
-/// database, each round of each kiosk to either server at random: every record stored once,
-/// every lead once.
+/// 100,000 records of two kiosks through fault-injecting proxies to two `sync-server`
+/// processes on one database, each round of each kiosk to either server at random: every
+/// record stored once, every lead once.
 #[test]
-fn hundred_thousand_records_through_faulty_networks_to_two_servers_land_exactly_once() {
+fn hundred_thousand_records_through_faulty_networks_to_two_server_processes_land_exactly_once() {
     use rand::{Rng, SeedableRng};
+    use sync_server::store::{StaffStorage, Storage};
     let db = e2e::test_database();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("server");
-    let on_pg = |c: &mut sync_server::ServerConfig| c.database = Some(db.clone());
     let servers = [
-        TestServer::start_with(&data, on_pg),
-        TestServer::start_with(&data, on_pg),
+        e2e::ServerProcess::spawn(&data, &db),
+        e2e::ServerProcess::spawn(&data, &db),
     ];
+    // This process's own handle on the database, to create kiosks and count what was stored.
+    let storage = sync_server::store::postgres::PostgresStorage::open(&db).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -336,7 +328,7 @@ fn hundred_thousand_records_through_faulty_networks_to_two_servers_land_exactly_
     let mut kiosks = Vec::new();
     for (i, server) in servers.iter().enumerate() {
         let path = dir.path().join(format!("kiosk-{i}.sqlite"));
-        let identity = enrol_store(server, &path, &server.url());
+        let identity = e2e::enrol_on(&storage, &path, &server.url());
         let mut store = Store::open(&path).unwrap();
         fill_store(&mut store, &clock, 0, PER_KIOSK);
         kiosks.push((identity, store));
@@ -392,14 +384,11 @@ fn hundred_thousand_records_through_faulty_networks_to_two_servers_land_exactly_
     assert!(fa + fb > 10, "the proxies injected faults");
     for (identity, _) in &kiosks {
         assert_eq!(
-            servers[1]
-                .storage()
-                .count_records(Some(identity.kiosk_id))
-                .unwrap(),
+            storage.count_records(Some(identity.kiosk_id)).unwrap(),
             PER_KIOSK
         );
     }
-    let summary = servers[0].state.staff.summary().unwrap();
+    let summary = storage.summary().unwrap();
     assert_eq!(summary.leads, leads.len() as i64, "every lead once");
     let counted: i64 = summary.kinds.iter().map(|(_, n)| n).sum();
     assert_eq!(counted, 2 * PER_KIOSK as i64, "every record counted once");

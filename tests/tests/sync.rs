@@ -4,7 +4,9 @@
 use std::time::{Duration, Instant};
 
 use e2e::proxy::{DEFAULT_SCHEDULE, FaultProxy};
-use e2e::{TestServer, enrol_store, fill_store, store_records};
+use e2e::{
+    Backend, RowExt, Table, TestServer, enrol_store, fill_store, on_both_backends, store_records,
+};
 use kiosk_core::clock::Clock;
 use kiosk_core::store::Store;
 use kiosk_core::sync::{SyncClient, SyncConfig, SyncError};
@@ -34,9 +36,9 @@ struct Setup {
     clock: Clock,
 }
 
-fn setup() -> Setup {
+fn setup(backend: Backend) -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
+    let server = TestServer::start_on(&dir.path().join("server"), backend);
     let store_path = dir.path().join("kiosk.sqlite");
     let identity = enrol_store(&server, &store_path, &server.url());
     let store = Store::open(&store_path).unwrap();
@@ -203,8 +205,8 @@ fn server_restart_and_restore_from_an_older_backup_mid_stream() {
     assert_eq!(server.records_of(identity.kiosk_id).len(), 8_500);
 }
 
-#[test]
-fn a_revoked_kiosk_gets_401_and_keeps_its_records() {
+on_both_backends!(a_revoked_kiosk_gets_401_and_keeps_its_records);
+fn a_revoked_kiosk_gets_401_and_keeps_its_records(backend: Backend) {
     let Setup {
         dir: _dir,
         server,
@@ -213,7 +215,7 @@ fn a_revoked_kiosk_gets_401_and_keeps_its_records() {
         mut store,
         clock,
         ..
-    } = setup();
+    } = setup(backend);
     fill_store(&mut store, &clock, 0, 10);
     server
         .storage()
@@ -227,10 +229,10 @@ fn a_revoked_kiosk_gets_401_and_keeps_its_records() {
     assert_eq!(store.personal_records().unwrap(), 1);
 }
 
-#[test]
-fn an_enrolment_code_works_once() {
+on_both_backends!(an_enrolment_code_works_once);
+fn an_enrolment_code_works_once(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
+    let server = TestServer::start_on(&dir.path().join("server"), backend);
     let k = server
         .storage()
         .create_kiosk("hall A", None, protocol::now_ms())
@@ -261,11 +263,11 @@ fn an_enrolment_code_works_once() {
     );
 }
 
-#[test]
-fn records_from_a_kiosk_that_booted_at_1970_or_a_year_ahead_are_dated_right() {
+on_both_backends!(records_from_a_kiosk_that_booted_at_1970_or_a_year_ahead_are_dated_right);
+fn records_from_a_kiosk_that_booted_at_1970_or_a_year_ahead_are_dated_right(backend: Backend) {
     for skew in [-protocol::now_ms(), 365 * 24 * 3600 * 1000] {
         let dir = tempfile::tempdir().unwrap();
-        let server = TestServer::start(&dir.path().join("server"));
+        let server = TestServer::start_on(&dir.path().join("server"), backend);
         let store_path = dir.path().join("kiosk.sqlite");
         let rt = rt();
         let identity = enrol_store(&server, &store_path, &server.url());
@@ -282,18 +284,18 @@ fn records_from_a_kiosk_that_booted_at_1970_or_a_year_ahead_are_dated_right() {
         assert!(store.all().unwrap()[25].stamp.clock_ok);
         rt.block_on(drain(&mut client, &mut store, Duration::from_secs(30)));
 
-        let conn =
-            rusqlite::Connection::open(dir.path().join("server").join("server.sqlite")).unwrap();
-        let mut stmt = conn
-            .prepare(
-                "SELECT wall_ms, corrected_ms, received_ms, time_quality FROM records ORDER BY seq",
-            )
-            .unwrap();
-        let rows: Vec<(i64, i64, i64, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let rows: Vec<(i64, i64, i64, String)> = server
+            .rows(Table::Records)
+            .iter()
+            .map(|r| {
+                (
+                    r.int("wall_ms"),
+                    r.int("corrected_ms"),
+                    r.int("received_ms"),
+                    r.text("time_quality").to_owned(),
+                )
+            })
+            .collect();
         assert_eq!(rows.len(), 40);
         for (i, (wall, corrected, received, quality)) in rows.iter().enumerate() {
             assert_eq!(quality, "boot");
@@ -312,10 +314,10 @@ fn records_from_a_kiosk_that_booted_at_1970_or_a_year_ahead_are_dated_right() {
     }
 }
 
-#[test]
-fn a_hostile_push_gets_a_clear_error_and_loses_nothing() {
+on_both_backends!(a_hostile_push_gets_a_clear_error_and_loses_nothing);
+fn a_hostile_push_gets_a_clear_error_and_loses_nothing(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
+    let server = TestServer::start_on(&dir.path().join("server"), backend);
     let store_path = dir.path().join("kiosk.sqlite");
     let rt = rt();
     let identity = enrol_store(&server, &store_path, &server.url());
@@ -356,17 +358,19 @@ fn a_hostile_push_gets_a_clear_error_and_loses_nothing() {
     assert_eq!(server.records_of(identity.kiosk_id).len(), 100);
 }
 
-#[test]
-fn an_erased_lead_is_not_restored_by_a_re_upload_and_the_erasure_reaches_the_kiosk() {
+on_both_backends!(an_erased_lead_is_not_restored_by_a_re_upload_and_the_erasure_reaches_the_kiosk);
+fn an_erased_lead_is_not_restored_by_a_re_upload_and_the_erasure_reaches_the_kiosk(
+    backend: Backend,
+) {
     let Setup {
-        dir,
+        dir: _dir,
         server,
         rt,
         identity,
         mut store,
         clock,
         ..
-    } = setup();
+    } = setup(backend);
     fill_store(&mut store, &clock, 0, 1); // record 0 is a lead
     let lead_id = match &store.all().unwrap()[0].body {
         protocol::RecordBody::Lead(l) => l.lead_id,
@@ -379,21 +383,13 @@ fn an_erased_lead_is_not_restored_by_a_re_upload_and_the_erasure_reaches_the_kio
         .unwrap();
     let mut client = SyncClient::new(identity, clock, fast_config()).unwrap();
     rt.block_on(drain(&mut client, &mut store, Duration::from_secs(30)));
-    let conn = rusqlite::Connection::open(dir.path().join("server").join("server.sqlite")).unwrap();
-    let (email, erased): (String, Option<i64>) = conn
-        .query_row(
-            "SELECT email, erased_ms FROM leads WHERE lead_id = ?1",
-            [lead_id.as_bytes().as_slice()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(email, "");
-    assert!(erased.is_some());
-    let raw: String = conn
-        .query_row("SELECT body FROM records WHERE kind = 'lead'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let leads = server.rows_where(Table::Leads, |r| r.uuid("lead_id") == lead_id);
+    assert_eq!(leads.len(), 1);
+    assert_eq!(leads[0].text("email"), "");
+    assert!(leads[0].opt_int("erased_ms").is_some());
+    let raw = server.rows_where(Table::Records, |r| r.text("kind") == "lead");
+    assert_eq!(raw.len(), 1);
+    let raw = raw[0].text("body");
     assert!(
         !raw.contains("@example"),
         "the raw record kept personal data: {raw}"
@@ -401,8 +397,8 @@ fn an_erased_lead_is_not_restored_by_a_re_upload_and_the_erasure_reaches_the_kio
     assert_eq!(store.personal_records().unwrap(), 0);
 }
 
-#[test]
-fn an_answer_lost_after_the_last_commit_is_acknowledged_by_the_next_round() {
+on_both_backends!(an_answer_lost_after_the_last_commit_is_acknowledged_by_the_next_round);
+fn an_answer_lost_after_the_last_commit_is_acknowledged_by_the_next_round(backend: Backend) {
     let Setup {
         dir: _dir,
         server,
@@ -411,7 +407,7 @@ fn an_answer_lost_after_the_last_commit_is_acknowledged_by_the_next_round() {
         mut store,
         clock,
         ..
-    } = setup();
+    } = setup(backend);
     fill_store(&mut store, &clock, 0, 50); // record 0 is a lead
     // The batch is committed, but its answer never reaches the store (the kiosk lost it,
     // or was killed before it could record it).
