@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use e2e::{TestServer, enrol_store};
+use e2e::{Backend, RowExt, Table, TestServer, enrol_store};
 use kiosk_core::store::Identity;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -24,13 +24,20 @@ struct Fixture {
 }
 
 fn fixture(trusted: &[&str]) -> Fixture {
+    fixture_on(trusted, Backend::Sqlite)
+}
+
+/// [`fixture`] with the server on `backend`.
+fn fixture_on(trusted: &[&str], backend: Backend) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let nets = trusted
         .iter()
         .map(|n| sync_server::http::client_ip::parse_net(n).unwrap())
         .collect();
+    let database = (backend == Backend::Postgres).then(e2e::test_database);
     let server = TestServer::start_with(&dir.path().join("server"), |c| {
         c.trusted_proxies = sync_server::http::client_ip::TrustedProxies::new(nets);
+        c.database = database;
     });
     e2e::publish(&server, &e2e::demo_pack_dir());
     let k = server
@@ -77,11 +84,6 @@ impl Fixture {
 
     fn token(&self, item: &str, lang: &str) -> (protocol::token::QrToken, String) {
         self.token_at(EVENT, item, lang, protocol::now_ms(), true)
-    }
-
-    fn count(&self, sql: &str) -> i64 {
-        let conn = rusqlite::Connection::open(self.server.data_dir.join("server.sqlite")).unwrap();
-        conn.query_row(sql, [], |r| r.get(0)).unwrap()
     }
 
     /// Pushes raw JSON records (as a newer kiosk would write them) as this kiosk.
@@ -174,6 +176,18 @@ async fn push_raw(
         .as_u16()
 }
 
+/// Whether `text` holds `part`, ASCII letters compared without case: what `LIKE '%part%'`
+/// matched when these checks read the SQLite file.
+fn holds(text: &str, part: &str) -> bool {
+    text.to_ascii_lowercase()
+        .contains(&part.to_ascii_lowercase())
+}
+
+/// The sum of an integer column over rows.
+fn sum(rows: &[e2e::Row], column: &str) -> i64 {
+    rows.iter().map(|r| r.int(column)).sum()
+}
+
 fn lead_form(email: &str, name: &str) -> Vec<(&'static str, String)> {
     vec![
         ("name", name.to_owned()),
@@ -211,10 +225,8 @@ fn hostile_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
         "a client cannot leave its limit by naming other addresses: {statuses:?}"
     );
     // One client reloading is one open in the funnel, however many addresses it claims.
-    let opens = f.count(&format!(
-        "SELECT count(*) FROM qr_opens WHERE nonce = '{}'",
-        t.nonce_hex()
-    ));
+    let nonce = t.nonce_hex();
+    let opens = f.server.count(Table::QrOpens, |r| r.text("nonce") == nonce);
     assert_eq!(opens, 1);
 }
 
@@ -269,12 +281,15 @@ fn hostile_2000_client_addresses_through_a_trusted_proxy_are_each_served() {
     assert_eq!(refused(&pages), 0, "every phone's page is served");
     assert_eq!(refused(&posts), 0, "every phone's lead is taken");
     assert_eq!(
-        f.count("SELECT count(*) FROM leads WHERE source = 'phone_form' AND erased_ms IS NULL"),
+        f.server
+            .count(Table::Leads, |r| r.text("source") == "phone_form"
+                && r.opt_int("erased_ms").is_none()),
         2000,
         "every lead stored once"
     );
     assert_eq!(
-        f.count("SELECT count(*) FROM qr_opens WHERE purpose = 'take_away'"),
+        f.server
+            .count(Table::QrOpens, |r| r.text("purpose") == "take_away"),
         2000,
         "each visitor is one open"
     );
@@ -311,11 +326,13 @@ fn hostile_a_revoked_kiosks_tokens_stop_at_once() {
     let status = f.get(&format!("/i/{fresh}"));
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
-        f.count("SELECT count(*) FROM leads WHERE email = 'after@example.kr'"),
+        f.server
+            .count(Table::Leads, |r| r.text("email") == "after@example.kr"),
         0
     );
     assert_eq!(
-        f.count("SELECT count(*) FROM leads WHERE email = 'before@example.kr'"),
+        f.server
+            .count(Table::Leads, |r| r.text("email") == "before@example.kr"),
         1
     );
 }
@@ -408,15 +425,20 @@ fn hostile_a_token_for_another_units_event_is_refused_and_logged() {
     );
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
-        f.count("SELECT count(*) FROM leads WHERE email = 'planted@example.jp'"),
+        f.server
+            .count(Table::Leads, |r| r.text("email") == "planted@example.jp"),
         0
     );
     assert_eq!(
-        f.count("SELECT count(*) FROM audit WHERE action = 'token_refused_event' AND detail LIKE '%dofa-delegation-jp%'"),
+        f.server
+            .count(Table::Audit, |r| r.text("action") == "token_refused_event"
+                && holds(r.text("detail"), "dofa-delegation-jp")),
         1
     );
     assert_eq!(
-        f.count("SELECT count(*) FROM audit WHERE action = 'token_refused_event' AND detail LIKE '%kr-gyeonggi-demo%'"),
+        f.server
+            .count(Table::Audit, |r| r.text("action") == "token_refused_event"
+                && holds(r.text("detail"), "kr-gyeonggi-demo")),
         1
     );
     // An event the kiosk served since (its records carried it) is its own.
@@ -489,9 +511,13 @@ fn hostile_a_persons_request_by_email_does_not_match_phone_suffixes() {
     assert!(names("345678").is_empty(), "a fragment matches nobody");
 }
 
-#[test]
-fn hostile_a_newer_kiosks_enum_values_and_fields_are_kept_and_its_lead_is_erasable() {
-    let f = fixture(&[]);
+e2e::on_both_backends!(
+    hostile_a_newer_kiosks_enum_values_and_fields_are_kept_and_its_lead_is_erasable
+);
+fn hostile_a_newer_kiosks_enum_values_and_fields_are_kept_and_its_lead_is_erasable(
+    backend: Backend,
+) {
+    let f = fixture_on(&[], backend);
     let lead_id = Uuid::now_v7();
     let bodies = [
         json!({"kind": "lead", "lead_id": lead_id, "source": "nfc", "nfc_uid": "04A2B3C4",
@@ -513,16 +539,22 @@ fn hostile_a_newer_kiosks_enum_values_and_fields_are_kept_and_its_lead_is_erasab
     assert_eq!(lead.source, "nfc");
     assert_eq!(lead.contact.email, "yui@example.jp");
     assert_eq!(
-        f.count("SELECT count(*) FROM records WHERE kind = 'lead' AND body LIKE '%nfc_uid%'"),
+        f.server.count(Table::Records, |r| r.text("kind") == "lead"
+            && holds(r.text("body"), "nfc_uid")),
         1,
         "new fields are kept in the raw record"
     );
     assert_eq!(
-        f.count("SELECT coalesce(sum(views), 0) FROM rollup_views WHERE origin = 'hologram'"),
+        sum(
+            &f.server
+                .rows_where(Table::RollupViews, |r| r.text("origin") == "hologram"),
+            "views"
+        ),
         1
     );
     assert_eq!(
-        f.count("SELECT count(*) FROM records WHERE kind = 'unknown'"),
+        f.server
+            .count(Table::Records, |r| r.text("kind") == "unknown"),
         0
     );
     f.server
@@ -530,12 +562,15 @@ fn hostile_a_newer_kiosks_enum_values_and_fields_are_kept_and_its_lead_is_erasab
         .erase_lead(lead_id, protocol::now_ms())
         .unwrap();
     assert_eq!(
-        f.count("SELECT count(*) FROM records WHERE body LIKE '%yui@example.jp%' OR body LIKE '%Sato Yui%'"),
+        f.server
+            .count(Table::Records, |r| holds(r.text("body"), "yui@example.jp")
+                || holds(r.text("body"), "Sato Yui")),
         0,
         "the erasure reaches the raw record"
     );
     assert_eq!(
-        f.count("SELECT count(*) FROM leads WHERE email = 'yui@example.jp'"),
+        f.server
+            .count(Table::Leads, |r| r.text("email") == "yui@example.jp"),
         0
     );
 }
@@ -560,8 +595,13 @@ fn hostile_an_overflowing_dwell_from_one_kiosk_does_not_block_another() {
         );
     }
     assert_eq!(f.push_raw(&f.identity, now, &[huge]), 200);
-    let dwell = f.count(
-        "SELECT sum(dwell_ms) FROM rollup_views WHERE item = 'long-thanh-airport' AND lang = 'ko' AND origin = 'visitor'",
+    let dwell = sum(
+        &f.server.rows_where(Table::RollupViews, |r| {
+            r.text("item") == "long-thanh-airport"
+                && r.text("lang") == "ko"
+                && r.text("origin") == "visitor"
+        }),
+        "dwell_ms",
     );
     assert_eq!(
         dwell,
@@ -643,32 +683,28 @@ fn hostile_csv_cells_with_leading_space_line_feed_or_full_width_signs_are_defuse
     })
     .collect();
     assert_eq!(f.push_raw(&f.identity, protocol::now_ms(), &bodies), 200);
-    let conn = rusqlite::Connection::open(f.server.data_dir.join("server.sqlite")).unwrap();
-    let reasons: Vec<String> = conn
-        .prepare("SELECT reason FROM quarantine")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
+    let reasons: Vec<String> = f
+        .server
+        .rows(Table::Quarantine)
+        .iter()
+        .map(|r| r.text("reason").to_owned())
         .collect();
     assert!(reasons.is_empty(), "{reasons:?}");
-    let kinds: Vec<(String, i64)> = conn
-        .prepare("SELECT kind, count(*) FROM records GROUP BY kind")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let leads: Vec<(String, String)> = conn
-        .prepare("SELECT source, name FROM leads")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
+    let mut kinds = std::collections::BTreeMap::<String, i64>::new();
+    for r in f.server.rows(Table::Records) {
+        *kinds.entry(r.text("kind").to_owned()).or_default() += 1;
+    }
+    let kinds: Vec<(String, i64)> = kinds.into_iter().collect();
+    let leads: Vec<(String, String)> = f
+        .server
+        .rows(Table::Leads)
+        .iter()
+        .map(|r| (r.text("source").to_owned(), r.text("name").to_owned()))
         .collect();
     assert_eq!(kinds, [("lead".to_owned(), 4)], "{leads:?}");
     assert_eq!(
-        f.count("SELECT count(*) FROM leads WHERE source = 'badge'"),
+        f.server
+            .count(Table::Leads, |r| r.text("source") == "badge"),
         4
     );
     f.add_user("admin@dn.example", "admin", ITTPC);
@@ -831,7 +867,14 @@ fn hostile_a_15_mb_email_field_is_refused_and_the_audit_log_stays_small_and_page
             assert_eq!((s, loc.as_str()), (303, "/staff/login?error=1"));
         }
     });
-    assert!(f.count("SELECT max(length(detail)) FROM audit") <= 255);
+    let longest = f
+        .server
+        .rows(Table::Audit)
+        .iter()
+        .map(|r| r.text("detail").chars().count())
+        .max()
+        .expect("the sign-ins are logged");
+    assert!(longest <= 255);
     for i in 0..250 {
         f.server
             .state
@@ -1018,14 +1061,16 @@ fn hostile_an_enrolment_flood_is_limited_and_logged() {
     });
     assert_eq!((blocked, ok), (429, 200));
     assert_eq!(
-        f.count("SELECT count(*) FROM audit WHERE action = 'kiosk_enrol' AND detail LIKE '%client=198.18.9.10%'"),
+        f.server
+            .count(Table::Audit, |r| r.text("action") == "kiosk_enrol"
+                && holds(r.text("detail"), "client=198.18.9.10")),
         1
     );
 }
 
-#[test]
-fn hostile_a_second_form_through_a_shared_qr_keeps_the_first_visitors_version() {
-    let f = fixture(&[]);
+e2e::on_both_backends!(hostile_a_second_form_through_a_shared_qr_keeps_the_first_visitors_version);
+fn hostile_a_second_form_through_a_shared_qr_keeps_the_first_visitors_version(backend: Backend) {
+    let f = fixture_on(&[], backend);
     f.add_user("admin@dn.example", "admin", ITTPC);
     // A delegation's closing slide: one code for the whole room.
     let (_, signed) = f.token("long-thanh-airport", "ko");
@@ -1046,20 +1091,14 @@ fn hostile_a_second_form_through_a_shared_qr_keeps_the_first_visitors_version() 
     assert_eq!(post("Kim Minji", "+82 10 1111 2222"), StatusCode::OK);
     assert_eq!(post("Park Jisoo", "+82 10 3333 4444"), StatusCode::OK);
     assert_eq!(
-        f.count("SELECT count(*) FROM leads WHERE email = 'office@hanwha.example'"),
+        f.server
+            .count(Table::Leads, |r| r.text("email") == "office@hanwha.example"),
         1
     );
-    let lead_id = Uuid::from_slice(
-        &rusqlite::Connection::open(f.server.data_dir.join("server.sqlite"))
-            .unwrap()
-            .query_row(
-                "SELECT lead_id FROM leads WHERE email = 'office@hanwha.example'",
-                [],
-                |r| r.get::<_, Vec<u8>>(0),
-            )
-            .unwrap(),
-    )
-    .unwrap();
+    let lead_id = f
+        .server
+        .rows_where(Table::Leads, |r| r.text("email") == "office@hanwha.example")[0]
+        .uuid("lead_id");
     let versions = f
         .server
         .state
@@ -1071,7 +1110,8 @@ fn hostile_a_second_form_through_a_shared_qr_keeps_the_first_visitors_version() 
     assert_eq!(versions[0].contact.phone, "+82 10 1111 2222");
     assert_eq!(versions[0].source, "phone_form");
     assert_eq!(
-        f.count("SELECT count(*) FROM audit WHERE action = 'lead_overwritten'"),
+        f.server
+            .count(Table::Audit, |r| r.text("action") == "lead_overwritten"),
         1
     );
     // Staff see both and put the first visitor's back.
@@ -1106,12 +1146,16 @@ fn hostile_a_second_form_through_a_shared_qr_keeps_the_first_visitors_version() 
         .storage()
         .erase_lead(lead_id, protocol::now_ms())
         .unwrap();
-    assert_eq!(f.count("SELECT count(*) FROM lead_versions"), 0);
+    assert_eq!(f.server.rows(Table::LeadVersions).len(), 0);
 }
 
-#[test]
-fn hostile_raw_scans_are_erased_with_a_lead_by_a_persons_request_and_by_retention() {
-    let f = fixture(&[]);
+e2e::on_both_backends!(
+    hostile_raw_scans_are_erased_with_a_lead_by_a_persons_request_and_by_retention
+);
+fn hostile_raw_scans_are_erased_with_a_lead_by_a_persons_request_and_by_retention(
+    backend: Backend,
+) {
+    let f = fixture_on(&[], backend);
     f.add_user("admin@dn.example", "admin", ITTPC);
     let scan = |raw: &str| json!({"kind": "raw_scan", "raw": raw, "reason": "the visitor said no"});
     let kim_lead = Uuid::now_v7();
@@ -1126,9 +1170,8 @@ fn hostile_raw_scans_are_erased_with_a_lead_by_a_persons_request_and_by_retentio
     ];
     assert_eq!(f.push_raw(&f.identity, protocol::now_ms(), &bodies), 200);
     let holding = |text: &str| {
-        f.count(&format!(
-            "SELECT count(*) FROM records WHERE body LIKE '%{text}%'"
-        ))
+        f.server
+            .count(Table::Records, |r| holds(r.text("body"), text))
     };
     assert_eq!(holding("Kim Minji"), 2);
     // 1. A lead's erasure takes the scans that hold its email.
@@ -1200,20 +1243,18 @@ fn hostile_records_that_cannot_be_read_are_quarantined_and_never_block_the_batch
         )
         .unwrap();
     assert_eq!(cursor.next_seq, 5, "all four acknowledged");
-    assert_eq!(f.count("SELECT count(*) FROM quarantine"), 3);
+    assert_eq!(f.server.rows(Table::Quarantine).len(), 3);
     assert_eq!(
-        f.count("SELECT count(*) FROM records WHERE kind = 'quarantined'"),
+        f.server
+            .count(Table::Records, |r| r.text("kind") == "quarantined"),
         3
     );
     assert_eq!(
-        f.count("SELECT coalesce(sum(views), 0) FROM rollup_views"),
+        sum(&f.server.rows(Table::RollupViews), "views"),
         1,
         "only the readable view counts"
     );
-    assert_eq!(
-        f.count("SELECT coalesce(sum(dwell_ms), 0) FROM rollup_views"),
-        1200
-    );
+    assert_eq!(sum(&f.server.rows(Table::RollupViews), "dwell_ms"), 1200);
     let url = f.server.url();
     f.rt.block_on(async {
         let admin = e2e::pages::sign_in(&url, "admin@dn.example", PASSWORD).await;
@@ -1391,12 +1432,22 @@ fn hostile_a_full_disk_answers_503_commits_nothing_partial_and_everything_drains
     assert_eq!(&kiosk_side[..held.len()], held.as_slice());
     assert!(held.len() < kiosk_side.len());
     // A phone's lead on a disk with no byte left (the log of the database emptied into it
-    // first, so that the lead needs new room) gets a page that says to try again.
+    // first, so that the lead needs new room) gets a page that says to try again. The log is
+    // emptied by a restart: SQLite writes it into the database and removes it when the last
+    // connection closes. The kiosk is told where the restarted server listens.
     std::fs::remove_file(&ballast).unwrap();
-    rusqlite::Connection::open(server.data_dir.join("server.sqlite"))
+    let data_dir = server.data_dir.clone();
+    server.stop();
+    let logs: Vec<_> = std::fs::read_dir(&data_dir)
         .unwrap()
-        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        .unwrap();
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with("-wal"))
+        .filter(|e| e.metadata().is_ok_and(|m| m.len() > 0))
+        .map(|e| e.path())
+        .collect();
+    assert!(logs.is_empty(), "the log is in the database: {logs:?}");
+    let server = TestServer::start(&data_dir);
+    client.identity.server_url = server.url();
     std::fs::write(&ballast, vec![7u8; free(&disk.0) as usize]).unwrap();
     let mut rest = std::fs::OpenOptions::new()
         .create(true)

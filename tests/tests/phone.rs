@@ -2,7 +2,7 @@
 //! in the token's language; forged tokens get a clear page; leads are stored once per visitor
 //! with their attribution and consent; the honeypot and the rate limits hold.
 
-use e2e::{TestServer, enrol_store};
+use e2e::{RowExt, Table, TestServer, enrol_store};
 use reqwest::StatusCode;
 
 struct Fixture {
@@ -33,11 +33,6 @@ fn token(f: &Fixture, item: &str, lang: &str) -> (protocol::token::QrToken, Stri
         item,
         lang,
     )
-}
-
-fn count(f: &Fixture, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open(f.server.data_dir.join("server.sqlite")).unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
 #[test]
@@ -82,13 +77,13 @@ fn the_item_page_opens_in_the_tokens_language_and_records_the_open() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     });
-    let opens = count(
-        &f,
-        &format!(
-            "SELECT count(*) FROM qr_opens WHERE nonce = '{}' AND item = 'long-thanh-airport' AND lang = 'ko' AND purpose = 'take_away'",
-            t.nonce_hex()
-        ),
-    );
+    let nonce = t.nonce_hex();
+    let opens = f.server.count(Table::QrOpens, |r| {
+        r.text("nonce") == nonce
+            && r.text("item") == "long-thanh-airport"
+            && r.text("lang") == "ko"
+            && r.text("purpose") == "take_away"
+    });
     assert_eq!(opens, 1, "language switches are not new opens");
 }
 
@@ -143,27 +138,22 @@ fn a_lead_from_the_phone_is_stored_once_with_attribution_and_consent() {
         let r = http.post(&url).form(&bot).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
     });
-    assert_eq!(count(&f, "SELECT count(*) FROM leads"), 1);
-    let conn = rusqlite::Connection::open(f.server.data_dir.join("server.sqlite")).unwrap();
-    let (org, email, source, item, lang, interests, consent, kiosk): (String, String, String, String, String, String, String, String) = conn
-        .query_row(
-            "SELECT organisation, email, source, item, lang, interests, consent, (SELECT uuid FROM kiosks WHERE id = leads.kiosk) FROM leads",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
-        )
-        .unwrap();
-    assert_eq!(org, "Hanil Logistics Co.");
-    assert_eq!(email, "minji@example.kr");
+    let leads = f.server.rows(Table::Leads);
+    assert_eq!(leads.len(), 1);
+    let lead = &leads[0];
+    let consent = lead.text("consent");
+    assert_eq!(lead.text("organisation"), "Hanil Logistics Co.");
+    assert_eq!(lead.text("email"), "minji@example.kr");
     assert_eq!(
-        (source.as_str(), item.as_str(), lang.as_str()),
+        (lead.text("source"), lead.text("item"), lead.text("lang")),
         ("phone_form", "industrial-parks", "en")
     );
-    assert_eq!(interests, "[\"invest\",\"products\"]");
+    assert_eq!(lead.text("interests"), "[\"invest\",\"products\"]");
     assert!(
         consent.contains("\"text_id\":\"phone-consent-text\"") && consent.contains("\"version\":1"),
         "{consent}"
     );
-    assert_eq!(kiosk, f.identity.kiosk_id.to_string());
+    assert_eq!(lead["kiosk"], f.server.kiosk_key(f.identity.kiosk_id));
 }
 
 #[test]
@@ -207,5 +197,5 @@ fn posts_are_rate_limited_per_code() {
         "{statuses:?}"
     );
     assert_eq!(statuses[60], StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(count(&f, "SELECT count(*) FROM leads"), 60);
+    assert_eq!(f.server.rows(Table::Leads).len(), 60);
 }

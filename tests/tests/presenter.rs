@@ -10,6 +10,7 @@
 use std::path::Path;
 
 use e2e::window::{check_png, keys, quote, run, set_pin, stderr};
+use e2e::{RowExt, Table};
 use kiosk_core::content::LoadedPack;
 use kiosk_core::i18n::Localiser;
 use protocol::content::Delegation;
@@ -59,33 +60,25 @@ fn inked_rows(img: &image::RgbImage, top: u32, bottom: u32) -> u32 {
         .count() as u32
 }
 
-fn server_db(server: &e2e::TestServer) -> rusqlite::Connection {
-    rusqlite::Connection::open(server.data_dir.join("server.sqlite")).unwrap()
-}
-
 /// A visit as the server holds it: delegation, attendees, slide positions, QR nonces, ended.
 type ServerVisit = (String, i64, Vec<u32>, Vec<String>, String);
 
+/// The server's visits, in the order they started.
 fn visits(server: &e2e::TestServer) -> Vec<ServerVisit> {
-    let db = server_db(server);
-    let mut q = db
-        .prepare("SELECT delegation, attendees, slides, qr_nonces, ended FROM visits ORDER BY started_ms")
-        .unwrap();
-    q.query_map([], |r| {
-        let slides: String = r.get(2)?;
-        let nonces: String = r.get(3)?;
-        let slides: Vec<protocol::SlideShown> = serde_json::from_str(&slides).unwrap();
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            slides.iter().map(|s| s.slide).collect(),
-            serde_json::from_str(&nonces).unwrap(),
-            r.get(4)?,
-        ))
-    })
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
+    let mut rows = server.rows(Table::Visits);
+    rows.sort_by_key(|r| r.int("started_ms"));
+    rows.iter()
+        .map(|r| {
+            let slides: Vec<protocol::SlideShown> = serde_json::from_str(r.text("slides")).unwrap();
+            (
+                r.text("delegation").to_owned(),
+                r.int("attendees"),
+                slides.iter().map(|s| s.slide).collect(),
+                serde_json::from_str(r.text("qr_nonces")).unwrap(),
+                r.text("ended").to_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Waits (up to 30 s) until the server has `n` visits.
@@ -222,23 +215,20 @@ fn a_host_presents_to_two_delegations_and_the_visits_and_a_members_lead_reach_th
     );
     assert_eq!(nonces, &[token.nonce_hex()]);
     assert_eq!(ended, "host");
-    let db = server_db(&server);
-    let (leads, name): (i64, String) = db
-        .query_row(
-            "SELECT count(*), max(name) FROM leads WHERE event_id = ?1 AND erased_ms IS NULL",
-            [&korean.id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!((leads, name.as_str()), (1, "Kim Min-jun"));
-    let presenter_views: i64 = db
-        .query_row(
-            "SELECT count(*) FROM records WHERE kind = 'view' AND event_id = ?1
-             AND body LIKE '%\"origin\":\"presenter\"%'",
-            [&korean.id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let leads = server.rows_where(Table::Leads, |r| {
+        r.text("event_id") == korean.id && r.opt_int("erased_ms").is_none()
+    });
+    let name = leads
+        .iter()
+        .map(|r| r.text("name"))
+        .max()
+        .unwrap_or_default();
+    assert_eq!((leads.len(), name), (1, "Kim Min-jun"));
+    let presenter_views = server.count(Table::Records, |r| {
+        r.text("kind") == "view"
+            && r.text("event_id") == korean.id
+            && r.text("body").contains("\"origin\":\"presenter\"")
+    });
     assert_eq!(
         presenter_views, 13,
         "one view per slide shown (not the closing slide)"

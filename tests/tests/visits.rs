@@ -4,14 +4,17 @@
 //! visitor's phone opening the closing slide's QR code and leaving a lead, then the staff
 //! pages: the delegations list, the visit report (visits, attendees, every slide's seconds, QR
 //! opens, leads), the CSV and XLSX downloads read back by parsers and audited, 404 for another
-//! unit, the yearly report's delegation counts, and the migration's back-fill.
+//! unit, the yearly report's delegation counts, and members erased by staff and by their
+//! unit's retention. What the server stored is read through [`TestServer::rows`], the same on
+//! both backends (the migration's back-fill of SQLite's `visits` is checked beside it, in
+//! sync-server's `store::sqlite::visits`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use e2e::TestServer;
 use e2e::pages::{csrf, get, keys, row, sign_in, table, text, values};
+use e2e::{Backend, RowExt, Table, TestServer};
 use kiosk_core::clock::{Clock, Stamp};
 use kiosk_core::store::{Identity, Store};
 use kiosk_core::sync::{SyncClient, SyncConfig};
@@ -171,9 +174,9 @@ fn drain(rt: &tokio::runtime::Runtime, identity: &Identity, store: &mut Store) {
     }
 }
 
-fn fixture() -> Fixture {
+fn fixture(backend: Backend) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
+    let server = TestServer::start_on(&dir.path().join("server"), backend);
     let st = server.state.clone();
     let now = protocol::now_ms();
     let day = day_label(vn_day(now));
@@ -329,14 +332,13 @@ fn fixture() -> Fixture {
             .unwrap();
         assert_eq!(r.status(), 200);
     });
-    let conn = rusqlite::Connection::open(server.data_dir.join("server.sqlite")).unwrap();
-    let lead: Vec<u8> = conn
-        .query_row(
-            "SELECT lead_id FROM leads WHERE email = 'jihoon@example.kr' AND event_id = ?1",
-            [DELEGATION],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let lead = server
+        .rows_where(Table::Leads, |r| {
+            r.text("email") == "jihoon@example.kr" && r.text("event_id") == DELEGATION
+        })
+        .first()
+        .expect("the phone's lead")
+        .uuid("lead_id");
     // A lead of the delegation that was erased since: never shown.
     let erased = Uuid::now_v7();
     st.phone
@@ -371,12 +373,21 @@ fn fixture() -> Fixture {
         first,
         second,
         opened: opened.nonce_hex(),
-        lead: Uuid::from_slice(&lead).unwrap(),
+        lead,
     }
 }
 
 fn strs<const N: usize>(a: [&str; N]) -> Vec<String> {
     a.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The server's row of an event.
+fn event_row(server: &TestServer, id: &str) -> e2e::Row {
+    server
+        .rows_where(Table::Events, |r| r.text("id") == id)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no event {id} on the server"))
 }
 
 #[test]
@@ -395,10 +406,11 @@ fn the_import_keeps_members_on_the_server_and_gives_kiosks_their_number() {
     assert_eq!(m.pack.deck("invest-deck").unwrap().slides.len(), 3);
     let current = server.storage().current_manifest().unwrap().unwrap();
     assert_eq!(current, m);
-    let conn = rusqlite::Connection::open(server.data_dir.join("server.sqlite")).unwrap();
-    let stored: String = conn
-        .query_row("SELECT manifest FROM content_versions", [], |r| r.get(0))
-        .unwrap();
+    let versions = server.rows(Table::ContentVersions);
+    let stored = versions
+        .first()
+        .expect("a content version")
+        .text("manifest");
     for name in [
         "Kim Minji",
         "Park Jisoo",
@@ -413,75 +425,57 @@ fn the_import_keeps_members_on_the_server_and_gives_kiosks_their_number() {
     assert!(stored.contains("\"member_count\":2"));
 
     // What the server keeps: the delegation as an event of its unit, and the members.
-    let event: (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    ) = conn
-        .query_row(
-            "SELECT name, kind, starts, ends, country, languages, org, responsible
-             FROM events WHERE id = ?1",
-            [DELEGATION],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                ))
-            },
-        )
-        .unwrap();
+    let event = event_row(&server, DELEGATION);
+    let columns = [
+        "name",
+        "kind",
+        "starts",
+        "ends",
+        "country",
+        "languages",
+        "org",
+        "responsible",
+    ]
+    .map(|c| event.text(c));
     assert_eq!(
-        event,
-        (
-            "Đoàn Gyeonggi".into(),
-            "delegation".into(),
-            "2026-03-11".into(),
-            "2026-03-11".into(),
-            "KR".into(),
-            "ko,vi".into(),
-            DOFA.into(),
-            "Trần Thị Hoa".into()
-        )
+        columns,
+        [
+            "Đoàn Gyeonggi",
+            "delegation",
+            "2026-03-11",
+            "2026-03-11",
+            "KR",
+            "ko,vi",
+            DOFA,
+            "Trần Thị Hoa"
+        ]
     );
-    let osaka: String = conn
-        .query_row("SELECT name FROM events WHERE id = ?1", [OSAKA], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let osaka = event_row(&server, OSAKA);
     assert_eq!(
-        osaka, "Osaka delegation",
+        osaka.text("name"),
+        "Osaka delegation",
         "English when there is no Vietnamese"
     );
-    let members = |conn: &rusqlite::Connection| -> Vec<(String, i64, String, String, String)> {
-        let mut q = conn
-            .prepare(
-                "SELECT delegation, position, name, title, organisation FROM delegation_members
-                 ORDER BY delegation, position",
-            )
-            .unwrap();
-        q.query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    let members = || -> Vec<(String, i64, String, String, String)> {
+        server
+            .rows(Table::DelegationMembers)
+            .iter()
+            .map(|r| {
+                (
+                    r.text("delegation").to_owned(),
+                    r.int("position"),
+                    r.text("name").to_owned(),
+                    r.text("title").to_owned(),
+                    r.text("organisation").to_owned(),
+                )
+            })
+            .collect()
     };
     let owned = |d: &str, p: i64, n: &str, t: &str, o: &str| {
         (d.to_owned(), p, n.to_owned(), t.to_owned(), o.to_owned())
     };
     assert_eq!(
-        members(&conn),
+        members(),
         [
             owned(OSAKA, 0, "Tanaka Hiroshi", "", ""),
             owned(DELEGATION, 0, "Kim Minji", "Director", "Gyeonggi Province"),
@@ -493,8 +487,8 @@ fn the_import_keeps_members_on_the_server_and_gives_kiosks_their_number() {
     write_pack(&pack, "2026-03-11", "Vice-governor", OSAKA);
     let again = e2e::publish(&server, &pack);
     assert_eq!(again.version, m.version);
-    assert_eq!(members(&conn)[1].3, "Vice-governor");
-    assert_eq!(members(&conn).len(), 3);
+    assert_eq!(members()[1].3, "Vice-governor");
+    assert_eq!(members().len(), 3);
 
     // A delegation id that another unit's fair uses is refused, and nothing changes.
     server
@@ -521,14 +515,11 @@ fn the_import_keeps_members_on_the_server_and_gives_kiosks_their_number() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("already the fair \"hcm-fair\""), "{err}");
-    let fair: (String, String) = conn
-        .query_row(
-            "SELECT kind, org FROM events WHERE id = 'hcm-fair'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(fair, ("fair".into(), ALL_LEADS_ORG.into()));
+    let fair = event_row(&server, "hcm-fair");
+    assert_eq!(
+        (fair.text("kind"), fair.text("org")),
+        ("fair", ALL_LEADS_ORG)
+    );
     assert_eq!(
         server
             .storage()
@@ -543,27 +534,27 @@ fn the_import_keeps_members_on_the_server_and_gives_kiosks_their_number() {
 
 #[test]
 fn visits_are_stored_once_and_reported_to_the_organising_unit() {
-    let f = fixture();
+    let f = fixture(Backend::Sqlite);
     let url = f.server.url();
     let day = f.day.clone();
 
     // One row per visit: the record pushed twice and the visit sent again count once.
-    let conn = rusqlite::Connection::open(f.server.data_dir.join("server.sqlite")).unwrap();
-    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
     assert_eq!(
-        count("SELECT count(*) FROM records WHERE kind = 'visit'"),
+        f.server
+            .count(Table::Records, |r| r.text("kind") == "visit"),
         3
     );
-    assert_eq!(count("SELECT count(*) FROM visits"), 2);
-    let (started, ended, attendees): (i64, i64, i64) = conn
-        .query_row(
-            "SELECT started_ms, ended_ms, attendees FROM visits WHERE visit_id = ?1",
-            [f.first.visit_id.as_bytes().as_slice()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
+    assert_eq!(f.server.count(Table::Visits, |_| true), 2);
+    let visits = f
+        .server
+        .rows_where(Table::Visits, |r| r.uuid("visit_id") == f.first.visit_id);
+    let visit = visits.first().expect("the first visit");
     assert_eq!(
-        (started, ended, attendees),
+        (
+            visit.int("started_ms"),
+            visit.int("ended_ms"),
+            visit.int("attendees")
+        ),
         (vn(&day, 10, 0), vn(&day, 10, 45), 12),
         "starts duration_ms before the record's time; the first version is kept"
     );
@@ -865,16 +856,16 @@ fn visits_are_stored_once_and_reported_to_the_organising_unit() {
         );
 
         // Every download is in the audit log.
-        let audited = |format: &str| -> i64 {
-            conn.query_row(
-                "SELECT count(*) FROM audit a JOIN users u ON u.id = a.user_id
-                 WHERE a.action = 'export' AND u.email = 'dofa@dn.example' AND a.detail LIKE ?1",
-                [format!(
-                    "visits of {DELEGATION} {format}: 2 visits, 1 leads"
-                )],
-                |r| r.get(0),
-            )
-            .unwrap()
+        let audited = |format: &str| -> usize {
+            let users = f.server.rows(Table::Users);
+            let detail = format!("visits of {DELEGATION} {format}: 2 visits, 1 leads");
+            f.server.count(Table::Audit, |a| {
+                a.text("action") == "export"
+                    && a.text("detail") == detail
+                    && users
+                        .iter()
+                        .any(|u| u["id"] == a["user_id"] && u.text("email") == "dofa@dn.example")
+            })
         };
         assert_eq!((audited("csv"), audited("xlsx")), (1, 2));
 
@@ -913,7 +904,7 @@ fn visits_are_stored_once_and_reported_to_the_organising_unit() {
 
 #[test]
 fn the_yearly_report_counts_the_delegations_received() {
-    let f = fixture();
+    let f = fixture(Backend::Sqlite);
     let url = f.server.url();
     let year = &f.day[..4];
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -992,50 +983,8 @@ fn the_yearly_report_counts_the_delegations_received() {
     });
 }
 
-#[test]
-fn the_migration_back_fill_gives_the_visits_ingest_gives() {
-    let f = fixture();
-    let conn = rusqlite::Connection::open(f.server.data_dir.join("server.sqlite")).unwrap();
-    let dump = |conn: &rusqlite::Connection| -> Vec<String> {
-        let mut q = conn
-            .prepare("SELECT * FROM visits ORDER BY visit_id")
-            .unwrap();
-        let n = q.column_count();
-        q.query_map([], |r| {
-            Ok((0..n)
-                .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
-                .collect::<Vec<_>>()
-                .join("|"))
-        })
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-    };
-    let from_ingest = dump(&conn);
-    assert_eq!(from_ingest.len(), 2);
-    let migration = std::fs::read_to_string(
-        e2e::repo_root().join("sync-server/src/store/sqlite/migrations/07-visits/up.sql"),
-    )
-    .unwrap();
-    let (_, backfill) = migration
-        .split_once("-- Visits a newer kiosk pushed before this migration")
-        .unwrap();
-    let backfill = &backfill[backfill.find('\n').unwrap()..];
-    conn.execute("DELETE FROM visits", []).unwrap();
-    conn.execute_batch(backfill).unwrap();
-    assert_eq!(dump(&conn), from_ingest);
-    // Records a server without the kind stored as unknown are found too.
-    conn.execute_batch(
-        "DELETE FROM visits; UPDATE records SET kind = 'unknown' WHERE kind = 'visit';",
-    )
-    .unwrap();
-    conn.execute_batch(backfill).unwrap();
-    assert_eq!(dump(&conn), from_ingest);
-}
-
-#[test]
-fn a_member_erased_by_staff_stays_erased_when_the_pack_is_imported_again() {
-    let f = fixture();
+fn a_member_erased_by_staff_stays_erased_when_the_pack_is_imported_again(backend: Backend) {
+    let f = fixture(backend);
     let url = f.server.url();
     let report = format!("{url}/staff/visits/{DELEGATION}");
     let erase = format!("{report}/erase-member");
@@ -1125,61 +1074,57 @@ fn a_member_erased_by_staff_stays_erased_when_the_pack_is_imported_again() {
     let pack = f._dir.path().join("pack");
     write_pack(&pack, &f.day, "Deputy director", OSAKA);
     e2e::publish(&f.server, &pack);
-    let conn = rusqlite::Connection::open(f.server.data_dir.join("server.sqlite")).unwrap();
-    let names: Vec<String> = conn
-        .prepare("SELECT name FROM delegation_members WHERE delegation = ?1 ORDER BY position")
-        .unwrap()
-        .query_map([DELEGATION], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let names: Vec<String> = f
+        .server
+        .rows_where(Table::DelegationMembers, |r| {
+            r.text("delegation") == DELEGATION
+        })
+        .iter()
+        .map(|r| r.text("name").to_owned())
+        .collect();
     assert_eq!(names, ["Park Jisoo"]);
     // The tombstone and the audit log hold no name.
-    let dump: String = conn
-        .query_row(
-            "SELECT group_concat(delegation || name_hash, ' ') FROM erased_members",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let tombstones = f.server.rows(Table::ErasedMembers);
+    assert!(!tombstones.is_empty(), "the erasure left a tombstone");
+    let dump = tombstones
+        .iter()
+        .map(|r| format!("{}{}", r.text("delegation"), r.text("name_hash")))
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(!dump.to_lowercase().contains("kim"), "{dump}");
-    let (action, detail): (String, String) = conn
-        .query_row(
-            "SELECT action, detail FROM audit WHERE action = 'erase-member'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let audit = f
+        .server
+        .rows_where(Table::Audit, |r| r.text("action") == "erase-member");
+    let entry = audit.first().expect("the erasure is audited");
     assert_eq!(
-        (action.as_str(), detail.as_str()),
+        (entry.text("action"), entry.text("detail")),
         ("erase-member", DELEGATION)
     );
 }
 
-#[test]
-fn members_are_erased_with_the_units_retention_counted_from_the_visit_day() {
+e2e::on_both_backends!(a_member_erased_by_staff_stays_erased_when_the_pack_is_imported_again);
+
+fn members_are_erased_with_the_units_retention_counted_from_the_visit_day(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir.path().join("server"));
+    let server = TestServer::start_on(&dir.path().join("server"), backend);
     let pack = dir.path().join("pack");
     let day = 86_400_000;
     let now = protocol::now_ms();
     // One delegation 40 days ago, the other today.
     write_pack(&pack, &day_label(vn_day(now - 40 * day)), "Director", OSAKA);
     e2e::publish(&server, &pack);
-    let conn = rusqlite::Connection::open(server.data_dir.join("server.sqlite")).unwrap();
-    conn.execute(
-        "UPDATE events SET starts = ?2, ends = ?2 WHERE id = ?1",
-        [OSAKA, &day_label(vn_day(now))],
-    )
-    .unwrap();
-    let count = |id: &str| -> i64 {
-        conn.query_row(
-            "SELECT count(*) FROM delegation_members WHERE delegation = ?1",
-            [id],
-            |r| r.get(0),
-        )
+    let mut osaka = server
+        .state
+        .leads
+        .events()
         .unwrap()
-    };
+        .into_iter()
+        .find(|e| e.id == OSAKA)
+        .unwrap();
+    osaka.starts = day_label(vn_day(now));
+    osaka.ends = osaka.starts.clone();
+    server.state.leads.upsert_event(&osaka, now).unwrap();
+    let count = |id: &str| server.count(Table::DelegationMembers, |r| r.text("delegation") == id);
     assert_eq!((count(DELEGATION), count(OSAKA)), (2, 1));
     // The unit keeps personal data 60 days: nothing goes yet.
     server.state.leads.upsert_org(DOFA, Some(60)).unwrap();
@@ -1189,15 +1134,17 @@ fn members_are_erased_with_the_units_retention_counted_from_the_visit_day() {
     server.state.leads.upsert_org(DOFA, Some(30)).unwrap();
     sync_server::retention::sweep_retention(&server.state, now).unwrap();
     assert_eq!((count(DELEGATION), count(OSAKA)), (0, 1));
-    let audit: String = conn
-        .query_row(
-            "SELECT detail FROM audit WHERE action = 'retention-erase'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(audit, "2 delegation members");
+    let audit = server.rows_where(Table::Audit, |r| r.text("action") == "retention-erase");
+    assert_eq!(
+        audit
+            .first()
+            .expect("the retention is audited")
+            .text("detail"),
+        "2 delegation members"
+    );
     // Importing the same pack again does not bring them back.
     e2e::publish(&server, &pack);
     assert_eq!(count(DELEGATION), 0);
 }
+
+e2e::on_both_backends!(members_are_erased_with_the_units_retention_counted_from_the_visit_day);

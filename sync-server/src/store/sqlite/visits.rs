@@ -370,4 +370,144 @@ mod tests {
             assert_eq!(crate::store::visits::day_ms(s), sqlite, "{s:?}");
         }
     }
+
+    /// The migration's back-fill (visits a newer kiosk pushed before it, kept as records)
+    /// gives every column of the rows ingest gives: a visit pushed twice and a visit sent
+    /// again in a new record count once, its first version kept. Records a server without the
+    /// kind stored as unknown are found too.
+    #[test]
+    fn the_migration_back_fill_gives_the_visits_ingest_gives() {
+        use protocol::RecordBody;
+        use protocol::record::{SlideShown, VisitBody, VisitEnd};
+        use rusqlite::Connection;
+        use uuid::Uuid;
+
+        use crate::store::{IncomingBatch, IncomingRecord, Storage};
+
+        const T0: i64 = 1_780_000_000_000;
+        const MIN: u64 = 60_000;
+        let dir = tempfile::tempdir().unwrap();
+        let s = super::SqliteStorage::open(&dir.path().join("server.sqlite")).unwrap();
+        let k = s
+            .create_kiosk("kiosk", Some("kr-gyeonggi-2026"), T0)
+            .unwrap();
+        let e = s.enrol(&k.code, "1.0", T0).unwrap();
+        let kiosk = s.authenticate(e.uuid, &e.secret).unwrap();
+        let slide = |slide: u32, item: Option<&str>, shown_ms: u64| SlideShown {
+            slide,
+            item: item.map(str::to_owned),
+            shown_ms,
+        };
+        let first = VisitBody {
+            visit_id: Uuid::now_v7(),
+            delegation: "kr-gyeonggi-2026".into(),
+            deck: "invest-deck".into(),
+            duration_ms: 45 * MIN,
+            attendees: 12,
+            slides: vec![
+                slide(0, Some("long-thanh-airport"), 90_000),
+                slide(1, Some("cat-tien"), 60_000),
+                slide(2, None, 120_000),
+            ],
+            blank_ms: 5_000,
+            qr_nonces: vec!["00112233445566778899aabbccddeeff".into()],
+            ended: VisitEnd::Host,
+        };
+        let again = VisitBody {
+            attendees: 99,
+            ended: VisitEnd::Interrupted,
+            ..first.clone()
+        };
+        let second = VisitBody {
+            visit_id: Uuid::now_v7(),
+            duration_ms: 10 * MIN,
+            attendees: 3,
+            slides: vec![slide(0, Some("long-thanh-airport"), 20_000)],
+            blank_ms: 0,
+            qr_nonces: vec![],
+            ended: VisitEnd::Interrupted,
+            ..first.clone()
+        };
+        let boot = Uuid::now_v7();
+        let record = |seq: u64, body: RecordBody| IncomingRecord {
+            id: Uuid::now_v7(),
+            kiosk_id: kiosk.uuid,
+            seq,
+            wall_ms: T0 + seq as i64 * 60_000,
+            boot_id: boot,
+            mono_ms: 1_000 + seq * 60_000,
+            clock_ok: true,
+            event_id: Some("kr-gyeonggi-2026".into()),
+            body: serde_json::value::RawValue::from_string(serde_json::to_string(&body).unwrap())
+                .unwrap(),
+        };
+        let push = |records: &[IncomingRecord], now_ms: i64| {
+            let mono = records.iter().map(|r| r.mono_ms).max().unwrap() + 1_000;
+            let batch = IncomingBatch {
+                clock: protocol::sync::ClockSample {
+                    boot_id: boot,
+                    mono_ms: mono,
+                    wall_ms: T0 + mono as i64,
+                },
+                pruned_below: 0,
+                records: records.to_vec(),
+            };
+            s.ingest(&kiosk, batch, now_ms).unwrap()
+        };
+        let view = RecordBody::View {
+            item: "cat-tien".into(),
+            lang: "ko".into(),
+            dwell_ms: 60_000,
+            origin: protocol::ViewOrigin::Presenter,
+        };
+        let batch = [
+            record(0, view),
+            record(1, RecordBody::Visit(Box::new(first))),
+        ];
+        push(&batch, T0 + 3 * 60_000);
+        // The same records once more (an answer the kiosk never got): all duplicates.
+        let ack = push(&batch, T0 + 4 * 60_000);
+        assert_eq!((ack.inserted, ack.duplicates), (0, 2), "{ack:?}");
+        push(
+            &[
+                record(2, RecordBody::Visit(Box::new(again))),
+                record(3, RecordBody::Visit(Box::new(second))),
+            ],
+            T0 + 5 * 60_000,
+        );
+
+        let conn = s.connection().unwrap();
+        let dump = |conn: &Connection| -> Vec<String> {
+            let mut q = conn
+                .prepare("SELECT * FROM visits ORDER BY visit_id")
+                .unwrap();
+            let n = q.column_count();
+            q.query_map([], |r| {
+                Ok((0..n)
+                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                    .collect::<Vec<_>>()
+                    .join("|"))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+        };
+        let from_ingest = dump(&conn);
+        assert_eq!(from_ingest.len(), 2);
+        let migration = include_str!("migrations/07-visits/up.sql");
+        let (_, backfill) = migration
+            .split_once("-- Visits a newer kiosk pushed before this migration")
+            .unwrap();
+        let backfill = &backfill[backfill.find('\n').unwrap()..];
+        conn.execute("DELETE FROM visits", []).unwrap();
+        conn.execute_batch(backfill).unwrap();
+        assert_eq!(dump(&conn), from_ingest);
+        // Records a server without the kind stored as unknown are found too.
+        conn.execute_batch(
+            "DELETE FROM visits; UPDATE records SET kind = 'unknown' WHERE kind = 'visit';",
+        )
+        .unwrap();
+        conn.execute_batch(backfill).unwrap();
+        assert_eq!(dump(&conn), from_ingest);
+    }
 }
