@@ -78,6 +78,8 @@ pub struct Plan {
     now_ms: i64,
     pruned_below: i64,
     batch: IncomingBatch,
+    /// Each record's body read as its kind, once (in `batch.records`' order), or why not.
+    read: Vec<Result<RecordBody, String>>,
     pub records: Vec<Planned>,
     outcomes: Vec<Option<Outcome>>,
 }
@@ -133,11 +135,23 @@ impl Plan {
             )));
         }
         batch.records.sort_by_key(|r| r.seq);
+        // A body this server cannot read as the kind it claims (a negative dwell, a lead
+        // without a contact, not JSON of a record at all) is kept in quarantine with the
+        // reason: acknowledged, never counted, shown to admins.
+        let read = batch
+            .records
+            .iter()
+            .map(|r| {
+                serde_json::from_str::<RecordBody>(r.body.get())
+                    .map_err(|e| format!("the body cannot be read: {e}"))
+            })
+            .collect();
         Ok(Plan {
             kiosk_row: kiosk.row,
             now_ms,
             pruned_below: i64::try_from(batch.pruned_below).unwrap_or(i64::MAX),
             batch,
+            read,
             records: Vec::new(),
             outcomes: Vec::new(),
         })
@@ -156,18 +170,13 @@ impl Plan {
 
     /// Every lead the records carry, to ask which were erased here.
     pub fn lead_ids(&self) -> Vec<Uuid> {
-        #[derive(serde::Deserialize)]
-        struct LeadId {
-            kind: String,
-            lead_id: Uuid,
-        }
         let set: BTreeSet<Uuid> = self
-            .batch
-            .records
+            .read
             .iter()
-            .filter_map(|r| serde_json::from_str::<LeadId>(r.body.get()).ok())
-            .filter(|l| l.kind == "lead")
-            .map(|l| l.lead_id)
+            .filter_map(|t| match t {
+                Ok(RecordBody::Lead(lead)) => Some(lead.lead_id),
+                _ => None,
+            })
             .collect();
         set.into_iter().collect()
     }
@@ -181,7 +190,8 @@ impl Plan {
     ) -> Result<(), StorageError> {
         let now_ms = self.now_ms;
         let mut out = Vec::with_capacity(self.batch.records.len());
-        for r in &self.batch.records {
+        let read = std::mem::take(&mut self.read);
+        for (r, t) in self.batch.records.iter().zip(read) {
             let (corrected_ms, quality) = corrected_time(
                 boots.get(&r.boot_id).copied(),
                 r.mono_ms,
@@ -189,12 +199,9 @@ impl Plan {
                 r.clock_ok,
                 now_ms,
             );
-            // A body this server cannot read as the kind it claims (a negative dwell, a lead
-            // without a contact, not JSON of a record at all) is kept in quarantine with the
-            // reason: acknowledged, never counted, shown to admins.
-            let (mut typed, held) = match serde_json::from_str::<RecordBody>(r.body.get()) {
+            let (mut typed, held) = match t {
                 Ok(t) => (Some(t), None),
-                Err(e) => (None, Some(format!("the body cannot be read: {e}"))),
+                Err(e) => (None, Some(e)),
             };
             if let Some(t) = &mut typed
                 && t.clamp_durations()
@@ -205,6 +212,10 @@ impl Plan {
                     "a duration over 24 h was clamped"
                 );
             }
+            let declared_kind = match &typed {
+                Some(t) => t.kind().to_owned(),
+                None => declared_kind(r.body.get()),
+            };
             // A lead erased here arrives without its personal fields, even in the raw body.
             let mut body = r.body.get().to_owned();
             if let Some(RecordBody::Lead(lead)) = &mut typed
@@ -227,7 +238,7 @@ impl Plan {
                 body,
                 typed,
                 held,
-                declared_kind: declared_kind(r.body.get()),
+                declared_kind,
             });
         }
         self.outcomes = vec![None; out.len()];
@@ -273,6 +284,11 @@ impl Plan {
         };
         let (mut inserted, mut duplicates) = (0u64, 0u64);
         let mut leads = BTreeSet::new();
+        // Counted under keys borrowed from the records (most share them), owned at the end.
+        let mut views: HashMap<(&str, &str, &str, i64, &str), ViewDelta> = HashMap::new();
+        let mut kinds: HashMap<(&str, &'static str, i64), i64> = HashMap::new();
+        let mut sessions: HashMap<(&str, i64), SessionDelta> = HashMap::new();
+        let mut kiosk_days: HashMap<(&str, i64), i64> = HashMap::new();
         for (r, outcome) in self.records.iter().zip(&self.outcomes) {
             if r.seq == next_seq {
                 next_seq += 1;
@@ -290,15 +306,15 @@ impl Plan {
             if r.held.is_some() {
                 continue;
             }
-            let event = r.event_id.clone().unwrap_or_default();
+            let event = r.event_id.as_deref().unwrap_or_default();
             let hour = r.corrected_ms.div_euclid(HOUR_MS);
-            *f.kinds.entry((event.clone(), r.kind(), hour)).or_default() += 1;
-            *f.kiosk_days
-                .entry((event.clone(), vn_day(r.corrected_ms)))
+            *kinds.entry((event, r.kind(), hour)).or_default() += 1;
+            *kiosk_days
+                .entry((event, vn_day(r.corrected_ms)))
                 .or_default() += 1;
             match &r.typed {
                 Some(RecordBody::Session { phase, .. }) => {
-                    let s = f.sessions.entry((event, hour)).or_default();
+                    let s = sessions.entry((event, hour)).or_default();
                     match phase {
                         SessionPhase::Start => s.started += 1,
                         SessionPhase::End { duration_ms, .. } => {
@@ -314,15 +330,8 @@ impl Plan {
                     dwell_ms,
                     origin,
                 }) => {
-                    let v = f
-                        .views
-                        .entry((
-                            event,
-                            item.clone(),
-                            lang.clone(),
-                            hour,
-                            origin.as_str().to_owned(),
-                        ))
+                    let v = views
+                        .entry((event, item, lang, hour, origin.as_str()))
                         .or_default();
                     v.views += 1;
                     // Clamped at resolve: a day at most, so a sum cannot overflow.
@@ -331,6 +340,23 @@ impl Plan {
                 _ => {}
             }
         }
+        let own = |s: &str| s.to_owned();
+        f.views = views
+            .into_iter()
+            .map(|((e, i, l, h, o), v)| ((own(e), own(i), own(l), h, own(o)), v))
+            .collect();
+        f.kinds = kinds
+            .into_iter()
+            .map(|((e, k, h), n)| ((own(e), k, h), n))
+            .collect();
+        f.sessions = sessions
+            .into_iter()
+            .map(|((e, h), s)| ((own(e), h), s))
+            .collect();
+        f.kiosk_days = kiosk_days
+            .into_iter()
+            .map(|((e, d), n)| ((own(e), d), n))
+            .collect();
         // A hole the kiosk can no longer fill is recorded, and the cursor moves past it.
         if self.pruned_below > next_seq {
             tracing::warn!(
@@ -347,12 +373,13 @@ impl Plan {
             next_seq += 1;
         }
         f.next_seq = next_seq;
-        f.served = self
+        let served: BTreeSet<&str> = self
             .records
             .iter()
-            .filter_map(|r| r.event_id.clone())
+            .filter_map(|r| r.event_id.as_deref())
             .filter(|e| !e.is_empty())
             .collect();
+        f.served = served.into_iter().map(str::to_owned).collect();
         f.clock_offset_ms = self.now_ms.saturating_sub(self.batch.clock.wall_ms);
         f.ack = PushAck {
             inserted,
