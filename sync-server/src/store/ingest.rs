@@ -35,8 +35,6 @@ pub struct Planned {
     pub typed: Option<RecordBody>,
     /// Why the record is kept in quarantine (acknowledged, never counted), if it is.
     pub held: Option<String>,
-    /// The kind the body claims, whether or not it could be read as it (for the quarantine).
-    pub declared_kind: String,
 }
 
 impl Planned {
@@ -46,6 +44,12 @@ impl Planned {
             (Some(t), None) => t.kind(),
             _ => "quarantined",
         }
+    }
+
+    /// The kind the body claims, whether or not it could be read as it (for the quarantine,
+    /// which is rare: read from the body only then).
+    pub fn declared_kind(&self) -> String {
+        declared_kind(&self.body)
     }
 
     /// The lead's interests and consent as stored (JSON).
@@ -212,10 +216,6 @@ impl Plan {
                     "a duration over 24 h was clamped"
                 );
             }
-            let declared_kind = match &typed {
-                Some(t) => t.kind().to_owned(),
-                None => declared_kind(r.body.get()),
-            };
             // A lead erased here arrives without its personal fields, even in the raw body.
             let mut body = r.body.get().to_owned();
             if let Some(RecordBody::Lead(lead)) = &mut typed
@@ -238,7 +238,6 @@ impl Plan {
                 body,
                 typed,
                 held,
-                declared_kind,
             });
         }
         self.outcomes = vec![None; out.len()];
@@ -530,6 +529,8 @@ mod tests {
         plan.resolve(&HashMap::new(), &HashSet::new()).unwrap();
         plan.stored(0, Outcome::Failed("constraint".into()));
         assert_eq!(plan.records[0].kind(), "quarantined");
+        // The quarantine names the kind the record claimed.
+        assert_eq!(plan.records[0].declared_kind(), "view");
         let f = plan.finish(1, &HashSet::new(), |_| Ok(false)).unwrap();
         assert_eq!((f.ack.inserted, f.next_seq), (1, 2));
         assert!(f.views.is_empty() && f.kinds.is_empty());

@@ -729,7 +729,7 @@ fn hold(
         &[
             &kiosk,
             &r.seq,
-            &pg_text(&r.declared_kind).as_ref(),
+            &pg_text(&r.declared_kind()).as_ref(),
             &pg_text(reason).as_ref(),
             &now_ms,
         ],

@@ -366,7 +366,7 @@ impl Storage for SqliteStorage {
                         if n > 0
                             && let Some(reason) = &r.held
                         {
-                            hold.execute(params![kiosk.row, r.seq, r.declared_kind, reason, now_ms])?;
+                            hold.execute(params![kiosk.row, r.seq, r.declared_kind(), reason, now_ms])?;
                         }
                         plan.stored(
                             i,
@@ -387,7 +387,7 @@ impl Storage for SqliteStorage {
                             return Ok(0);
                         }
                         if let Some(reason) = &r.held {
-                            hold.execute(params![kiosk.row, r.seq, r.declared_kind, reason, now_ms])?;
+                            hold.execute(params![kiosk.row, r.seq, r.declared_kind(), reason, now_ms])?;
                             return Ok(n);
                         }
                         match &r.typed {
@@ -465,7 +465,7 @@ impl Storage for SqliteStorage {
                     plan.stored(i, outcome);
                     let r = &plan.records[i];
                     if let (true, Some(reason)) = (failed, &r.held) {
-                        hold.execute(params![kiosk.row, r.seq, r.declared_kind, reason, now_ms])?;
+                        hold.execute(params![kiosk.row, r.seq, r.declared_kind(), reason, now_ms])?;
                     }
                 }
             }
