@@ -223,6 +223,19 @@ pub fn enrol_on(storage: &dyn Storage, store_path: &Path, url: &str) -> Identity
         .expect("enrol")
 }
 
+/// A binary of the workspace, built beside the test binary (target/release/deps/<test>-… →
+/// target/release/<name>).
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join(name);
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first with `cargo build --release --workspace --bins` (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
 /// A `sync-server serve` process: the real binary (built beside the tests), for tests whose
 /// servers must share nothing but the database and the data directory.
 pub struct ServerProcess {
@@ -237,13 +250,7 @@ impl ServerProcess {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port");
-        let bin = std::env::current_exe()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .join("sync-server");
+        let bin = workspace_bin("sync-server");
         // Its log goes to a file beside its data (`server-PORT.log`), named when it fails.
         std::fs::create_dir_all(data_dir).unwrap();
         let log = data_dir.join(format!("server-{}.log", addr.port()));
@@ -258,9 +265,7 @@ impl ServerProcess {
             .arg(database)
             .args(["serve", "--listen", &addr.to_string()])
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("{}: {e} (built by `cargo test --workspace`)", bin.display())
-            });
+            .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
         let mut server = ServerProcess { addr, child };
         let start = std::time::Instant::now();
         while std::net::TcpStream::connect(addr).is_err() {

@@ -6,15 +6,7 @@ use std::process::{Command, Output};
 
 /// The kiosk binary built beside the test binary.
 pub fn kiosk_bin() -> PathBuf {
-    // target/release/deps/<test>-… → target/release/kiosk
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("kiosk");
-    assert!(
-        bin.exists(),
-        "{} is missing: build it first with `cargo build --release --workspace --bins` (scripts/test.sh does)",
-        bin.display()
-    );
-    bin
+    crate::workspace_bin("kiosk")
 }
 
 /// Runs a script under `xvfb-run` in a window of `w`×`h`, with its data in `dir/data`.

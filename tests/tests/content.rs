@@ -4,11 +4,6 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().join(name)
-}
-
 fn root() -> PathBuf {
     e2e::repo_root()
 }
@@ -40,7 +35,7 @@ fn the_demo_art_generator_is_reproducible() {
         dir.path().join("pack.toml"),
     )
     .unwrap();
-    let out = Command::new(bin("gen_demo_art"))
+    let out = Command::new(e2e::workspace_bin("gen_demo_art"))
         .arg(dir.path())
         .output()
         .unwrap();
@@ -128,7 +123,7 @@ title = "B"
 "#,
     )
     .unwrap();
-    let out = Command::new(bin("sync-server"))
+    let out = Command::new(e2e::workspace_bin("sync-server"))
         .args(["content", "validate"])
         .arg(dir.path())
         .output()
