@@ -57,6 +57,7 @@ pub fn build(
         i18n: setup.i18n,
         event: setup.event,
         languages: setup.languages,
+        settings: setup.settings,
     });
     app.add_systems(Startup, spawn_camera);
     app.add_plugins((
@@ -66,6 +67,7 @@ pub fn build(
         crate::idle::plugin,
         crate::scanner::plugin,
         crate::staff::plugin,
+        crate::settings::plugin,
     ));
     if let Some((path, lines)) = script {
         app.add_plugins(crate::script::ScriptPlugin { path, lines });

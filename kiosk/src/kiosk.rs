@@ -27,6 +27,8 @@ pub struct Setup {
     pub languages: Vec<String>,
     pub idle_ms: u64,
     pub countdown_ms: u64,
+    /// What staff set on the server, applied last (none until they set something).
+    pub settings: Option<kiosk_core::settings::KioskSettings>,
     /// The argon2 hash of the staff PIN: set with `kiosk set-pin`, or in the configuration.
     pub pin_hash: Option<String>,
     pub store_path: std::path::PathBuf,
@@ -80,15 +82,20 @@ impl Setup {
         }
         let identity = store.identity()?;
         let stored_event = store.meta("event_id")?;
+        let settings = store.applied_settings()?;
         let pin_hash = store
             .meta("staff_pin_hash")?
             .or_else(|| config.staff_pin_hash.clone());
         drop(store);
-        let event = config
-            .event
-            .clone()
-            .or(stored_event)
-            .filter(|e| pack.pack.event(e).is_some());
+        let event =
+            kiosk_core::settings::boot_event(config.event.clone(), stored_event, settings.as_ref())
+                // An event staff assigned on the server is served even if this pack does not describe
+                // it (records carry it; the pack's default playlist plays); one from the configuration
+                // must be the pack's, so a typo does not label every record.
+                .filter(|e| {
+                    pack.pack.event(e).is_some()
+                        || settings.as_ref().is_some_and(|s| s.revision > 0)
+                });
         let clock = Clock::system();
         let sync = SyncWorker::spawn(
             store_path.clone(),
@@ -105,7 +112,10 @@ impl Setup {
         let waker = sync.waker();
         let (recorder, recorder_thread) =
             Recorder::start(store_path.clone(), clock, move || waker.wake())?;
-        let languages = pack.languages(event.as_deref());
+        let languages = kiosk_core::settings::languages(
+            pack.languages(event.as_deref()),
+            settings.as_ref().and_then(|s| s.languages.as_deref()),
+        );
         let lang = lang
             .map(str::to_owned)
             .or_else(|| languages.first().cloned())
@@ -121,8 +131,9 @@ impl Setup {
             event,
             lang,
             languages,
-            idle_ms: config.idle_seconds * 1000,
+            idle_ms: kiosk_core::settings::idle_ms(config.idle_seconds, settings.as_ref()),
             countdown_ms: config.countdown_seconds * 1000,
+            settings,
             pin_hash,
             store_path,
         })
@@ -135,12 +146,39 @@ pub struct Content {
     pub pack: LoadedPack,
     pub i18n: Localiser,
     pub event: Option<String>,
+    /// The languages offered, in order: the event's in the pack, as the server's settings
+    /// order them ([`Content::refresh_languages`]).
     pub languages: Vec<String>,
+    /// What staff set on the server, applied last.
+    pub settings: Option<kiosk_core::settings::KioskSettings>,
 }
 
 impl Content {
     pub fn t(&self, lang: &str, id: &str) -> String {
         self.i18n.t(lang, id)
+    }
+
+    /// Works out the languages again after the pack, the event or the settings changed, and
+    /// moves `lang` to the first of them if it is no longer offered.
+    pub fn refresh_languages(&mut self, lang: &mut Lang) {
+        self.languages = kiosk_core::settings::languages(
+            self.pack.languages(self.event.as_deref()),
+            self.settings.as_ref().and_then(|s| s.languages.as_deref()),
+        );
+        if !self.languages.contains(&lang.0)
+            && let Some(first) = self.languages.first()
+        {
+            lang.0 = first.clone();
+        }
+    }
+
+    /// The attract loop's items and how long each stays on screen.
+    pub fn playlist(&self) -> (Vec<&protocol::content::Item>, f32) {
+        let (items, secs) = self.pack.playlist(self.event.as_deref());
+        (
+            items,
+            kiosk_core::settings::attract_item_seconds(secs, self.settings.as_ref()),
+        )
     }
 }
 
@@ -204,6 +242,11 @@ impl Services {
 
     pub fn record(&self, content: &Content, body: RecordBody) {
         self.recorder.record(content.event.as_deref(), body);
+    }
+
+    /// Settings the server sent, once, if any are ready (never blocks).
+    pub fn take_new_settings(&self) -> Option<kiosk_core::settings::KioskSettings> {
+        self.sync.take_new_settings()
     }
 
     /// A content version the sync worker pulled, if one is ready (never blocks).

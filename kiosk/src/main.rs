@@ -11,6 +11,7 @@ mod media;
 mod scanner;
 mod screens;
 mod script;
+mod settings;
 mod staff;
 mod stats;
 mod theme;

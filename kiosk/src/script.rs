@@ -43,10 +43,19 @@ impl Plugin for ScriptPlugin {
 enum Phase {
     Start,
     Waiting(f64),
-    Gesture { points: Vec<Vec2>, step: usize },
+    Gesture {
+        points: Vec<Vec2>,
+        step: usize,
+    },
     Screenshot(Arc<AtomicBool>, Arc<std::sync::Mutex<Option<String>>>),
     Finding,
+    /// `expect-no-text`: since when the text has been absent (with other text on screen).
+    Absent(Option<f64>),
 }
+
+/// How long `expect-no-text` needs the text gone, so a frame between two screens (with nothing
+/// laid out yet) does not count.
+const ABSENT_FOR_S: f64 = 0.5;
 
 #[derive(Resource)]
 struct Runner {
@@ -243,7 +252,10 @@ fn step(world: &mut World, r: &mut Runner, t: f64) -> bool {
                             step: 0,
                         };
                     }
-                    Step::TapText(_) | Step::ExpectText(_) => r.phase = Phase::Finding,
+                    Step::TapText(_) | Step::ExpectText(_) | Step::ExpectTextWithin(..) => {
+                        r.phase = Phase::Finding
+                    }
+                    Step::ExpectNoText(_) => r.phase = Phase::Absent(None),
                     Step::Swipe(x1, y1, x2, y2) => {
                         let (a, b) = (Vec2::new(*x1, *y1), Vec2::new(*x2, *y2));
                         let points = (0..=8).map(|i| a.lerp(b, i as f32 / 8.0)).collect();
@@ -321,8 +333,9 @@ fn step(world: &mut World, r: &mut Runner, t: f64) -> bool {
                 continue;
             }
             Phase::Finding => {
-                let needle = match &line.step {
-                    Step::TapText(s) | Step::ExpectText(s) => s.clone(),
+                let (needle, timeout) = match &line.step {
+                    Step::TapText(s) | Step::ExpectText(s) => (s.clone(), FIND_TIMEOUT_S),
+                    Step::ExpectTextWithin(s, d) => (s.clone(), d.as_secs_f64()),
                     _ => unreachable!("only text steps find"),
                 };
                 match find_text(world, &needle) {
@@ -338,7 +351,7 @@ fn step(world: &mut World, r: &mut Runner, t: f64) -> bool {
                         r.phase = Phase::Start;
                         continue;
                     }
-                    None if t - r.started_at < FIND_TIMEOUT_S => {
+                    None if t - r.started_at < timeout => {
                         r.phase = Phase::Finding;
                         return false;
                     }
@@ -354,6 +367,25 @@ fn step(world: &mut World, r: &mut Runner, t: f64) -> bool {
                         return false;
                     }
                 }
+            }
+            Phase::Absent(since) => {
+                let Step::ExpectNoText(needle) = &line.step else {
+                    unreachable!("only expect-no-text waits for absence")
+                };
+                let absent = find_text(world, needle).is_none() && !visible_texts(world).is_empty();
+                let since = if absent { since.or(Some(t)) } else { None };
+                if since.is_some_and(|s| t - s >= ABSENT_FOR_S) {
+                    r.pc += 1;
+                    r.phase = Phase::Start;
+                    continue;
+                }
+                if t - r.started_at >= FIND_TIMEOUT_S + ABSENT_FOR_S {
+                    fail(world, r, &line, &format!("\"{needle}\" is still on screen"));
+                    r.pc = r.lines.len();
+                    return false;
+                }
+                r.phase = Phase::Absent(since);
+                return false;
             }
             Phase::Gesture { points, step } => {
                 // Clear the mouse position: the UI prefers it over touches.

@@ -208,10 +208,9 @@ fn press_staff(
                     },
                 );
                 content.event = Some(id.clone());
-                content.languages = content.pack.languages(Some(id));
-                if let Some(first) = content.languages.first() {
-                    lang.0 = first.clone();
-                }
+                // The event's first language is the attract loop's.
+                lang.0.clear();
+                content.refresh_languages(&mut lang);
                 services.remember_event(id);
                 overlay.phase = Phase::Closed;
                 scanner.paused = false;
@@ -351,11 +350,14 @@ fn draw_overlay(
                 .as_ref()
                 .map(|i| i.kiosk_id.to_string())
                 .unwrap_or_else(|| t("staff-not-enrolled"));
+            // An event the server assigned may be one this pack does not describe: its id.
             let event = content
                 .event
                 .as_deref()
-                .and_then(|e| content.pack.pack.event(e))
-                .map(|e| format!("{} ({})", content.pack.localised(&e.name, l), e.id))
+                .map(|id| match content.pack.pack.event(id) {
+                    Some(e) => format!("{} ({})", content.pack.localised(&e.name, l), e.id),
+                    None => id.to_owned(),
+                })
                 .unwrap_or_else(|| t("staff-no-event"));
             let version = s
                 .content_version

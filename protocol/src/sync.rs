@@ -19,6 +19,57 @@ pub struct ClockSample {
 pub struct Cursor {
     pub next_seq: u64,
     pub server_time_ms: i64,
+    /// What staff set for this kiosk on the server (absent from older servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<KioskSettings>,
+}
+
+/// Settings staff give one kiosk on the server, delivered in every cursor answer and applied
+/// by the kiosk without a restart. A field left out keeps the kiosk's own value (its
+/// configuration file, or its pack).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KioskSettings {
+    /// Grows by one at every change staff make: a kiosk applies settings whose revision is
+    /// above the one it applied last, so a choice made at the kiosk since (its staff overlay's
+    /// event) is not undone by the same old settings at every round.
+    pub revision: u64,
+    /// The event the kiosk serves: its playlist, its languages, and the event its records
+    /// carry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// Seconds without a touch before the kiosk returns to the attract loop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_seconds: Option<u32>,
+    /// The languages offered to visitors, in this order (the first is the attract loop's).
+    /// Languages the kiosk's pack does not have are left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages: Option<Vec<String>>,
+    /// Seconds each item stays on screen in the attract loop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attract_item_seconds: Option<u32>,
+    /// The argon2 hash (PHC string) of the staff PIN; the PIN itself never travels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_pin_hash: Option<String>,
+}
+
+impl KioskSettings {
+    /// Shortest idle timeout a kiosk accepts: a visitor needs time to read.
+    pub const MIN_IDLE_SECONDS: u32 = 15;
+    pub const MAX_IDLE_SECONDS: u32 = 3600;
+    pub const MIN_ITEM_SECONDS: u32 = 3;
+    pub const MAX_ITEM_SECONDS: u32 = 600;
+
+    /// The idle timeout within the bounds a kiosk accepts.
+    pub fn idle_seconds(&self) -> Option<u32> {
+        self.idle_seconds
+            .map(|s| s.clamp(Self::MIN_IDLE_SECONDS, Self::MAX_IDLE_SECONDS))
+    }
+
+    /// The attract loop's item duration within the bounds a kiosk accepts.
+    pub fn attract_item_seconds(&self) -> Option<u32> {
+        self.attract_item_seconds
+            .map(|s| s.clamp(Self::MIN_ITEM_SECONDS, Self::MAX_ITEM_SECONDS))
+    }
 }
 
 /// `POST /api/v1/sync/push` body (JSON, usually `Content-Encoding: zstd`).
@@ -113,6 +164,32 @@ pub fn parse_bearer(header: &str) -> Option<(Uuid, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_are_optional_on_the_wire_and_clamped() {
+        let c: Cursor = serde_json::from_str(r#"{"next_seq":3,"server_time_ms":1}"#).unwrap();
+        assert_eq!(c.settings, None);
+        let s = KioskSettings {
+            revision: 2,
+            idle_seconds: Some(1),
+            attract_item_seconds: Some(100_000),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(
+            json,
+            r#"{"revision":2,"idle_seconds":1,"attract_item_seconds":100000}"#
+        );
+        assert_eq!(s.idle_seconds(), Some(KioskSettings::MIN_IDLE_SECONDS));
+        assert_eq!(
+            s.attract_item_seconds(),
+            Some(KioskSettings::MAX_ITEM_SECONDS)
+        );
+        // A newer server's field is ignored, not an error.
+        let newer: KioskSettings =
+            serde_json::from_str(r#"{"revision":1,"brightness":80}"#).unwrap();
+        assert_eq!(newer.revision, 1);
+    }
 
     #[test]
     fn bearer_round_trips_and_rejects_garbage() {

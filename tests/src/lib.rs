@@ -1,6 +1,7 @@
 //! End-to-end harness: the real sync server on `127.0.0.1:0`, real kiosk stores and sync
 //! clients, and a fault-injecting HTTP proxy between them.
 
+pub mod browser;
 pub mod pages;
 pub mod proxy;
 pub mod window;

@@ -19,6 +19,7 @@ pub mod qr;
 pub mod recorder;
 pub mod script;
 pub mod session;
+pub mod settings;
 pub mod store;
 pub mod sync;
 

@@ -20,8 +20,14 @@ pub enum Step {
     Type(String),
     /// Saves the window's next frame as PNG.
     Screenshot(PathBuf),
-    /// Fails unless the text is visible on screen.
+    /// Fails unless the text is visible on screen within a few seconds.
     ExpectText(String),
+    /// Fails unless the text is visible on screen within this long (something the kiosk waits
+    /// for, e.g. settings from the server at its next sync).
+    ExpectTextWithin(String, Duration),
+    /// Fails unless the screen shows text but not this text (for half a second on end, within a
+    /// few seconds).
+    ExpectNoText(String),
     Quit,
 }
 
@@ -211,9 +217,23 @@ pub fn parse(src: &str) -> Result<Vec<Line>, ParseError> {
                 want(1)?;
                 Step::Screenshot(PathBuf::from(&args[0]))
             }
-            "expect-text" => {
+            "expect-text" => match args {
+                [text] => Step::ExpectText(text.clone()),
+                [text, within] => Step::ExpectTextWithin(
+                    text.clone(),
+                    duration(within)
+                        .ok_or_else(|| err(format!("\"{within}\" is not a duration like 30s")))?,
+                ),
+                _ => {
+                    return Err(err(format!(
+                        "`expect-text` takes the text and, optionally, how long to wait; got {} argument(s)",
+                        args.len()
+                    )));
+                }
+            },
+            "expect-no-text" => {
                 want(1)?;
-                Step::ExpectText(args[0].clone())
+                Step::ExpectNoText(args[0].clone())
             }
             "quit" => {
                 want(0)?;
@@ -244,9 +264,16 @@ screenshot out/a.png
 expect-text "Đầu tư"    # "quoted # is not a comment"
 wait 500ms
 quit
+expect-text "한국어" 90s
+expect-no-text "Tiếng Việt"
 "#;
         let lines = parse(src).unwrap();
-        assert_eq!(lines.len(), 10);
+        assert_eq!(lines.len(), 12);
+        assert_eq!(
+            lines[10].step,
+            Step::ExpectTextWithin("한국어".into(), Duration::from_secs(90))
+        );
+        assert_eq!(lines[11].step, Step::ExpectNoText("Tiếng Việt".into()));
         assert_eq!(lines[0].number, 2);
         assert_eq!(lines[0].step, Step::Wait(Duration::from_secs(2)));
         assert_eq!(lines[2].step, Step::TapText("English".into()));
@@ -274,6 +301,9 @@ quit
             ("wait 99999s", 1),
             ("type \"\\u{110000}\"", 1),
             ("type \"\\u1b\"", 1),
+            ("expect-text a b c", 1),
+            ("expect-text a soon", 1),
+            ("expect-no-text", 1),
         ];
         for (src, line) in cases {
             let e = parse(src).unwrap_err();

@@ -29,6 +29,8 @@ struct View {
 pub struct Visitor {
     pub idle_ms: u64,
     pub countdown_ms: u64,
+    /// The countdown asked for, before it was fitted into the idle timeout.
+    countdown_wanted_ms: u64,
     session: Option<(Uuid, u64)>,
     last_touch: u64,
     view: Option<View>,
@@ -41,10 +43,18 @@ impl Visitor {
         Visitor {
             idle_ms,
             countdown_ms: countdown_ms.min(idle_ms),
+            countdown_wanted_ms: countdown_ms,
             session: None,
             last_touch: 0,
             view: None,
         }
+    }
+
+    /// A new idle timeout (from the server's settings), from the next frame on; the countdown
+    /// keeps the length it was given, within the timeout.
+    pub fn set_idle_ms(&mut self, idle_ms: u64) {
+        self.idle_ms = idle_ms;
+        self.countdown_ms = self.countdown_wanted_ms.min(idle_ms);
     }
 
     pub fn in_session(&self) -> bool {
@@ -140,6 +150,19 @@ impl Visitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_idle_timeout_applies_at_once_and_keeps_the_countdown() {
+        let mut v = Visitor::new(5_000, 10_000);
+        assert_eq!(v.countdown_ms, 5_000, "the countdown fits in the timeout");
+        v.touch(0);
+        v.set_idle_ms(30_000);
+        assert_eq!(v.countdown_ms, 10_000, "the countdown asked for comes back");
+        assert_eq!(v.tick(6_000), Idle::Active);
+        assert_eq!(v.tick(21_000), Idle::Countdown { seconds_left: 9 });
+        v.set_idle_ms(4_000);
+        assert_eq!(v.tick(21_000), Idle::Reset);
+    }
 
     #[test]
     fn idle_countdown_then_reset() {

@@ -176,6 +176,51 @@ impl Store {
         Ok(())
     }
 
+    /// The settings from the server applied last (none until staff set some).
+    pub fn applied_settings(&self) -> Result<Option<protocol::sync::KioskSettings>, StoreError> {
+        Ok(self
+            .meta("settings")?
+            .and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    /// Keeps settings from the server if their revision is above the one applied last, in one
+    /// transaction: the settings, the event records carry from now on, and a new staff PIN's
+    /// hash (the PIN set at the kiosk stays when the server sends none). Answers whether they
+    /// were new.
+    pub fn save_settings_if_newer(
+        &mut self,
+        settings: &protocol::sync::KioskSettings,
+    ) -> Result<bool, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let applied: u64 = tx
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'settings_rev'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if settings.revision <= applied {
+            return Ok(false);
+        }
+        upsert_meta(&tx, "settings_rev", &settings.revision.to_string())?;
+        upsert_meta(&tx, "settings", &serde_json::to_string(settings)?)?;
+        match settings.event_id.as_deref() {
+            Some(e) => upsert_meta(&tx, "event_id", e)?,
+            None => {
+                tx.execute("DELETE FROM meta WHERE key = 'event_id'", [])?;
+            }
+        }
+        if let Some(h) = settings.staff_pin_hash.as_deref() {
+            upsert_meta(&tx, "staff_pin_hash", h)?;
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
     /// Appends one record; durable when this returns.
     pub fn append(
         &mut self,

@@ -219,6 +219,9 @@ pub struct SyncClient {
     pub clock: Clock,
     pub config: SyncConfig,
     batch_size: usize,
+    /// Settings from the server kept in the store by the last round and not yet taken by the
+    /// app ([`SyncClient::take_new_settings`]).
+    new_settings: Option<protocol::sync::KioskSettings>,
 }
 
 impl SyncClient {
@@ -227,6 +230,7 @@ impl SyncClient {
         Ok(SyncClient {
             http: http_client(config.request_timeout),
             batch_size: config.batch_records,
+            new_settings: None,
             identity,
             clock,
             config,
@@ -259,6 +263,11 @@ impl SyncClient {
             .map_err(|e| SyncError::Network(e.to_string()))?;
         self.clock.observe_server_time(sent, cursor.server_time_ms);
         Ok(cursor)
+    }
+
+    /// Settings a round received and kept, once.
+    pub fn take_new_settings(&mut self) -> Option<protocol::sync::KioskSettings> {
+        self.new_settings.take()
     }
 
     /// Pushes one batch; returns the acknowledgement and the compressed size.
@@ -313,6 +322,13 @@ impl SyncClient {
     /// stores one batch, the next one is read and encoded.
     pub async fn round(&mut self, store: &mut Store) -> Result<RoundReport, SyncError> {
         let cursor = self.cursor().await?;
+        // Settings first: they are kept even if a push of this round fails.
+        if let Some(s) = &cursor.settings
+            && store.save_settings_if_newer(s)?
+        {
+            tracing::info!(revision = s.revision, event = ?s.event_id, "new settings from the server");
+            self.new_settings = Some(s.clone());
+        }
         let from = match resume_plan(cursor.next_seq, store.acked_seq()?, store.next_seq()?) {
             ResumePlan::Resume(seq) => {
                 // The server committed more than we heard of (an answer was lost): those
@@ -488,8 +504,15 @@ enum Command {
 pub struct SyncWorker {
     tx: tokio::sync::mpsc::UnboundedSender<Command>,
     status: Arc<Mutex<SyncStatus>>,
-    new_content: Arc<Mutex<Option<crate::content::LoadedPack>>>,
+    ready: Arc<Ready>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What the worker received for the app, taken by it between frames.
+#[derive(Default)]
+struct Ready {
+    content: Mutex<Option<crate::content::LoadedPack>>,
+    settings: Mutex<Option<protocol::sync::KioskSettings>>,
 }
 
 impl SyncWorker {
@@ -508,8 +531,8 @@ impl SyncWorker {
             ..Default::default()
         }));
         let st = status.clone();
-        let new_content = Arc::new(Mutex::new(None));
-        let nc = new_content.clone();
+        let ready = Arc::new(Ready::default());
+        let r = ready.clone();
         let thread = std::thread::Builder::new()
             .name("sync".into())
             .spawn(move || {
@@ -520,13 +543,13 @@ impl SyncWorker {
                     .enable_all()
                     .build()
                     .expect("a tokio runtime for the sync worker");
-                rt.block_on(run(store_path, clock, config, cache, rx, st, nc));
+                rt.block_on(run(store_path, clock, config, cache, rx, st, r));
             })
             .expect("spawn the sync thread");
         SyncWorker {
             tx,
             status,
-            new_content,
+            ready,
             thread: Some(thread),
         }
     }
@@ -548,7 +571,21 @@ impl SyncWorker {
     /// A content version pulled since the last call, ready to switch to. Never blocks: if the
     /// worker holds the lock, the answer is "not now".
     pub fn take_new_content(&self) -> Option<crate::content::LoadedPack> {
-        self.new_content.try_lock().ok().and_then(|mut n| n.take())
+        self.ready
+            .content
+            .try_lock()
+            .ok()
+            .and_then(|mut n| n.take())
+    }
+
+    /// Settings the server sent since the last call (already kept in the store), to apply
+    /// now. Never blocks.
+    pub fn take_new_settings(&self) -> Option<protocol::sync::KioskSettings> {
+        self.ready
+            .settings
+            .try_lock()
+            .ok()
+            .and_then(|mut n| n.take())
     }
 }
 
@@ -568,7 +605,7 @@ async fn run(
     cache: Option<crate::pull::ContentCache>,
     mut rx: tokio::sync::mpsc::UnboundedReceiver<Command>,
     status: Arc<Mutex<SyncStatus>>,
-    new_content: Arc<Mutex<Option<crate::content::LoadedPack>>>,
+    ready: Arc<Ready>,
 ) {
     let set = |f: &dyn Fn(&mut SyncStatus)| {
         if let Ok(mut s) = status.lock() {
@@ -629,7 +666,13 @@ async fn run(
         let mut wait = config.interval;
         if let Some(c) = client.as_mut() {
             set(&|s| s.enrolled = true);
-            match c.round(&mut store).await {
+            let result = c.round(&mut store).await;
+            if let Some(s) = c.take_new_settings()
+                && let Ok(mut n) = ready.settings.lock()
+            {
+                *n = Some(s);
+            }
+            match result {
                 Ok(report) => {
                     attempt = 0;
                     let now = clock.now().corrected_ms;
@@ -646,7 +689,7 @@ async fn run(
                         && last_pull.is_none_or(|t| t.elapsed() >= config.pull_interval)
                     {
                         last_pull = Some(std::time::Instant::now());
-                        pull_content(cache, c, &status, &new_content).await;
+                        pull_content(cache, c, &status, &ready.content).await;
                     }
                 }
                 Err(e) => {

@@ -49,7 +49,10 @@ struct TouchLine;
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Loop>()
         .init_resource::<Fading>()
-        .add_systems(OnEnter(Screen::Attract), spawn_attract)
+        .add_systems(
+            OnEnter(Screen::Attract),
+            (offered_language, spawn_attract).chain(),
+        )
         .add_systems(OnExit(Screen::Attract), end_attract_view)
         .add_systems(
             Update,
@@ -146,7 +149,7 @@ fn advance_loop(
     mut root: Query<&mut BackgroundColor, With<AttractRoot>>,
     mut fading: ResMut<Fading>,
 ) {
-    let (items, secs) = content.pack.playlist(content.event.as_deref());
+    let (items, secs) = content.playlist();
     if items.is_empty() {
         return;
     }
@@ -272,16 +275,19 @@ fn adopt_new_content(
         .event
         .clone()
         .filter(|e| pack.pack.event(e).is_some());
-    content.languages = pack.languages(event.as_deref());
-    if !content.languages.contains(&lang.0)
-        && let Some(first) = content.languages.first()
-    {
-        lang.0 = first.clone();
-    }
     content.event = event;
     content.pack = pack;
+    content.refresh_languages(&mut lang);
     state.index = 0;
     state.started = false;
+}
+
+/// The attract loop speaks a language the kiosk offers (a visitor kept theirs while settings
+/// from the server removed it).
+fn offered_language(mut content: ResMut<Content>, mut lang: ResMut<Lang>) {
+    if !content.languages.contains(&lang.0) {
+        content.refresh_languages(&mut lang);
+    }
 }
 
 fn cycle_touch_line(

@@ -19,7 +19,7 @@ pub use reports::ReportStorage;
 
 use protocol::content::{Delegation, Manifest, Member};
 use protocol::record::SlideShown;
-use protocol::sync::{ClockSample, Cursor, PushAck};
+use protocol::sync::{ClockSample, Cursor, KioskSettings, PushAck};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -79,6 +79,40 @@ pub struct KioskInfo {
     pub backlog: Option<i64>,
     pub free_disk_bytes: Option<i64>,
     pub content_error: Option<String>,
+    /// What staff set for it (its revision and event included).
+    pub settings: KioskSettings,
+}
+
+/// A kiosk's settings from its row: the revision and event from their columns, the rest from
+/// the stored JSON (unreadable JSON, which only a hand edit could make, counts as none).
+pub fn settings_from_row(
+    revision: i64,
+    event_id: Option<String>,
+    json: Option<&str>,
+) -> KioskSettings {
+    let stored = json
+        .and_then(|j| match serde_json::from_str::<KioskSettings>(j) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(error = %e, "a kiosk's stored settings are unreadable; ignored");
+                None
+            }
+        })
+        .unwrap_or_default();
+    KioskSettings {
+        revision: revision.max(0) as u64,
+        event_id: event_id.filter(|e| !e.is_empty()),
+        ..stored
+    }
+}
+
+/// The JSON stored for a kiosk's settings: everything but the revision and the event, which
+/// have columns of their own.
+pub fn settings_json(settings: &KioskSettings) -> String {
+    let mut s = settings.clone();
+    s.revision = 0;
+    s.event_id = None;
+    serde_json::to_string(&s).unwrap_or_default()
 }
 
 /// What enrolment hands the kiosk (before the server adds its public URL and time).
@@ -136,7 +170,12 @@ pub trait Storage: Send + Sync + 'static {
     /// Exchanges a one-time code for the kiosk's secret and token key.
     fn enrol(&self, code: &str, app_version: &str, now_ms: i64) -> Result<Enrolled, StorageError>;
     fn revoke_kiosk(&self, uuid: Uuid, now_ms: i64) -> Result<(), StorageError>;
+    /// Assigns a kiosk to an event (or none); the kiosk follows at its next sync round.
     fn set_kiosk_event(&self, uuid: Uuid, event_id: Option<&str>) -> Result<(), StorageError>;
+    /// Replaces a kiosk's settings but its event (which `set_kiosk_event` sets) and bumps their
+    /// revision; answers the new revision.
+    fn set_kiosk_settings(&self, uuid: Uuid, settings: &KioskSettings)
+    -> Result<u64, StorageError>;
     fn kiosks(&self) -> Result<Vec<KioskInfo>, StorageError>;
     /// Checks a kiosk's bearer credentials.
     fn authenticate(&self, uuid: Uuid, secret: &str) -> Result<KioskAuth, StorageError>;
@@ -230,6 +269,7 @@ pub enum AuditAction {
     KioskAdd,
     KioskEnrol,
     KioskEvent,
+    KioskSettings,
     Revoke,
     ContentImport,
     Publish,
@@ -264,6 +304,7 @@ impl AuditAction {
             KioskAdd => "kiosk_add",
             KioskEnrol => "kiosk_enrol",
             KioskEvent => "kiosk-event",
+            KioskSettings => "kiosk-settings",
             Revoke => "revoke",
             ContentImport => "content_import",
             Publish => "publish",

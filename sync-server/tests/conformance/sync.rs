@@ -81,6 +81,53 @@ fn kiosks_and_enrolment<S: Storage>(s: &S) {
 }
 conformance!(kiosks_and_enrolment);
 
+fn settings_travel_in_the_cursor<S: Storage>(s: &S) {
+    let k = s.create_kiosk("Booth S", Some("fair-2026"), T0).unwrap();
+    let e = s.enrol(&k.code, "1.0", T0).unwrap();
+    let auth = s.authenticate(e.uuid, &e.secret).unwrap();
+    // Until staff change something, there is nothing to apply.
+    assert_eq!(s.cursor(&auth, T0).unwrap().settings, None);
+    let wanted = protocol::sync::KioskSettings {
+        revision: 99, // ignored: the server counts
+        event_id: Some("ignored".into()),
+        idle_seconds: Some(30),
+        languages: Some(vec!["ko".into(), "en".into()]),
+        attract_item_seconds: Some(12),
+        staff_pin_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+    };
+    assert_eq!(s.set_kiosk_settings(e.uuid, &wanted).unwrap(), 1);
+    let got = s.cursor(&auth, T0).unwrap().settings.unwrap();
+    assert_eq!(got.revision, 1);
+    assert_eq!(
+        got.event_id.as_deref(),
+        Some("fair-2026"),
+        "the event comes from the assignment"
+    );
+    assert_eq!(got.idle_seconds, Some(30));
+    assert_eq!(got.languages, wanted.languages);
+    assert_eq!(got.attract_item_seconds, Some(12));
+    assert_eq!(got.staff_pin_hash, wanted.staff_pin_hash);
+    // An assignment is a new revision, with the settings kept.
+    s.set_kiosk_event(e.uuid, Some("fair-2027")).unwrap();
+    let got = s.cursor(&auth, T0).unwrap().settings.unwrap();
+    assert_eq!(
+        (got.revision, got.event_id.as_deref()),
+        (2, Some("fair-2027"))
+    );
+    assert_eq!(got.idle_seconds, Some(30));
+    s.set_kiosk_event(e.uuid, None).unwrap();
+    let got = s.cursor(&auth, T0).unwrap().settings.unwrap();
+    assert_eq!((got.revision, got.event_id.as_deref()), (3, None));
+    let listed = s.kiosks().unwrap();
+    let listed = listed.iter().find(|x| x.uuid == e.uuid).unwrap();
+    assert_eq!(listed.settings, got);
+    assert!(matches!(
+        s.set_kiosk_settings(Uuid::now_v7(), &wanted),
+        Err(StorageError::NotFound)
+    ));
+}
+conformance!(settings_travel_in_the_cursor);
+
 fn the_push_lands_exactly_once<S: Storage + StaffStorage>(s: &S) {
     let k = enrolled(s, "Booth A", "fair-2026");
     let u = k.uuid;

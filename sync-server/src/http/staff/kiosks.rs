@@ -1,23 +1,28 @@
-//! The kiosks: create one and show its enrolment code once, assign it to an event, revoke it.
+//! The kiosks: create one and show its enrolment code once, assign it to an event, give it
+//! settings (idle timeout, languages, the attract loop's item duration, a new staff PIN), revoke
+//! it. Settings and the event reach the kiosk in the answer to its next sync round.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::context::{ConfirmForm, CsrfForm, StaffCtx, blocking};
+use super::context::{ConfirmForm, CsrfForm, DoneQuery, StaffCtx, blocking};
 use super::html::{esc, input, select, when};
 use crate::AppState;
 use crate::error::AppError;
 use crate::store::AuditAction;
+use protocol::sync::KioskSettings;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/kiosks", get(kiosks_page).post(create_kiosk))
+        .route("/staff/kiosks/{id}", get(kiosk_page))
         .route("/staff/kiosks/{id}/event", post(assign_event))
+        .route("/staff/kiosks/{id}/settings", post(save_settings))
         .route("/staff/kiosks/{id}/revoke", post(revoke))
 }
 
@@ -84,7 +89,8 @@ async fn render_kiosks(
                 String::new()
             };
             format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{actions}</td></tr>",
+                "<tr><td><a href=\"/staff/kiosks/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{actions}</td></tr>",
+                k.uuid,
                 esc(&k.name),
                 esc(k.event_id.as_deref().unwrap_or("—")),
                 esc(&status),
@@ -140,7 +146,13 @@ async fn render_kiosks(
             esc(&t("kiosk-create")),
         ));
     }
-    Ok(cx.page(state, "staff-kiosks", "/staff", "/staff/kiosks", &body))
+    Ok(cx.page(
+        state,
+        "staff-kiosks",
+        "/staff/kiosks",
+        "/staff/kiosks",
+        &body,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -197,6 +209,9 @@ async fn create_kiosk(
 struct AssignForm {
     #[serde(default)]
     event: String,
+    /// `kiosk`: back to the kiosk's own page.
+    #[serde(default)]
+    back: Option<String>,
 }
 
 async fn assign_event(
@@ -219,7 +234,12 @@ async fn assign_event(
         format!("{uuid}: {event:?}"),
     )
     .await?;
-    Ok(Redirect::to("/staff/kiosks").into_response())
+    let back = if form.back.as_deref() == Some("kiosk") {
+        format!("/staff/kiosks/{uuid}?done=event")
+    } else {
+        "/staff/kiosks".to_owned()
+    };
+    Ok(Redirect::to(&back).into_response())
 }
 
 async fn revoke(
@@ -241,4 +261,305 @@ async fn revoke(
     cx.audit(&state, AuditAction::Revoke, uuid.to_string())
         .await?;
     Ok(Redirect::to("/staff/kiosks").into_response())
+}
+
+/// One kiosk: what it last reported, and the settings staff give it.
+async fn kiosk_page(
+    State(state): State<AppState>,
+    cx: StaffCtx,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, AppError> {
+    let uuid = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let t = |id: &str| cx.t(&state, id);
+    let storage = state.storage.clone();
+    let leads = state.leads.clone();
+    let (kiosks, events, manifest) = blocking(move || {
+        Ok((
+            storage.kiosks()?,
+            leads.events()?,
+            storage.current_manifest()?,
+        ))
+    })
+    .await?;
+    let k = kiosks
+        .into_iter()
+        .find(|k| k.uuid == uuid)
+        .ok_or(AppError::NotFound)?;
+    let s = &k.settings;
+    let event_name = |id: &str| {
+        events
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| format!("{} ({})", e.name, e.id))
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let mut body = String::new();
+    match q.done.as_deref() {
+        Some("saved") | Some("event") => body.push_str(&format!(
+            "<p class=\"ok\" id=\"done\">{}</p>",
+            esc(&t("kiosk-settings-saved"))
+        )),
+        _ => {}
+    }
+    let facts = [
+        (
+            t("staff-col-event"),
+            k.event_id
+                .as_deref()
+                .map(event_name)
+                .unwrap_or_else(|| "—".into()),
+        ),
+        (t("staff-col-last-seen"), when(k.last_seen_ms)),
+        (
+            t("kiosk-app-version"),
+            k.app_version.clone().unwrap_or_else(|| "—".into()),
+        ),
+        (
+            t("staff-col-content"),
+            k.content_version.clone().unwrap_or_else(|| "—".into()),
+        ),
+        (
+            t("staff-col-backlog"),
+            k.backlog
+                .map(|b| b.to_string())
+                .unwrap_or_else(|| "—".into()),
+        ),
+        (t("kiosk-free-disk"), mb(k.free_disk_bytes)),
+        (t("kiosk-settings-revision"), s.revision.to_string()),
+    ];
+    body.push_str("<table id=\"kiosk-facts\"><tbody>");
+    for (label, value) in facts {
+        body.push_str(&format!(
+            "<tr><th>{}</th><td>{}</td></tr>",
+            esc(&label),
+            esc(&value)
+        ));
+    }
+    body.push_str("</tbody></table>");
+    if cx.is_admin() && !k.revoked {
+        let event_opts: Vec<(String, String)> = events
+            .iter()
+            .map(|e| (e.id.clone(), format!("{} ({})", e.name, e.id)))
+            .collect();
+        let num = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
+        let pack_langs = manifest
+            .as_ref()
+            .map(|m| m.pack.languages.join(", "))
+            .unwrap_or_default();
+        body.push_str(&format!(
+            "<h2>{event_h}</h2><form method=\"post\" action=\"/staff/kiosks/{uuid}/event\" class=\"filters\" id=\"event-form\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"back\" value=\"kiosk\">\
+             {sel}<div><button type=\"submit\">{assign}</button></div></form>\
+             <h2>{settings_h}</h2><p class=\"muted\">{intro}</p>\
+             <form method=\"post\" action=\"/staff/kiosks/{uuid}/settings\" class=\"filters\" id=\"settings-form\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <label>{idle}<input type=\"number\" name=\"idle_seconds\" min=\"{idle_min}\" max=\"{idle_max}\" value=\"{idle_v}\"></label>\
+             <label>{langs}<input type=\"text\" name=\"languages\" value=\"{langs_v}\" placeholder=\"{pack_langs}\"></label>\
+             <label>{item}<input type=\"number\" name=\"attract_item_seconds\" min=\"{item_min}\" max=\"{item_max}\" value=\"{item_v}\"></label>\
+             <label>{pin}<input type=\"password\" name=\"pin\" inputmode=\"numeric\" autocomplete=\"new-password\"></label>\
+             <div><button type=\"submit\">{save}</button></div></form>",
+            event_h = esc(&t("staff-col-event")),
+            csrf = esc(&cx.csrf),
+            sel = select(
+                "event",
+                &t("staff-col-event"),
+                "—",
+                k.event_id.as_deref().unwrap_or(""),
+                &event_opts
+            ),
+            assign = esc(&t("kiosk-assign")),
+            settings_h = esc(&t("kiosk-settings")),
+            intro = esc(&cx.t_args(
+                &state,
+                "kiosk-settings-intro",
+                &[("languages", pack_langs.as_str())]
+            )),
+            idle = esc(&t("kiosk-idle-seconds")),
+            idle_min = KioskSettings::MIN_IDLE_SECONDS,
+            idle_max = KioskSettings::MAX_IDLE_SECONDS,
+            idle_v = num(s.idle_seconds),
+            langs = esc(&t("kiosk-languages")),
+            langs_v = esc(&s.languages.as_deref().map(|l| l.join(", ")).unwrap_or_default()),
+            pack_langs = esc(&pack_langs),
+            item = esc(&t("kiosk-attract-seconds")),
+            item_min = KioskSettings::MIN_ITEM_SECONDS,
+            item_max = KioskSettings::MAX_ITEM_SECONDS,
+            item_v = num(s.attract_item_seconds),
+            pin = esc(&t("kiosk-new-pin")),
+            save = esc(&t("kiosk-settings-save")),
+        ));
+    }
+    Ok(cx.page_titled(
+        &state,
+        &format!("{} — {}", t("staff-kiosk"), k.name),
+        "/staff/kiosks",
+        &format!("/staff/kiosks/{uuid}"),
+        "",
+        &body,
+    ))
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    #[serde(default)]
+    idle_seconds: String,
+    #[serde(default)]
+    languages: String,
+    #[serde(default)]
+    attract_item_seconds: String,
+    #[serde(default)]
+    pin: String,
+}
+
+/// What a settings form asks for, checked: the message id of the first problem.
+fn parse_settings(
+    form: &SettingsForm,
+    current: &KioskSettings,
+    known_languages: Option<&[String]>,
+) -> Result<KioskSettings, &'static str> {
+    let number = |v: &str, min: u32, max: u32| -> Result<Option<u32>, ()> {
+        let v = v.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        match v.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(()),
+        }
+    };
+    let idle_seconds = number(
+        &form.idle_seconds,
+        KioskSettings::MIN_IDLE_SECONDS,
+        KioskSettings::MAX_IDLE_SECONDS,
+    )
+    .map_err(|_| "kiosk-idle-invalid")?;
+    let attract_item_seconds = number(
+        &form.attract_item_seconds,
+        KioskSettings::MIN_ITEM_SECONDS,
+        KioskSettings::MAX_ITEM_SECONDS,
+    )
+    .map_err(|_| "kiosk-attract-invalid")?;
+    let mut languages: Vec<String> = Vec::new();
+    for l in form
+        .languages
+        .split([',', ' ', ';'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        let ok = match known_languages {
+            Some(known) => known.iter().any(|k| k == l),
+            None => l.len() <= 16 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+        };
+        if !ok {
+            return Err("kiosk-languages-invalid");
+        }
+        if !languages.iter().any(|x| x == l) {
+            languages.push(l.to_owned());
+        }
+    }
+    let pin = form.pin.trim();
+    let staff_pin_hash = if pin.is_empty() {
+        current.staff_pin_hash.clone()
+    } else if (4..=12).contains(&pin.len()) && pin.chars().all(|c| c.is_ascii_digit()) {
+        Some(super::login::hash_password(pin).map_err(|_| "kiosk-pin-invalid")?)
+    } else {
+        return Err("kiosk-pin-invalid");
+    };
+    Ok(KioskSettings {
+        revision: current.revision,
+        event_id: current.event_id.clone(),
+        idle_seconds,
+        languages: (!languages.is_empty()).then_some(languages),
+        attract_item_seconds,
+        staff_pin_hash,
+    })
+}
+
+async fn save_settings(
+    State(state): State<AppState>,
+    cx: StaffCtx,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<SettingsForm>,
+) -> Result<Response, AppError> {
+    if !cx.is_admin() {
+        return Ok(cx.not_allowed(&state));
+    }
+    let uuid = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let storage = state.storage.clone();
+    let (kiosks, manifest) =
+        blocking(move || Ok((storage.kiosks()?, storage.current_manifest()?))).await?;
+    let k = kiosks
+        .into_iter()
+        .find(|k| k.uuid == uuid)
+        .ok_or(AppError::NotFound)?;
+    let known = manifest.map(|m| m.pack.languages);
+    // argon2 takes a while: off the async workers.
+    let current = k.settings.clone();
+    let settings =
+        tokio::task::spawn_blocking(move || parse_settings(&form, &current, known.as_deref()))
+            .await?
+            .map_err(|id| AppError::BadRequest(cx.t(&state, id)))?;
+    let pin_changed = settings.staff_pin_hash != k.settings.staff_pin_hash;
+    let storage = state.storage.clone();
+    let to_store = settings.clone();
+    let revision = blocking(move || storage.set_kiosk_settings(uuid, &to_store)).await?;
+    cx.audit(
+        &state,
+        AuditAction::KioskSettings,
+        format!(
+            "{uuid} revision {revision}: idle={:?} languages={:?} attract_item={:?} pin={}",
+            settings.idle_seconds,
+            settings.languages,
+            settings.attract_item_seconds,
+            if pin_changed { "changed" } else { "unchanged" }
+        ),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/staff/kiosks/{uuid}?done=saved")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(idle: &str, langs: &str, item: &str, pin: &str) -> SettingsForm {
+        SettingsForm {
+            idle_seconds: idle.into(),
+            languages: langs.into(),
+            attract_item_seconds: item.into(),
+            pin: pin.into(),
+        }
+    }
+
+    #[test]
+    fn settings_forms_are_checked() {
+        let known: Vec<String> = ["vi", "en", "ko"].iter().map(|s| s.to_string()).collect();
+        let cur = KioskSettings {
+            revision: 4,
+            event_id: Some("fair".into()),
+            staff_pin_hash: Some("old".into()),
+            ..Default::default()
+        };
+        let s = parse_settings(&form("30", "ko, en ko", "", ""), &cur, Some(&known)).unwrap();
+        assert_eq!(s.idle_seconds, Some(30));
+        assert_eq!(s.languages, Some(vec!["ko".into(), "en".into()]));
+        assert_eq!(s.attract_item_seconds, None);
+        assert_eq!(s.event_id.as_deref(), Some("fair"), "the event is kept");
+        assert_eq!(
+            s.staff_pin_hash.as_deref(),
+            Some("old"),
+            "no PIN typed: kept"
+        );
+        let bad = |f: SettingsForm| parse_settings(&f, &cur, Some(&known)).unwrap_err();
+        assert_eq!(bad(form("5", "", "", "")), "kiosk-idle-invalid");
+        assert_eq!(bad(form("abc", "", "", "")), "kiosk-idle-invalid");
+        assert_eq!(bad(form("", "", "9999", "")), "kiosk-attract-invalid");
+        assert_eq!(bad(form("", "fr", "", "")), "kiosk-languages-invalid");
+        assert_eq!(bad(form("", "", "", "12a4")), "kiosk-pin-invalid");
+        assert_eq!(bad(form("", "", "", "123")), "kiosk-pin-invalid");
+        let with_pin = parse_settings(&form("", "", "", "2468"), &cur, Some(&known)).unwrap();
+        let hash = with_pin.staff_pin_hash.unwrap();
+        assert!(hash.starts_with("$argon2"), "{hash}");
+    }
 }

@@ -33,7 +33,7 @@ use postgres::{Client, Config, NoTls};
 use crate::store::{KioskInfo, StorageError};
 
 /// The schema in numbered steps, the numbers SQLite's migrations have.
-const MIGRATIONS: [(i64, &str, &str); 9] = [
+const MIGRATIONS: [(i64, &str, &str); 10] = [
     (1, "core", include_str!("migrations/01-core/up.sql")),
     (2, "staff", include_str!("migrations/02-staff/up.sql")),
     (
@@ -62,6 +62,11 @@ const MIGRATIONS: [(i64, &str, &str); 9] = [
         9,
         "hardening",
         include_str!("migrations/09-hardening/up.sql"),
+    ),
+    (
+        10,
+        "kiosk-settings",
+        include_str!("migrations/10-kiosk-settings/up.sql"),
     ),
 ];
 
@@ -150,7 +155,8 @@ impl PostgresStorage {
     pub(crate) fn kiosk_list(c: &mut Client) -> Result<Vec<KioskInfo>, StorageError> {
         let rows = c.query(
             "SELECT uuid, name, event_id, secret_hash IS NOT NULL, revoked_ms IS NOT NULL, next_seq,
-                    last_seen_ms, app_version, content_version, backlog, free_disk_bytes, content_error
+                    last_seen_ms, app_version, content_version, backlog, free_disk_bytes, content_error,
+                    settings_rev, settings
              FROM kiosks ORDER BY id",
             &[],
         )?;
@@ -169,6 +175,7 @@ impl PostgresStorage {
                 backlog: r.get(9),
                 free_disk_bytes: r.get(10),
                 content_error: r.get(11),
+                settings: crate::store::settings_from_row(r.get(12), r.get(2), r.get(13)),
             })
             .collect())
     }

@@ -15,7 +15,7 @@ use ::postgres::{GenericClient, Transaction};
 use protocol::RecordBody;
 use protocol::content::{Delegation, Manifest};
 use protocol::record::VisitBody;
-use protocol::sync::{Cursor, PushAck};
+use protocol::sync::{Cursor, KioskSettings, PushAck};
 use rand::Rng;
 use uuid::Uuid;
 
@@ -171,7 +171,8 @@ impl Storage for PostgresStorage {
         self.with(|c| {
             let mut tx = c.transaction()?;
             let Some(row) = tx.query_opt(
-                "UPDATE kiosks SET event_id = $2 WHERE uuid = $1 RETURNING id",
+                "UPDATE kiosks SET event_id = $2, settings_rev = settings_rev + 1 WHERE uuid = $1
+                 RETURNING id",
                 &[&uuid.to_string(), &event_id],
             )?
             else {
@@ -182,6 +183,22 @@ impl Storage for PostgresStorage {
             }
             tx.commit()?;
             Ok(())
+        })
+    }
+
+    fn set_kiosk_settings(
+        &self,
+        uuid: Uuid,
+        settings: &KioskSettings,
+    ) -> Result<u64, StorageError> {
+        self.with(|c| {
+            c.query_opt(
+                "UPDATE kiosks SET settings = $2, settings_rev = settings_rev + 1 WHERE uuid = $1
+                 RETURNING settings_rev",
+                &[&uuid.to_string(), &settings_json(settings)],
+            )?
+            .map(|r| r.get::<_, i64>(0) as u64)
+            .ok_or(StorageError::NotFound)
         })
     }
 
@@ -277,12 +294,16 @@ impl Storage for PostgresStorage {
 
     fn cursor(&self, kiosk: &KioskAuth, now_ms: i64) -> Result<Cursor, StorageError> {
         self.with(|c| {
-            let next: i64 = c
-                .query_one("SELECT next_seq FROM kiosks WHERE id = $1", &[&kiosk.row])?
-                .get(0);
+            let row = c.query_one(
+                "SELECT next_seq, settings_rev, event_id, settings FROM kiosks WHERE id = $1",
+                &[&kiosk.row],
+            )?;
+            let rev: i64 = row.get(1);
             Ok(Cursor {
-                next_seq: next as u64,
+                next_seq: row.get::<_, i64>(0) as u64,
                 server_time_ms: now_ms,
+                // Until staff change something there is nothing to apply.
+                settings: (rev > 0).then(|| settings_from_row(rev, row.get(2), row.get(3))),
             })
         })
     }

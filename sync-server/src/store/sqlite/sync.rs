@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use protocol::RecordBody;
 use protocol::content::Manifest;
-use protocol::sync::{Cursor, PushAck};
+use protocol::sync::{Cursor, KioskSettings, PushAck};
 use rand::Rng;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -119,7 +119,7 @@ impl Storage for SqliteStorage {
         self.write(|c| {
             let tx = c.transaction()?;
             let n = tx.execute(
-                "UPDATE kiosks SET event_id = ?2 WHERE uuid = ?1",
+                "UPDATE kiosks SET event_id = ?2, settings_rev = settings_rev + 1 WHERE uuid = ?1",
                 params![uuid.to_string(), event_id],
             )?;
             if n == 0 {
@@ -138,11 +138,30 @@ impl Storage for SqliteStorage {
         })
     }
 
+    fn set_kiosk_settings(
+        &self,
+        uuid: Uuid,
+        settings: &KioskSettings,
+    ) -> Result<u64, StorageError> {
+        self.write(|c| {
+            c.query_row(
+                "UPDATE kiosks SET settings = ?2, settings_rev = settings_rev + 1 WHERE uuid = ?1
+                 RETURNING settings_rev",
+                params![uuid.to_string(), settings_json(settings)],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(|r| r as u64)
+            .ok_or(StorageError::NotFound)
+        })
+    }
+
     fn kiosks(&self) -> Result<Vec<KioskInfo>, StorageError> {
         self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT uuid, name, event_id, secret_hash IS NOT NULL, revoked_ms IS NOT NULL, next_seq,
-                        last_seen_ms, app_version, content_version, backlog, free_disk_bytes, content_error
+                        last_seen_ms, app_version, content_version, backlog, free_disk_bytes, content_error,
+                        settings_rev, settings
                  FROM kiosks ORDER BY id",
             )?;
             let rows = stmt.query_map([], |r| {
@@ -159,6 +178,11 @@ impl Storage for SqliteStorage {
                     backlog: r.get(9)?,
                     free_disk_bytes: r.get(10)?,
                     content_error: r.get(11)?,
+                    settings: settings_from_row(
+                        r.get(12)?,
+                        r.get(2)?,
+                        r.get::<_, Option<String>>(13)?.as_deref(),
+                    ),
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -254,14 +278,17 @@ impl Storage for SqliteStorage {
 
     fn cursor(&self, kiosk: &KioskAuth, now_ms: i64) -> Result<Cursor, StorageError> {
         self.read(|c| {
-            let next: i64 = c.query_row(
-                "SELECT next_seq FROM kiosks WHERE id = ?1",
-                [kiosk.row],
-                |r| r.get(0),
-            )?;
+            let (next, rev, event, json): (i64, i64, Option<String>, Option<String>) = c
+                .query_row(
+                    "SELECT next_seq, settings_rev, event_id, settings FROM kiosks WHERE id = ?1",
+                    [kiosk.row],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )?;
             Ok(Cursor {
                 next_seq: next as u64,
                 server_time_ms: now_ms,
+                // Until staff change something there is nothing to apply.
+                settings: (rev > 0).then(|| settings_from_row(rev, event, json.as_deref())),
             })
         })
     }

@@ -1,0 +1,61 @@
+//! Settings staff give this kiosk on the server, applied as they arrive, without a restart:
+//! the event (its playlist, languages and the event records carry), the idle timeout, the
+//! languages and their order, the attract loop's item duration and the staff PIN. The sync
+//! worker has already kept them in the store, so they also hold after a restart.
+
+use bevy::prelude::*;
+
+use crate::kiosk::{Content, Lang, Services, Session};
+use crate::screens::Screen;
+use crate::staff::StaffPin;
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(Update, apply_new_settings);
+}
+
+fn apply_new_settings(
+    services: Res<Services>,
+    mut content: ResMut<Content>,
+    mut lang: ResMut<Lang>,
+    mut session: ResMut<Session>,
+    mut pin: ResMut<StaffPin>,
+    screen: Res<State<Screen>>,
+    mut next: ResMut<NextState<Screen>>,
+) {
+    let Some(settings) = services.take_new_settings() else {
+        return;
+    };
+    info!(
+        revision = settings.revision,
+        event = ?settings.event_id,
+        "applying settings from the server"
+    );
+    if let Some(idle) = settings.idle_seconds() {
+        session.set_idle_ms(u64::from(idle) * 1000);
+    }
+    if let Some(hash) = &settings.staff_pin_hash {
+        pin.0 = Some(hash.clone());
+    }
+    let event_changed = content.event != settings.event_id;
+    let languages_before = content.languages.clone();
+    content.event = settings.event_id.clone();
+    content.settings = Some(settings);
+    let attract = *screen.get() == Screen::Attract;
+    if attract {
+        if event_changed {
+            // A new event starts in its first language.
+            lang.0.clear();
+        }
+        content.refresh_languages(&mut lang);
+    } else {
+        // A visitor keeps the language they are reading; the attract loop takes an offered
+        // one when it returns.
+        let mut kept = lang.clone();
+        content.refresh_languages(&mut kept);
+    }
+    // Screens show the languages offered: the one on screen is drawn again (a delegation's
+    // presentation is left alone).
+    if content.languages != languages_before && !matches!(screen.get(), Screen::Presenter) {
+        next.set(*screen.get());
+    }
+}

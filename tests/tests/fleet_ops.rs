@@ -1,0 +1,203 @@
+//! Staff run the kiosks from the browser: settings and the event reach a running kiosk in the
+//! answer to its next sync round and apply without a restart.
+//!
+//! Needs Chromium and chromedriver, `xvfb-run` and Mesa's software Vulkan
+//! (`scripts/install-deps.sh test`); without them these tests fail, never pass silently.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use e2e::browser::*;
+use e2e::window::{check_png, keys, quote, run, set_pin, stderr};
+use e2e::{RowExt, Table, TestServer};
+use sync_server::store::{EventRow, Role};
+
+const PASSWORD: &str = "a long staff password";
+const ITTPC: &str = "Investment, Trade and Tourism Promotion Centre";
+const HOME: &str = "dong-nai-home";
+const KOREA: &str = "korea-investment-2026";
+
+/// An admin and the demo pack's two events, as the staff pages know them.
+fn fleet_fixture(dir: &Path) -> TestServer {
+    let server = TestServer::start(&dir.join("server"));
+    let st = &server.state;
+    let now = protocol::now_ms();
+    let hash = sync_server::http::staff::hash_password(PASSWORD).unwrap();
+    st.staff
+        .add_user("admin@dn.example", &hash, Role::Admin, ITTPC, now)
+        .unwrap();
+    for (id, name) in [
+        (HOME, "Khám phá Đồng Nai"),
+        (KOREA, "Korea Investment Forum 2026"),
+    ] {
+        st.leads
+            .upsert_event(
+                &EventRow {
+                    id: id.into(),
+                    name: name.into(),
+                    kind: "fair".into(),
+                    org: ITTPC.into(),
+                    ..Default::default()
+                },
+                now,
+            )
+            .unwrap();
+    }
+    server
+}
+
+/// Waits until the server has a record from the kiosk: it is up and syncing.
+fn wait_for_first_push(
+    server: &TestServer,
+    kiosk: uuid::Uuid,
+    window: &std::thread::JoinHandle<std::process::Output>,
+    within: Duration,
+) {
+    let until = Instant::now() + within;
+    while server.records_of(kiosk).is_empty() {
+        assert!(
+            !window.is_finished(),
+            "the kiosk window ended before it synced"
+        );
+        assert!(
+            Instant::now() < until,
+            "the kiosk pushed nothing in {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn settings_and_a_new_event_from_the_staff_page_reach_a_running_kiosk() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = fleet_fixture(dir.path());
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let identity = e2e::enrol_store(&server, &data.join("kiosk.sqlite"), &server.url());
+    let kiosk = identity.kiosk_id;
+    server.storage().set_kiosk_event(kiosk, Some(HOME)).unwrap();
+    set_pin(&data, "482916");
+    let config = dir.path().join("kiosk.toml");
+    std::fs::write(&config, "sync_interval_seconds = 1\nidle_seconds = 60\n").unwrap();
+
+    let l10n = kiosk_core::i18n::Localiser::load(&e2e::repo_root().join("locales")).unwrap();
+    let t = |id: &str| quote(&l10n.t("vi", id));
+    let pack = kiosk_core::content::LoadedPack::from_dir(&e2e::demo_pack_dir()).unwrap();
+    let korea_name = pack.localised(&pack.pack.event(KOREA).unwrap().name, "vi");
+    let taps = "tap 40 40\n".repeat(5);
+    // PROMO_KEEP_SHOTS=DIR keeps the screenshots to look at.
+    let shots = std::env::var_os("PROMO_KEEP_SHOTS")
+        .map(|d| std::path::PathBuf::from(d).join("fleet"))
+        .unwrap_or_else(|| dir.path().join("shots"));
+    let investor_first = pack.playlist(Some(KOREA)).0[0];
+    let investor_first_ja = &pack.text(investor_first, "ja").unwrap().title;
+    // The kiosk: the staff overlay open while staff work in the browser; the new event shows
+    // in it within a sync round. The home screen under it (the overlay's corner taps woke the
+    // kiosk) now offers the new languages only, and the new idle timeout (15 s, not the
+    // configuration's 60 s) brings the attract loop back, in the first of them, playing the new
+    // event's playlist.
+    let script = format!(
+        "wait 2s\n{taps}wait 1s\n{pin}tap-text {ok}\nwait 1s\n\
+         expect-text {event_line} 150s\nwait 1s\nscreenshot {overlay}\ntap-text {close}\nwait 1s\n\
+         tap 1900 1060\nwait 1s\nexpect-text \"日本語\"\nexpect-text \"English\"\n\
+         expect-no-text \"Tiếng Việt\"\nexpect-no-text \"한국어\"\nscreenshot {home}\n\
+         wait 18s\nexpect-no-text \"日本語\"\nexpect-text {attract_title}\nscreenshot {attract}\nquit\n",
+        pin = keys("482916"),
+        ok = t("staff-ok"),
+        event_line = quote(&format!("{}: {korea_name}", l10n.t("vi", "staff-event"))),
+        overlay = shots.join("overlay.png").display(),
+        close = t("staff-close"),
+        home = shots.join("home.png").display(),
+        attract_title = quote(investor_first_ja),
+        attract = shots.join("attract.png").display(),
+    );
+    let window_dir = dir.path().to_owned();
+    let config_arg = config.display().to_string();
+    let kiosk_run = std::thread::spawn(move || {
+        run(
+            &window_dir,
+            &script,
+            (1920, 1080),
+            &["--config", &config_arg],
+        )
+    });
+
+    wait_for_first_push(&server, kiosk, &kiosk_run, Duration::from_secs(120));
+    let url = server.url();
+    with_browser(
+        dir.path(),
+        Screen::Desktop {
+            width: 1366,
+            height: 768,
+        },
+        move |c| async move {
+            sign_in(&c, &url, "admin@dn.example", PASSWORD).await;
+            c.goto(&format!("{url}/staff/kiosks")).await.unwrap();
+            find(&c, &format!("a[href='/staff/kiosks/{kiosk}']"))
+                .await
+                .click()
+                .await
+                .unwrap();
+            // Settings first, the event last: the event showing on the kiosk means that the
+            // newest revision arrived.
+            fill(&c, "#settings-form input[name=idle_seconds]", "15").await;
+            fill(&c, "#settings-form input[name=languages]", "ja, en").await;
+            find(&c, "#settings-form button[type=submit]")
+                .await
+                .click()
+                .await
+                .unwrap();
+            find(&c, "#done").await;
+            choose(&c, "#event-form select[name=event]", KOREA).await;
+            find(&c, "#event-form button[type=submit]")
+                .await
+                .click()
+                .await
+                .unwrap();
+            wait_url(&c, "the kiosk page after assigning", |u| {
+                u.query().is_some_and(|q| q.contains("done=event"))
+            })
+            .await;
+            let facts = find(&c, "#kiosk-facts").await.text().await.unwrap();
+            assert!(facts.contains("Korea Investment Forum 2026"), "{facts}");
+        },
+    );
+
+    let out = kiosk_run.join().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    for shot in ["overlay", "home", "attract"] {
+        check_png(&shots.join(format!("{shot}.png")), (1920, 1080));
+    }
+    // The kiosk kept the settings (they hold after a restart) ...
+    let store = kiosk_core::store::Store::open(&data.join("kiosk.sqlite")).unwrap();
+    let kept = store.applied_settings().unwrap().expect("settings kept");
+    assert_eq!(kept.event_id.as_deref(), Some(KOREA));
+    assert_eq!(kept.idle_seconds, Some(15));
+    assert_eq!(kept.languages, Some(vec!["ja".to_owned(), "en".to_owned()]));
+    assert_eq!(store.meta("event_id").unwrap().as_deref(), Some(KOREA));
+    // ... and what it recorded after the change carries the new event: the visitor session
+    // the script started, pushed to the server.
+    let until = Instant::now() + Duration::from_secs(30);
+    let row = server.storage().kiosks().unwrap();
+    let row = row.iter().find(|k| k.uuid == kiosk).unwrap();
+    assert_eq!(row.settings.revision, 3, "event at start, settings, event");
+    let sessions = |event: &str| {
+        server.count(Table::Records, |r| {
+            r.text("kind") == "session" && r.text("event_id") == event
+        })
+    };
+    while sessions(KOREA) == 0 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // The corner taps that opened the overlay woke the kiosk under the old event; the idle end
+    // of that session came after the change.
+    assert!(
+        sessions(KOREA) >= 1,
+        "the session's idle end carries the new event"
+    );
+    let audit = server.rows(Table::Audit);
+    assert!(
+        audit.iter().any(|r| r.text("action") == "kiosk-settings"),
+        "the settings change is audited"
+    );
+}
