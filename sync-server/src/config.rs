@@ -33,6 +33,11 @@ pub struct ServerConfig {
     /// Phone requests the server works on at once; more get a "try again in a few seconds"
     /// page (503, `Retry-After: 5`) instead of a slow answer. See docs/benchmarks.md.
     pub phone_max_in_flight: usize,
+    /// Seconds without hearing from a kiosk (it syncs every 15 s) before the fleet view calls
+    /// it late.
+    pub fleet_late_seconds: u32,
+    /// Seconds without hearing from a kiosk before the fleet view calls it offline.
+    pub fleet_offline_seconds: u32,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +53,8 @@ impl Default for ServerConfig {
             trusted_proxies: Default::default(),
             token_max_age_days: 30,
             phone_max_in_flight: 1024,
+            fleet_late_seconds: 120,
+            fleet_offline_seconds: 600,
         }
     }
 }

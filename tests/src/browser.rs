@@ -302,3 +302,15 @@ pub async fn choose(c: &Client, select_css: &str, value: &str) {
         .await
         .unwrap();
 }
+
+/// Saves the browser's window as `PROMO_KEEP_SHOTS/pages/<name>.png` when that variable is set,
+/// to look at the page as staff see it.
+pub async fn keep_shot(c: &Client, name: &str) {
+    let Some(dir) = std::env::var_os("PROMO_KEEP_SHOTS") else {
+        return;
+    };
+    let dir = PathBuf::from(dir).join("pages");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}

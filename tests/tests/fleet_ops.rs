@@ -19,7 +19,14 @@ const KOREA: &str = "korea-investment-2026";
 
 /// An admin and the demo pack's two events, as the staff pages know them.
 fn fleet_fixture(dir: &Path) -> TestServer {
-    let server = TestServer::start(&dir.join("server"));
+    fleet_fixture_with(dir, |_| {})
+}
+
+fn fleet_fixture_with(
+    dir: &Path,
+    configure: impl FnOnce(&mut sync_server::config::ServerConfig),
+) -> TestServer {
+    let server = TestServer::start_with(&dir.join("server"), configure);
     let st = &server.state;
     let now = protocol::now_ms();
     let hash = sync_server::http::staff::hash_password(PASSWORD).unwrap();
@@ -37,6 +44,13 @@ fn fleet_fixture(dir: &Path) -> TestServer {
                     name: name.into(),
                     kind: "fair".into(),
                     org: ITTPC.into(),
+                    // On today (Vietnam time): a silent kiosk needs someone now.
+                    starts: sync_server::store::time::day_label(
+                        sync_server::store::time::vn_day(now) - 1,
+                    ),
+                    ends: sync_server::store::time::day_label(
+                        sync_server::store::time::vn_day(now) + 1,
+                    ),
                     ..Default::default()
                 },
                 now,
@@ -160,6 +174,12 @@ fn settings_and_a_new_event_from_the_staff_page_reach_a_running_kiosk() {
             .await;
             let facts = find(&c, "#kiosk-facts").await.text().await.unwrap();
             assert!(facts.contains("Korea Investment Forum 2026"), "{facts}");
+            keep_shot(&c, "kiosk-vi").await;
+            c.goto(&format!("{url}/staff/kiosks/{kiosk}?lang=en"))
+                .await
+                .unwrap();
+            wait_lang(&c, "en").await;
+            keep_shot(&c, "kiosk-en").await;
         },
     );
 
@@ -199,5 +219,102 @@ fn settings_and_a_new_event_from_the_staff_page_reach_a_running_kiosk() {
     assert!(
         audit.iter().any(|r| r.text("action") == "kiosk-settings"),
         "the settings change is audited"
+    );
+}
+
+/// The `data-live` of the kiosk's row on the kiosks page, and the dashboard's list of kiosks
+/// silent during their event, after a reload.
+async fn fleet_state(c: &Client, url: &str, kiosk: uuid::Uuid) -> (String, String) {
+    c.goto(&format!("{url}/staff/kiosks")).await.unwrap();
+    let live = find(c, &format!("tr[data-kiosk='{kiosk}'] td.live"))
+        .await
+        .attr("data-live")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    c.goto(&format!("{url}/staff")).await.unwrap();
+    let attention = js(
+        c,
+        "const a = document.getElementById('attention'); return a ? a.textContent : ''",
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_owned();
+    (live, attention)
+}
+
+#[test]
+fn a_kiosk_that_stops_shows_late_then_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = fleet_fixture_with(dir.path(), |c| {
+        c.fleet_late_seconds = 15;
+        c.fleet_offline_seconds = 25;
+    });
+    let store_path = dir.path().join("kiosk.sqlite");
+    let identity = e2e::enrol_store(&server, &store_path, &server.url());
+    let kiosk = identity.kiosk_id;
+    server
+        .storage()
+        .set_kiosk_event(kiosk, Some(KOREA))
+        .unwrap();
+    // One sync round, then the kiosk goes quiet (unplugged).
+    let mut store = kiosk_core::store::Store::open(&store_path).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut client = kiosk_core::sync::SyncClient::new(
+        identity,
+        kiosk_core::clock::Clock::system(),
+        Default::default(),
+    )
+    .unwrap();
+    rt.block_on(client.round(&mut store)).unwrap();
+    let stopped = Instant::now();
+    let url = server.url();
+    with_browser(
+        dir.path(),
+        Screen::Desktop {
+            width: 1366,
+            height: 768,
+        },
+        move |c| async move {
+            sign_in(&c, &url, "admin@dn.example", PASSWORD).await;
+            let (live, attention) = fleet_state(&c, &url, kiosk).await;
+            assert_eq!(live, "online");
+            assert_eq!(attention, "", "nothing to look at yet");
+            let mut seen = vec![live];
+            while stopped.elapsed() < Duration::from_secs(60) {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let (live, attention) = fleet_state(&c, &url, kiosk).await;
+                if live != "online" {
+                    assert!(
+                        attention.contains("test kiosk")
+                            && attention.contains("Korea Investment Forum 2026"),
+                        "the dashboard flags the silent kiosk of a running event: {attention:?}"
+                    );
+                }
+                if seen.last() != Some(&live) {
+                    let at = stopped.elapsed();
+                    eprintln!("{live} after {at:?}");
+                    match live.as_str() {
+                        "late" => assert!(at >= Duration::from_secs(15), "late at {at:?}"),
+                        "offline" => assert!(at >= Duration::from_secs(25), "offline at {at:?}"),
+                        other => panic!("unexpected state {other}"),
+                    }
+                    seen.push(live.clone());
+                    keep_shot(&c, &format!("dashboard-{live}-vi")).await;
+                }
+                if live == "offline" {
+                    break;
+                }
+            }
+            assert_eq!(seen, ["online", "late", "offline"]);
+            let text = find(&c, "#attention").await.text().await.unwrap();
+            assert!(text.contains("mất kết nối từ"), "{text}");
+            c.goto(&format!("{url}/staff/kiosks?lang=en"))
+                .await
+                .unwrap();
+            wait_lang(&c, "en").await;
+            keep_shot(&c, "kiosks-offline-en").await;
+        },
     );
 }

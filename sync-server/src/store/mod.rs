@@ -81,6 +81,45 @@ pub struct KioskInfo {
     pub content_error: Option<String>,
     /// What staff set for it (its revision and event included).
     pub settings: KioskSettings,
+    /// When it last asked for its cursor (to the [`CONTACT_EVERY_MS`]).
+    pub last_contact_ms: Option<i64>,
+}
+
+/// A kiosk's contact time is noted at most this often (a kiosk syncing every 15 s writes it at
+/// every round; one syncing every second, once in ten).
+pub const CONTACT_EVERY_MS: i64 = 10_000;
+
+/// Whether a contact noted at `noted` should be written again at `now`.
+pub fn contact_is_stale(noted: Option<i64>, now_ms: i64) -> bool {
+    noted.is_none_or(|t| now_ms - t >= CONTACT_EVERY_MS || t > now_ms)
+}
+
+/// How a kiosk is doing, judged from when the server last heard from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Liveness {
+    /// Enrolled, never heard from.
+    Never,
+    Online,
+    /// Silent for longer than expected (a few missed sync rounds), since the time given.
+    Late(i64),
+    /// Silent for long: switched off, unplugged, or off the network.
+    Offline(i64),
+}
+
+/// Judges a kiosk from its last contact (cursor) and its last push, whichever is newer.
+pub fn liveness(k: &KioskInfo, now_ms: i64, late_after_ms: i64, offline_after_ms: i64) -> Liveness {
+    let Some(seen) = k.last_contact_ms.max(k.last_seen_ms) else {
+        return Liveness::Never;
+    };
+    // The contact is noted every CONTACT_EVERY_MS at most: silence is counted from then.
+    let silent = now_ms - seen;
+    if silent >= offline_after_ms {
+        Liveness::Offline(seen)
+    } else if silent >= late_after_ms.max(CONTACT_EVERY_MS + 5_000) {
+        Liveness::Late(seen)
+    } else {
+        Liveness::Online
+    }
 }
 
 /// A kiosk's settings from its row: the revision and event from their columns, the rest from

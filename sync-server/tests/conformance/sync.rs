@@ -87,6 +87,21 @@ fn settings_travel_in_the_cursor<S: Storage>(s: &S) {
     let auth = s.authenticate(e.uuid, &e.secret).unwrap();
     // Until staff change something, there is nothing to apply.
     assert_eq!(s.cursor(&auth, T0).unwrap().settings, None);
+    // Every cursor is a contact, noted at most every CONTACT_EVERY_MS.
+    let contact = |s: &S| {
+        s.kiosks()
+            .unwrap()
+            .into_iter()
+            .find(|x| x.uuid == e.uuid)
+            .unwrap()
+            .last_contact_ms
+    };
+    assert_eq!(contact(s), Some(T0));
+    s.cursor(&auth, T0 + 1_000).unwrap();
+    assert_eq!(contact(s), Some(T0));
+    let later = T0 + sync_server::store::CONTACT_EVERY_MS;
+    s.cursor(&auth, later).unwrap();
+    assert_eq!(contact(s), Some(later));
     let wanted = protocol::sync::KioskSettings {
         revision: 99, // ignored: the server counts
         event_id: Some("ignored".into()),

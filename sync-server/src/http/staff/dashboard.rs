@@ -9,6 +9,7 @@ use super::context::{StaffCtx, blocking};
 use super::html::{esc, nav, page, when};
 use crate::AppState;
 use crate::error::AppError;
+use crate::store::Liveness;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/staff", get(dashboard))
@@ -34,7 +35,43 @@ async fn dashboard(State(state): State<AppState>, cx: StaffCtx) -> Result<Respon
     let lang = cx.lang;
     let t = |id: &str| state.i18n.t(lang, id);
     let staff = state.staff.clone();
-    let summary = blocking(move || staff.summary()).await?;
+    let leads = state.leads.clone();
+    let (summary, events) = blocking(move || Ok((staff.summary()?, leads.events()?))).await?;
+    let now = protocol::now_ms();
+    let today = crate::store::time::day_label(crate::store::time::vn_day(now));
+    // Kiosks silent while their event is on (its days, Vietnam time): someone should look.
+    let attention: String = summary
+        .kiosks
+        .iter()
+        .filter_map(|k| {
+            let event = events.iter().find(|e| Some(&e.id) == k.event_id.as_ref())?;
+            let on_now = !event.starts.is_empty()
+                && event.starts.as_str() <= today.as_str()
+                && (event.ends.is_empty() || today.as_str() <= event.ends.as_str());
+            let silent = matches!(
+                super::kiosks::liveness_of(&state, k, now),
+                Liveness::Late(_) | Liveness::Offline(_)
+            );
+            (on_now && silent).then(|| {
+                format!(
+                    "<tr><td><a href=\"/staff/kiosks/{}\">{}</a></td><td>{}</td>{}</tr>",
+                    k.uuid,
+                    esc(&k.name),
+                    esc(&event.name),
+                    super::kiosks::status_cell(&state, &cx, k, now)
+                )
+            })
+        })
+        .collect();
+    let attention = if attention.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<div class=\"card\" id=\"attention\" style=\"max-width:none;border:2px solid #b00020\">\
+             <h2 class=\"err\">{}</h2><table><tbody>{attention}</tbody></table></div>",
+            esc(&t("staff-attention"))
+        )
+    };
     let kinds: String = summary
         .kinds
         .iter()
@@ -49,19 +86,13 @@ async fn dashboard(State(state): State<AppState>, cx: StaffCtx) -> Result<Respon
         .kiosks
         .iter()
         .map(|k| {
-            let status = if k.revoked {
-                t("staff-kiosk-revoked")
-            } else if k.enrolled {
-                t("staff-kiosk-enrolled")
-            } else {
-                t("staff-kiosk-waiting")
-            };
+            let status = super::kiosks::status_cell(&state, &cx, k, now);
             format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td><a href=\"/staff/kiosks/{}\">{}</a></td><td>{}</td>{status}<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                k.uuid,
                 esc(&k.name),
                 esc(k.event_id.as_deref().unwrap_or("—")),
-                esc(&status),
-                esc(&when(k.last_seen_ms)),
+                esc(&when(k.last_contact_ms.max(k.last_seen_ms))),
                 k.next_seq.saturating_sub(1),
                 k.backlog.map(|b| b.to_string()).unwrap_or_else(|| "—".into()),
                 esc(&match (&k.content_version, &k.content_error) {
@@ -72,7 +103,7 @@ async fn dashboard(State(state): State<AppState>, cx: StaffCtx) -> Result<Respon
         })
         .collect();
     let body = format!(
-        "{nav}<main><h1>{title}</h1>\
+        "{nav}<main><h1>{title}</h1>{attention}\
          <h2>{records}</h2><div class=\"kinds\">{kinds}<div><strong>{opens}</strong><br>{opens_label}</div><div><strong>{leads}</strong><br>{leads_label}</div></div>\
          <h2>{kiosks}</h2><table><thead><tr><th>{c_name}</th><th>{c_event}</th><th>{c_status}</th><th>{c_seen}</th>\
          <th>{c_records}</th><th>{c_backlog}</th><th>{c_content}</th></tr></thead><tbody>{rows}</tbody></table></main>",

@@ -36,6 +36,7 @@ pub(crate) fn page(lang: &str, title: &str, body: &str) -> String {
          .filters{{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:8px 16px;background:#fff;padding:16px;border-radius:12px}}\
          .filters input,.filters select{{margin:4px 0 0}} label{{font-size:14px}} select{{display:block;width:100%;padding:9px}}\
          textarea{{width:100%;min-height:90px}} .ok{{color:#1b6e35}} .muted{{color:#5a6b73}} .row{{display:flex;gap:12px;flex-wrap:wrap;align-items:center}}\
+         .live-online{{color:#1b6e35}} .live-late{{color:#8a5a00;font-weight:bold}} .live-offline{{color:#b00020;font-weight:bold}}\
          .err{{color:#b00020}} .kinds{{display:flex;gap:16px;flex-wrap:wrap}} .kinds div{{background:#fff;padding:12px 18px;border-radius:8px}}\
          </style></head><body>{body}</body></html>",
         title = esc(title)
@@ -97,13 +98,8 @@ pub(crate) fn nav(
 }
 
 pub(crate) fn when(ms: Option<i64>) -> String {
-    ms.and_then(|ms| time::OffsetDateTime::from_unix_timestamp(ms / 1000).ok())
-        .and_then(|t| {
-            t.format(time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute] UTC"
-            ))
-            .ok()
-        })
+    // Vietnam time, as the reports and exports count it, labelled so nobody takes it for UTC.
+    ms.map(|ms| format!("{} (UTC+7)", crate::store::time::vietnam_time(ms)))
         .unwrap_or_else(|| "—".into())
 }
 

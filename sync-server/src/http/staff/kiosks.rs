@@ -14,7 +14,7 @@ use super::context::{ConfirmForm, CsrfForm, DoneQuery, StaffCtx, blocking};
 use super::html::{esc, input, select, when};
 use crate::AppState;
 use crate::error::AppError;
-use crate::store::AuditAction;
+use crate::store::{AuditAction, KioskInfo, Liveness, liveness};
 use protocol::sync::KioskSettings;
 
 pub fn router() -> Router<AppState> {
@@ -28,6 +28,46 @@ pub fn router() -> Router<AppState> {
 
 fn is_admin(cx: &StaffCtx) -> bool {
     cx.is_admin()
+}
+
+/// A kiosk is late or offline by the server's configuration (`fleet_*_seconds`).
+pub(super) fn liveness_of(state: &AppState, k: &KioskInfo, now_ms: i64) -> Liveness {
+    if k.revoked || !k.enrolled {
+        return Liveness::Never;
+    }
+    liveness(
+        k,
+        now_ms,
+        i64::from(state.config.fleet_late_seconds) * 1000,
+        i64::from(state.config.fleet_offline_seconds) * 1000,
+    )
+}
+
+/// The status cell of a kiosk: revoked, waiting for enrolment, or online / late / offline with
+/// the time it was last heard from.
+pub(super) fn status_cell(state: &AppState, cx: &StaffCtx, k: &KioskInfo, now_ms: i64) -> String {
+    let (class, text) = if k.revoked {
+        ("revoked", cx.t(state, "staff-kiosk-revoked"))
+    } else if !k.enrolled {
+        ("waiting", cx.t(state, "staff-kiosk-waiting"))
+    } else {
+        match liveness_of(state, k, now_ms) {
+            Liveness::Never => ("never", cx.t(state, "kiosk-never-heard")),
+            Liveness::Online => ("online", cx.t(state, "kiosk-online")),
+            Liveness::Late(since) => (
+                "late",
+                cx.t_args(state, "kiosk-late", &[("since", &when(Some(since)))]),
+            ),
+            Liveness::Offline(since) => (
+                "offline",
+                cx.t_args(state, "kiosk-offline", &[("since", &when(Some(since)))]),
+            ),
+        }
+    };
+    format!(
+        "<td class=\"live live-{class}\" data-live=\"{class}\">{}</td>",
+        esc(&text)
+    )
 }
 
 fn mb(bytes: Option<i64>) -> String {
@@ -55,16 +95,11 @@ async fn render_kiosks(
         .map(|e| (e.id.clone(), format!("{} ({})", e.name, e.id)))
         .collect();
     let admin = is_admin(cx);
+    let now = protocol::now_ms();
     let rows: String = kiosks
         .iter()
         .map(|k| {
-            let status = if k.revoked {
-                t("staff-kiosk-revoked")
-            } else if k.enrolled {
-                t("staff-kiosk-enrolled")
-            } else {
-                t("staff-kiosk-waiting")
-            };
+            let status = status_cell(state, cx, k, now);
             let actions = if admin && !k.revoked {
                 format!(
                     "<form method=\"post\" action=\"/staff/kiosks/{id}/event\" class=\"row\">\
@@ -89,12 +124,12 @@ async fn render_kiosks(
                 String::new()
             };
             format!(
-                "<tr><td><a href=\"/staff/kiosks/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{actions}</td></tr>",
+                "<tr data-kiosk=\"{}\"><td><a href=\"/staff/kiosks/{}\">{}</a></td><td>{}</td>{status}<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{actions}</td></tr>",
+                k.uuid,
                 k.uuid,
                 esc(&k.name),
                 esc(k.event_id.as_deref().unwrap_or("—")),
-                esc(&status),
-                esc(&when(k.last_seen_ms)),
+                esc(&when(k.last_contact_ms.max(k.last_seen_ms))),
                 esc(k.app_version.as_deref().unwrap_or("—")),
                 esc(&match (&k.content_version, &k.content_error) {
                     (v, Some(e)) => format!("{} — {e}", v.as_deref().unwrap_or("—")),
@@ -310,7 +345,10 @@ async fn kiosk_page(
                 .map(event_name)
                 .unwrap_or_else(|| "—".into()),
         ),
-        (t("staff-col-last-seen"), when(k.last_seen_ms)),
+        (
+            t("staff-col-last-seen"),
+            when(k.last_contact_ms.max(k.last_seen_ms)),
+        ),
         (
             t("kiosk-app-version"),
             k.app_version.clone().unwrap_or_else(|| "—".into()),
@@ -328,7 +366,11 @@ async fn kiosk_page(
         (t("kiosk-free-disk"), mb(k.free_disk_bytes)),
         (t("kiosk-settings-revision"), s.revision.to_string()),
     ];
-    body.push_str("<table id=\"kiosk-facts\"><tbody>");
+    body.push_str(&format!(
+        "<table id=\"kiosk-facts\"><tbody><tr><th>{}</th>{}</tr>",
+        esc(&t("staff-col-status")),
+        status_cell(&state, &cx, &k, protocol::now_ms())
+    ));
     for (label, value) in facts {
         body.push_str(&format!(
             "<tr><th>{}</th><td>{}</td></tr>",

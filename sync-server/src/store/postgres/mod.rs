@@ -33,7 +33,7 @@ use postgres::{Client, Config, NoTls};
 use crate::store::{KioskInfo, StorageError};
 
 /// The schema in numbered steps, the numbers SQLite's migrations have.
-const MIGRATIONS: [(i64, &str, &str); 10] = [
+const MIGRATIONS: [(i64, &str, &str); 11] = [
     (1, "core", include_str!("migrations/01-core/up.sql")),
     (2, "staff", include_str!("migrations/02-staff/up.sql")),
     (
@@ -67,6 +67,11 @@ const MIGRATIONS: [(i64, &str, &str); 10] = [
         10,
         "kiosk-settings",
         include_str!("migrations/10-kiosk-settings/up.sql"),
+    ),
+    (
+        11,
+        "kiosk-contact",
+        include_str!("migrations/11-kiosk-contact/up.sql"),
     ),
 ];
 
@@ -156,7 +161,7 @@ impl PostgresStorage {
         let rows = c.query(
             "SELECT uuid, name, event_id, secret_hash IS NOT NULL, revoked_ms IS NOT NULL, next_seq,
                     last_seen_ms, app_version, content_version, backlog, free_disk_bytes, content_error,
-                    settings_rev, settings
+                    settings_rev, settings, last_contact_ms
              FROM kiosks ORDER BY id",
             &[],
         )?;
@@ -176,6 +181,7 @@ impl PostgresStorage {
                 free_disk_bytes: r.get(10),
                 content_error: r.get(11),
                 settings: crate::store::settings_from_row(r.get(12), r.get(2), r.get(13)),
+                last_contact_ms: r.get(14),
             })
             .collect())
     }

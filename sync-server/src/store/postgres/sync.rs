@@ -295,9 +295,16 @@ impl Storage for PostgresStorage {
     fn cursor(&self, kiosk: &KioskAuth, now_ms: i64) -> Result<Cursor, StorageError> {
         self.with(|c| {
             let row = c.query_one(
-                "SELECT next_seq, settings_rev, event_id, settings FROM kiosks WHERE id = $1",
+                "SELECT next_seq, settings_rev, event_id, settings, last_contact_ms FROM kiosks
+                 WHERE id = $1",
                 &[&kiosk.row],
             )?;
+            if contact_is_stale(row.get(4), now_ms) {
+                c.execute(
+                    "UPDATE kiosks SET last_contact_ms = $2 WHERE id = $1",
+                    &[&kiosk.row, &now_ms],
+                )?;
+            }
             let rev: i64 = row.get(1);
             Ok(Cursor {
                 next_seq: row.get::<_, i64>(0) as u64,

@@ -161,7 +161,7 @@ impl Storage for SqliteStorage {
             let mut stmt = c.prepare(
                 "SELECT uuid, name, event_id, secret_hash IS NOT NULL, revoked_ms IS NOT NULL, next_seq,
                         last_seen_ms, app_version, content_version, backlog, free_disk_bytes, content_error,
-                        settings_rev, settings
+                        settings_rev, settings, last_contact_ms
                  FROM kiosks ORDER BY id",
             )?;
             let rows = stmt.query_map([], |r| {
@@ -183,6 +183,7 @@ impl Storage for SqliteStorage {
                         r.get(2)?,
                         r.get::<_, Option<String>>(13)?.as_deref(),
                     ),
+                    last_contact_ms: r.get(14)?,
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -277,19 +278,30 @@ impl Storage for SqliteStorage {
     }
 
     fn cursor(&self, kiosk: &KioskAuth, now_ms: i64) -> Result<Cursor, StorageError> {
-        self.read(|c| {
-            let (next, rev, event, json): (i64, i64, Option<String>, Option<String>) = c
-                .query_row(
-                    "SELECT next_seq, settings_rev, event_id, settings FROM kiosks WHERE id = ?1",
-                    [kiosk.row],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        type Row = (i64, i64, Option<String>, Option<String>, Option<i64>);
+        let (next, rev, event, json, contact): Row = self.read(|c| {
+            Ok(c.query_row(
+                "SELECT next_seq, settings_rev, event_id, settings, last_contact_ms FROM kiosks
+                 WHERE id = ?1",
+                [kiosk.row],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )?)
+        })?;
+        // A write only when the contact noted is old: the cursor stays a read most of the time.
+        if contact_is_stale(contact, now_ms) {
+            self.write(|c| {
+                c.execute(
+                    "UPDATE kiosks SET last_contact_ms = ?2 WHERE id = ?1",
+                    params![kiosk.row, now_ms],
                 )?;
-            Ok(Cursor {
-                next_seq: next as u64,
-                server_time_ms: now_ms,
-                // Until staff change something there is nothing to apply.
-                settings: (rev > 0).then(|| settings_from_row(rev, event, json.as_deref())),
-            })
+                Ok(())
+            })?;
+        }
+        Ok(Cursor {
+            next_seq: next as u64,
+            server_time_ms: now_ms,
+            // Until staff change something there is nothing to apply.
+            settings: (rev > 0).then(|| settings_from_row(rev, event, json.as_deref())),
         })
     }
 
