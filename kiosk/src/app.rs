@@ -68,6 +68,7 @@ pub fn build(
         crate::scanner::plugin,
         crate::staff::plugin,
         crate::settings::plugin,
+        crate::screenshot::plugin,
     ));
     if let Some((path, lines)) = script {
         app.add_plugins(crate::script::ScriptPlugin { path, lines });

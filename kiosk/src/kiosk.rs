@@ -244,6 +244,16 @@ impl Services {
         self.recorder.record(content.event.as_deref(), body);
     }
 
+    /// Whether staff asked for a picture of the screen (once).
+    pub fn take_screenshot_request(&self) -> bool {
+        self.sync.take_screenshot_request()
+    }
+
+    /// Where a taken picture of the screen goes (from any thread).
+    pub fn screenshot_sink(&self) -> kiosk_core::sync::ScreenshotSink {
+        self.sync.screenshot_sink()
+    }
+
     /// Settings the server sent, once, if any are ready (never blocks).
     pub fn take_new_settings(&self) -> Option<kiosk_core::settings::KioskSettings> {
         self.sync.take_new_settings()

@@ -10,6 +10,7 @@ mod kiosk;
 mod media;
 mod scanner;
 mod screens;
+mod screenshot;
 mod script;
 mod settings;
 mod staff;

@@ -22,7 +22,17 @@ pub struct Cursor {
     /// What staff set for this kiosk on the server (absent from older servers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<KioskSettings>,
+    /// Staff asked for a picture of the screen: the kiosk sends one
+    /// (`POST /api/v1/sync/screenshot`, a JPEG of at most [`MAX_SCREENSHOT_BYTES`]) with its
+    /// next round, once the screen shows no visitor's personal data.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub screenshot_wanted: bool,
 }
+
+/// Largest screenshot a kiosk sends.
+pub const MAX_SCREENSHOT_BYTES: usize = 1 << 20;
+/// A screenshot is scaled down to at most this width before it is sent.
+pub const SCREENSHOT_WIDTH: u32 = 960;
 
 /// Settings staff give one kiosk on the server, delivered in every cursor answer and applied
 /// by the kiosk without a restart. A field left out keeps the kiosk's own value (its

@@ -174,6 +174,32 @@ fn settings_and_a_new_event_from_the_staff_page_reach_a_running_kiosk() {
             .await;
             let facts = find(&c, "#kiosk-facts").await.text().await.unwrap();
             assert!(facts.contains("Korea Investment Forum 2026"), "{facts}");
+            // A picture of the kiosk's screen, on request.
+            find(&c, "#screenshot-form button[type=submit]")
+                .await
+                .click()
+                .await
+                .unwrap();
+            find(&c, "#screenshot-asked").await;
+            let until = Instant::now() + Duration::from_secs(60);
+            loop {
+                c.goto(&format!("{url}/staff/kiosks/{kiosk}"))
+                    .await
+                    .unwrap();
+                let shown = js(
+                    &c,
+                    "const i = document.getElementById('screenshot'); \
+                     return i && i.complete ? i.naturalWidth : 0",
+                )
+                .await;
+                if shown.as_u64().unwrap_or(0) == 960 {
+                    break;
+                }
+                assert!(Instant::now() < until, "no screenshot on the page in 60 s");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            let caption = find(&c, "#screenshot-time").await.text().await.unwrap();
+            assert!(caption.contains("(UTC+7)"), "{caption}");
             keep_shot(&c, "kiosk-vi").await;
             c.goto(&format!("{url}/staff/kiosks/{kiosk}?lang=en"))
                 .await
@@ -216,10 +242,87 @@ fn settings_and_a_new_event_from_the_staff_page_reach_a_running_kiosk() {
         "the session's idle end carries the new event"
     );
     let audit = server.rows(Table::Audit);
+    for action in ["kiosk-settings", "kiosk-event", "kiosk-screenshot"] {
+        assert!(
+            audit.iter().any(|r| r.text("action") == action),
+            "{action} is audited"
+        );
+    }
+    // The screenshot is the kiosk's screen, small, and the request is done.
+    let (_, jpeg) = server.state.fleet.screenshot(kiosk).unwrap().unwrap();
+    let img = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(img.dimensions(), (960, 540));
+    let first = *img.get_pixel(0, 0);
     assert!(
-        audit.iter().any(|r| r.text("action") == "kiosk-settings"),
-        "the settings change is audited"
+        img.pixels().filter(|p| **p != first).count() > 960 * 540 / 20,
+        "the screenshot shows the screen, not a blank"
     );
+    let row = server.storage().kiosks().unwrap();
+    let row = row.iter().find(|k| k.uuid == kiosk).unwrap();
+    assert_eq!(row.screenshot_requested_ms, None);
+}
+
+#[test]
+fn a_screenshot_nobody_asked_for_or_that_is_not_a_jpeg_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = fleet_fixture(dir.path());
+    let identity = e2e::enrol_store(&server, &dir.path().join("kiosk.sqlite"), &server.url());
+    let kiosk = identity.kiosk_id;
+    let auth = protocol::sync::bearer(kiosk, &identity.secret);
+    let url = format!("{}/api/v1/sync/screenshot", server.url());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let post = |body: Vec<u8>, auth: &str| {
+        let (url, auth) = (url.clone(), auth.to_owned());
+        rt.block_on(async move {
+            let r = reqwest::Client::new()
+                .post(&url)
+                .header("authorization", auth)
+                .header("content-type", "image/jpeg")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap_or_default())
+        })
+    };
+    let frame = image::RgbaImage::from_pixel(1920, 1080, image::Rgba([10, 120, 200, 255]));
+    let jpeg = kiosk_core::media::screenshot_jpeg(&frame).unwrap();
+    // A stolen key cannot fill the database: only a picture staff asked for is kept.
+    let (status, body) = post(jpeg.clone(), &auth);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("no screenshot was asked for"), "{body}");
+    assert!(post(jpeg.clone(), "Bearer nobody.x").0 == 401);
+    server
+        .state
+        .fleet
+        .request_screenshot(kiosk, protocol::now_ms())
+        .unwrap();
+    // Not a JPEG, a truncated one, one far too large: refused, the request stays.
+    let (status, body) = post(b"<html>not a picture</html>".to_vec(), &auth);
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(post(jpeg[..jpeg.len() / 2].to_vec(), &auth).0, 400);
+    assert_eq!(post(vec![0xff; 2 << 20], &auth).0, 413);
+    let pending = |s: &TestServer| {
+        s.storage()
+            .kiosks()
+            .unwrap()
+            .into_iter()
+            .find(|k| k.uuid == kiosk)
+            .unwrap()
+            .screenshot_requested_ms
+    };
+    assert!(pending(&server).is_some());
+    assert_eq!(server.state.fleet.screenshot(kiosk).unwrap(), None);
+    // The real one is kept, once.
+    assert_eq!(post(jpeg.clone(), &auth).0, 204);
+    assert!(pending(&server).is_none());
+    assert_eq!(
+        server.state.fleet.screenshot(kiosk).unwrap().unwrap().1,
+        jpeg
+    );
+    assert_eq!(post(jpeg, &auth).0, 400, "asked once, kept once");
 }
 
 /// The `data-live` of the kiosk's row on the kiosks page, and the dashboard's list of kiosks

@@ -19,6 +19,31 @@ pub struct MediaLoader {
 /// Largest image accepted, in pixels, checked from the header before decoding.
 pub const MAX_PIXELS: u64 = 40_000_000;
 
+/// A picture of the screen as the kiosk sends it to staff: scaled to at most
+/// [`protocol::sync::SCREENSHOT_WIDTH`] pixels wide, JPEG, within
+/// [`protocol::sync::MAX_SCREENSHOT_BYTES`] (the quality drops until it fits).
+pub fn screenshot_jpeg(frame: &image::RgbaImage) -> Result<Vec<u8>, String> {
+    let (w, h) = frame.dimensions();
+    if w == 0 || h == 0 {
+        return Err("the screen is empty".into());
+    }
+    let width = w.min(protocol::sync::SCREENSHOT_WIDTH);
+    let height = ((u64::from(h) * u64::from(width)) / u64::from(w)).max(1) as u32;
+    let small =
+        image::imageops::resize(frame, width, height, image::imageops::FilterType::Triangle);
+    let rgb = image::DynamicImage::ImageRgba8(small).to_rgb8();
+    for quality in [75, 55, 35] {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+            .encode_image(&rgb)
+            .map_err(|e| e.to_string())?;
+        if out.len() <= protocol::sync::MAX_SCREENSHOT_BYTES {
+            return Ok(out);
+        }
+    }
+    Err("the screenshot does not fit the size the server takes".into())
+}
+
 /// Decodes `path` and scales it down to fit `max_w`×`max_h` (never up). Corrupt, truncated or
 /// oversized files give an error, never a panic.
 pub fn decode_fit(
@@ -99,6 +124,28 @@ impl MediaLoader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_screenshot_is_a_small_jpeg_of_the_screen() {
+        let frame = image::RgbaImage::from_fn(1920, 1080, |x, _| {
+            if x < 960 {
+                image::Rgba([200, 30, 30, 255])
+            } else {
+                image::Rgba([20, 40, 200, 255])
+            }
+        });
+        let jpeg = screenshot_jpeg(&frame).unwrap();
+        assert!(jpeg.len() < 100_000, "{} bytes", jpeg.len());
+        let back = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
+            .unwrap()
+            .to_rgb8();
+        assert_eq!(back.dimensions(), (960, 540));
+        let left = back.get_pixel(100, 270);
+        let right = back.get_pixel(860, 270);
+        assert!(left[0] > 150 && left[2] < 80, "{left:?}");
+        assert!(right[2] > 150 && right[0] < 80, "{right:?}");
+        assert!(screenshot_jpeg(&image::RgbaImage::new(0, 0)).is_err());
+    }
 
     #[test]
     fn scales_down_and_refuses_bad_files() {

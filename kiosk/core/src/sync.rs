@@ -222,6 +222,8 @@ pub struct SyncClient {
     /// Settings from the server kept in the store by the last round and not yet taken by the
     /// app ([`SyncClient::take_new_settings`]).
     new_settings: Option<protocol::sync::KioskSettings>,
+    /// The last cursor asked for a screenshot.
+    screenshot_wanted: bool,
 }
 
 impl SyncClient {
@@ -231,6 +233,7 @@ impl SyncClient {
             http: http_client(config.request_timeout),
             batch_size: config.batch_records,
             new_settings: None,
+            screenshot_wanted: false,
             identity,
             clock,
             config,
@@ -263,6 +266,26 @@ impl SyncClient {
             .map_err(|e| SyncError::Network(e.to_string()))?;
         self.clock.observe_server_time(sent, cursor.server_time_ms);
         Ok(cursor)
+    }
+
+    /// Whether a round was asked for a screenshot since the last call.
+    pub fn take_screenshot_wanted(&mut self) -> bool {
+        std::mem::take(&mut self.screenshot_wanted)
+    }
+
+    /// `POST /api/v1/sync/screenshot`: a picture of the screen staff asked for.
+    pub async fn send_screenshot(&self, jpeg: Vec<u8>) -> Result<(), SyncError> {
+        let resp = self
+            .http
+            .post(self.url("/api/v1/sync/screenshot"))
+            .header(AUTHORIZATION, self.auth_header())
+            .header(CONTENT_TYPE, "image/jpeg")
+            .body(jpeg)
+            .send()
+            .await
+            .map_err(|e| SyncError::Network(e.to_string()))?;
+        check_status(resp).await?;
+        Ok(())
     }
 
     /// Settings a round received and kept, once.
@@ -322,6 +345,7 @@ impl SyncClient {
     /// stores one batch, the next one is read and encoded.
     pub async fn round(&mut self, store: &mut Store) -> Result<RoundReport, SyncError> {
         let cursor = self.cursor().await?;
+        self.screenshot_wanted |= cursor.screenshot_wanted;
         // Settings first: they are kept even if a push of this round fails.
         if let Some(s) = &cursor.settings
             && store.save_settings_if_newer(s)?
@@ -508,11 +532,33 @@ pub struct SyncWorker {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// What the worker received for the app, taken by it between frames.
+/// What the worker received for the app, taken by it between frames, and what the app hands
+/// the worker to send.
 #[derive(Default)]
 struct Ready {
     content: Mutex<Option<crate::content::LoadedPack>>,
     settings: Mutex<Option<protocol::sync::KioskSettings>>,
+    /// Staff asked for a picture of the screen.
+    screenshot_wanted: std::sync::atomic::AtomicBool,
+    /// The picture, encoded, waiting for the next round.
+    screenshot: Mutex<Option<Vec<u8>>>,
+}
+
+/// Where the app hands a screenshot to the worker, from any thread.
+#[derive(Clone)]
+pub struct ScreenshotSink {
+    ready: Arc<Ready>,
+    tx: tokio::sync::mpsc::UnboundedSender<Command>,
+}
+
+impl ScreenshotSink {
+    /// Queues the JPEG for the next round, and asks for that round now.
+    pub fn deliver(&self, jpeg: Vec<u8>) {
+        if let Ok(mut s) = self.ready.screenshot.lock() {
+            *s = Some(jpeg);
+        }
+        let _ = self.tx.send(Command::SyncNow);
+    }
 }
 
 impl SyncWorker {
@@ -576,6 +622,21 @@ impl SyncWorker {
             .try_lock()
             .ok()
             .and_then(|mut n| n.take())
+    }
+
+    /// Whether staff asked for a picture of the screen since the last call.
+    pub fn take_screenshot_request(&self) -> bool {
+        self.ready
+            .screenshot_wanted
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
+    }
+
+    /// Where to hand the picture once it is taken.
+    pub fn screenshot_sink(&self) -> ScreenshotSink {
+        ScreenshotSink {
+            ready: self.ready.clone(),
+            tx: self.tx.clone(),
+        }
     }
 
     /// Settings the server sent since the last call (already kept in the store), to apply
@@ -671,6 +732,25 @@ async fn run(
                 && let Ok(mut n) = ready.settings.lock()
             {
                 *n = Some(s);
+            }
+            if c.take_screenshot_wanted() {
+                ready
+                    .screenshot_wanted
+                    .store(true, std::sync::atomic::Ordering::Release);
+            }
+            let shot = ready.screenshot.lock().ok().and_then(|mut s| s.take());
+            if let Some(jpeg) = shot {
+                match c.send_screenshot(jpeg.clone()).await {
+                    Ok(()) => tracing::info!(bytes = jpeg.len(), "screenshot sent"),
+                    // Offline: it goes with a later round.
+                    Err(SyncError::Network(e)) => {
+                        tracing::warn!(error = %e, "screenshot not sent yet");
+                        if let Ok(mut s) = ready.screenshot.lock() {
+                            s.get_or_insert(jpeg);
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "screenshot refused; dropped"),
+                }
             }
             match result {
                 Ok(report) => {

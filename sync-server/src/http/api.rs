@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/enrol", post(enrol))
         .route("/api/v1/sync/cursor", get(cursor))
         .route("/api/v1/sync/push", post(push))
+        .route("/api/v1/sync/screenshot", post(screenshot))
         .route("/api/v1/content/current", get(current_content))
         .route("/api/v1/media/{sha256}", get(media))
 }
@@ -128,6 +129,46 @@ async fn push(
     // The kiosk's events and clock offset may have moved: phone pages read them again.
     state.phone_cache.forget_kiosk(kiosk_id);
     Ok(Json(ack))
+}
+
+/// A picture of the kiosk's screen that staff asked for: a JPEG, checked by decoding it (with
+/// limits) before it is kept.
+#[tracing::instrument(skip_all, fields(kiosk))]
+async fn screenshot(
+    State(state): State<AppState>,
+    Kiosk(k): Kiosk,
+    body: Bytes,
+) -> Result<StatusCode, AppError> {
+    tracing::Span::current().record("kiosk", tracing::field::display(k.uuid));
+    if body.len() > protocol::sync::MAX_SCREENSHOT_BYTES {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let fleet = state.fleet.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), AppError> {
+        check_jpeg(&body).map_err(AppError::BadRequest)?;
+        Ok(fleet.save_screenshot(&k, &body, protocol::now_ms())?)
+    })
+    .await??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Decodes a JPEG within limits (at most 3840 pixels a side, 64 MiB), or says why not.
+pub fn check_jpeg(bytes: &[u8]) -> Result<(), String> {
+    // Decoders fill in what is missing from a cut-off file: a whole JPEG ends with EOI.
+    if !bytes.ends_with(&[0xFF, 0xD9]) {
+        return Err("the screenshot is cut off (a JPEG ends with its EOI marker)".into());
+    }
+    let mut reader =
+        image::ImageReader::with_format(std::io::Cursor::new(bytes), image::ImageFormat::Jpeg);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(3840);
+    limits.max_image_height = Some(3840);
+    limits.max_alloc = Some(64 << 20);
+    reader.limits(limits);
+    reader
+        .decode()
+        .map(|_| ())
+        .map_err(|e| format!("the screenshot is not a JPEG this server can read: {e}"))
 }
 
 /// Decompresses a zstd body, refusing (413) more than `cap` bytes: no decompression bombs.

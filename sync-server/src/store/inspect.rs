@@ -40,13 +40,14 @@ pub enum Table {
     Visits,
     DelegationMembers,
     ErasedMembers,
+    KioskScreenshots,
 }
 
 /// One row: column name to value.
 pub type Row = serde_json::Map<String, Value>;
 
 impl Table {
-    pub const ALL: [Table; 24] = [
+    pub const ALL: [Table; 25] = [
         Table::Kiosks,
         Table::KioskBoots,
         Table::KioskEvents,
@@ -71,6 +72,7 @@ impl Table {
         Table::Visits,
         Table::DelegationMembers,
         Table::ErasedMembers,
+        Table::KioskScreenshots,
     ];
 
     /// Its name in SQL (a fixed identifier: nothing from a request reaches a query here).
@@ -100,6 +102,7 @@ impl Table {
             Table::Visits => "visits",
             Table::DelegationMembers => "delegation_members",
             Table::ErasedMembers => "erased_members",
+            Table::KioskScreenshots => "kiosk_screenshots",
         }
     }
 
@@ -129,6 +132,7 @@ impl Table {
             Table::Visits => &["visit_id"],
             Table::DelegationMembers => &["delegation", "position"],
             Table::ErasedMembers => &["delegation", "name_hash"],
+            Table::KioskScreenshots => &["kiosk"],
         }
     }
 }

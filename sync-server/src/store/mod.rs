@@ -83,7 +83,14 @@ pub struct KioskInfo {
     pub settings: KioskSettings,
     /// When it last asked for its cursor (to the [`CONTACT_EVERY_MS`]).
     pub last_contact_ms: Option<i64>,
+    /// Staff asked for a screenshot at this time and none has come since.
+    pub screenshot_requested_ms: Option<i64>,
+    /// When the newest screenshot it sent was taken (the server's clock, at arrival).
+    pub screenshot_ms: Option<i64>,
 }
+
+/// Why a screenshot nobody asked for is refused.
+pub const NOT_ASKED: &str = "no screenshot was asked for: staff ask for one on the kiosk's page";
 
 /// A kiosk's contact time is noted at most this often (a kiosk syncing every 15 s writes it at
 /// every round; one syncing every second, once in ten).
@@ -309,6 +316,7 @@ pub enum AuditAction {
     KioskEnrol,
     KioskEvent,
     KioskSettings,
+    KioskScreenshot,
     Revoke,
     ContentImport,
     Publish,
@@ -344,6 +352,7 @@ impl AuditAction {
             KioskEnrol => "kiosk_enrol",
             KioskEvent => "kiosk-event",
             KioskSettings => "kiosk-settings",
+            KioskScreenshot => "kiosk-screenshot",
             Revoke => "revoke",
             ContentImport => "content_import",
             Publish => "publish",
@@ -702,6 +711,17 @@ pub trait FleetStorage: Send + Sync + 'static {
     /// A cheap stamp of the current version (row id, publication time): changes whenever
     /// another version becomes current, so a parsed manifest can be kept until then.
     fn current_stamp(&self) -> Result<Option<(i64, i64)>, StorageError>;
+    /// Asks a kiosk for a picture of its screen with its next sync round (NotFound: unknown).
+    fn request_screenshot(&self, uuid: Uuid, now_ms: i64) -> Result<(), StorageError>;
+    /// Keeps a kiosk's screenshot (only the newest) and clears its request.
+    fn save_screenshot(
+        &self,
+        kiosk: &KioskAuth,
+        jpeg: &[u8],
+        now_ms: i64,
+    ) -> Result<(), StorageError>;
+    /// The newest screenshot of a kiosk and when it arrived.
+    fn screenshot(&self, uuid: Uuid) -> Result<Option<(i64, Vec<u8>)>, StorageError>;
 }
 
 /// A delegation as the visits pages list it: its event row and what its visits gathered.

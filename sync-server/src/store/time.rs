@@ -46,6 +46,18 @@ pub fn vietnam_time(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
+/// `DD/MM/YYYY HH:MM` in Vietnam time, as Vietnamese readers write dates.
+pub fn vietnam_time_vi(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.to_offset(VIETNAM)
+                .format(format_description!("[day]/[month]/[year] [hour]:[minute]"))
+                .ok()
+        })
+        .unwrap_or_else(|| ms.to_string())
+}
+
 /// Vietnam day number of 1 January of `year` (None: a year `time` cannot represent).
 pub fn new_year_day(year: i32) -> Option<i64> {
     let d = time::Date::from_calendar_date(year, time::Month::January, 1).ok()?;

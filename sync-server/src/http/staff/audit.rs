@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::context::{CsrfForm, StaffCtx, blocking};
-use super::html::{esc, when};
+use super::html::esc;
 use crate::AppState;
 use crate::error::AppError;
 use crate::store::AuditAction;
@@ -53,7 +53,7 @@ async fn audit_page(
                 "<tr data-key=\"{e}\"><td>{e}</td><td>{}</td><td><form method=\"post\" action=\"/staff/audit/unlock\">\
                  <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"email\" value=\"{e}\">\
                  <button type=\"submit\">{}</button></form></td></tr>",
-                esc(&when(Some(*until))),
+                esc(&cx.when(Some(*until))),
                 esc(&cx.csrf),
                 esc(&t("audit-unlock")),
                 e = esc(email),
@@ -78,7 +78,7 @@ async fn audit_page(
                     "<tr data-key=\"{}:{}\"><td>{}</td><td>{} ({})</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     q.kiosk,
                     q.seq,
-                    esc(&when(Some(q.received_ms))),
+                    esc(&cx.when(Some(q.received_ms))),
                     esc(&q.kiosk_name),
                     q.kiosk,
                     q.seq,
@@ -103,7 +103,7 @@ async fn audit_page(
         .map(|a| {
             format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&when(Some(a.at_ms))),
+                esc(&cx.when(Some(a.at_ms))),
                 esc(a.email.as_deref().unwrap_or("—")),
                 esc(&a.action),
                 esc(&a.detail)

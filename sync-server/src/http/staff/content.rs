@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::context::{CsrfForm, StaffCtx, blocking};
-use super::html::{esc, when};
+use super::html::esc;
 use crate::AppState;
 use crate::error::AppError;
 use crate::store::AuditAction;
@@ -49,8 +49,8 @@ async fn content_page(State(state): State<AppState>, cx: StaffCtx) -> Result<Res
             format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
                 esc(&v.version),
-                esc(&when(Some(v.created_ms))),
-                esc(&when(v.published_ms)),
+                esc(&cx.when(Some(v.created_ms))),
+                esc(&cx.when(v.published_ms)),
                 v.items,
                 v.media,
                 esc(&if playing.is_empty() { "—".to_owned() } else { playing.join(", ") }),

@@ -203,6 +203,11 @@ impl StaffCtx {
         state.i18n.t_args(self.lang, id, args)
     }
 
+    /// A time as this staff member reads it (Vietnam time, labelled; `dd/mm/yyyy` in Vietnamese).
+    pub(crate) fn when(&self, ms: Option<i64>) -> String {
+        super::html::when_in(self.lang, ms)
+    }
+
     pub(crate) fn is_admin(&self) -> bool {
         self.user.role == Role::Admin
     }

@@ -6,7 +6,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use super::context::{StaffCtx, blocking};
-use super::html::{esc, nav, page, when};
+use super::html::{esc, nav, page};
 use crate::AppState;
 use crate::error::AppError;
 use crate::store::Liveness;
@@ -92,7 +92,7 @@ async fn dashboard(State(state): State<AppState>, cx: StaffCtx) -> Result<Respon
                 k.uuid,
                 esc(&k.name),
                 esc(k.event_id.as_deref().unwrap_or("—")),
-                esc(&when(k.last_contact_ms.max(k.last_seen_ms))),
+                esc(&cx.when(k.last_contact_ms.max(k.last_seen_ms))),
                 k.next_seq.saturating_sub(1),
                 k.backlog.map(|b| b.to_string()).unwrap_or_else(|| "—".into()),
                 esc(&match (&k.content_version, &k.content_error) {

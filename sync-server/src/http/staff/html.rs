@@ -27,7 +27,7 @@ pub(crate) fn page(lang: &str, title: &str, body: &str) -> String {
          <title>{title}</title><style>\
          body{{font-family:system-ui,'Noto Sans',sans-serif;margin:0;background:#f4f6f7;color:#14262e}}\
          header{{background:#14262e;color:#fff;padding:12px 24px;display:flex;gap:16px;align-items:center}}\
-         header a,header button{{color:#fff}} main{{padding:24px;max-width:1100px;margin:auto}}\
+         header a,header button{{color:#fff}} main{{padding:24px;max-width:1320px;margin:auto}}\
          table{{border-collapse:collapse;width:100%;background:#fff}} th,td{{padding:8px;border-bottom:1px solid #dde;text-align:left}}\
          .card{{background:#fff;padding:24px;border-radius:12px;max-width:420px;margin:48px auto}}\
          input{{display:block;width:100%;padding:10px;margin:6px 0 16px;box-sizing:border-box}}\
@@ -37,6 +37,7 @@ pub(crate) fn page(lang: &str, title: &str, body: &str) -> String {
          .filters input,.filters select{{margin:4px 0 0}} label{{font-size:14px}} select{{display:block;width:100%;padding:9px}}\
          textarea{{width:100%;min-height:90px}} .ok{{color:#1b6e35}} .muted{{color:#5a6b73}} .row{{display:flex;gap:12px;flex-wrap:wrap;align-items:center}}\
          .live-online{{color:#1b6e35}} .live-late{{color:#8a5a00;font-weight:bold}} .live-offline{{color:#b00020;font-weight:bold}}\
+         table.compact th,table.compact td{{padding:6px 8px;font-size:14px}} td.t{{white-space:nowrap}} td.e{{word-break:break-all}}\
          .err{{color:#b00020}} .kinds{{display:flex;gap:16px;flex-wrap:wrap}} .kinds div{{background:#fff;padding:12px 18px;border-radius:8px}}\
          </style></head><body>{body}</body></html>",
         title = esc(title)
@@ -97,10 +98,18 @@ pub(crate) fn nav(
     )
 }
 
-pub(crate) fn when(ms: Option<i64>) -> String {
-    // Vietnam time, as the reports and exports count it, labelled so nobody takes it for UTC.
-    ms.map(|ms| format!("{} (UTC+7)", crate::store::time::vietnam_time(ms)))
-        .unwrap_or_else(|| "—".into())
+/// A time for a staff page in `lang`: Vietnam time, as the reports and exports count it,
+/// labelled so nobody takes it for UTC; `dd/mm/yyyy` in Vietnamese.
+pub(crate) fn when_in(lang: &str, ms: Option<i64>) -> String {
+    ms.map(|ms| {
+        let t = if lang == "vi" {
+            crate::store::time::vietnam_time_vi(ms)
+        } else {
+            crate::store::time::vietnam_time(ms)
+        };
+        format!("{t} (UTC+7)")
+    })
+    .unwrap_or_else(|| "—".into())
 }
 
 pub(crate) fn urlencode(s: &str) -> String {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::context::{ConfirmForm, CsrfForm, DoneQuery, StaffCtx, blocking};
-use super::html::{esc, input, select, when};
+use super::html::{esc, input, select};
 use crate::AppState;
 use crate::error::AppError;
 use crate::store::{AuditAction, KioskInfo, Liveness, liveness};
@@ -23,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/staff/kiosks/{id}", get(kiosk_page))
         .route("/staff/kiosks/{id}/event", post(assign_event))
         .route("/staff/kiosks/{id}/settings", post(save_settings))
+        .route("/staff/kiosks/{id}/screenshot", post(ask_screenshot))
+        .route("/staff/kiosks/{id}/screenshot.jpg", get(screenshot_jpeg))
         .route("/staff/kiosks/{id}/revoke", post(revoke))
 }
 
@@ -56,11 +58,11 @@ pub(super) fn status_cell(state: &AppState, cx: &StaffCtx, k: &KioskInfo, now_ms
             Liveness::Online => ("online", cx.t(state, "kiosk-online")),
             Liveness::Late(since) => (
                 "late",
-                cx.t_args(state, "kiosk-late", &[("since", &when(Some(since)))]),
+                cx.t_args(state, "kiosk-late", &[("since", &cx.when(Some(since)))]),
             ),
             Liveness::Offline(since) => (
                 "offline",
-                cx.t_args(state, "kiosk-offline", &[("since", &when(Some(since)))]),
+                cx.t_args(state, "kiosk-offline", &[("since", &cx.when(Some(since)))]),
             ),
         }
     };
@@ -129,7 +131,7 @@ async fn render_kiosks(
                 k.uuid,
                 esc(&k.name),
                 esc(k.event_id.as_deref().unwrap_or("—")),
-                esc(&when(k.last_contact_ms.max(k.last_seen_ms))),
+                esc(&cx.when(k.last_contact_ms.max(k.last_seen_ms))),
                 esc(k.app_version.as_deref().unwrap_or("—")),
                 esc(&match (&k.content_version, &k.content_error) {
                     (v, Some(e)) => format!("{} — {e}", v.as_deref().unwrap_or("—")),
@@ -347,7 +349,7 @@ async fn kiosk_page(
         ),
         (
             t("staff-col-last-seen"),
-            when(k.last_contact_ms.max(k.last_seen_ms)),
+            cx.when(k.last_contact_ms.max(k.last_seen_ms)),
         ),
         (
             t("kiosk-app-version"),
@@ -379,6 +381,33 @@ async fn kiosk_page(
         ));
     }
     body.push_str("</tbody></table>");
+    if !k.revoked && k.enrolled {
+        body.push_str(&format!("<h2>{}</h2>", esc(&t("kiosk-screen"))));
+        if let Some(taken) = k.screenshot_ms {
+            body.push_str(&format!(
+                "<figure style=\"margin:0\"><img id=\"screenshot\" src=\"/staff/kiosks/{uuid}/screenshot.jpg?t={taken}\" \
+                 alt=\"{alt}\" style=\"max-width:100%;border:1px solid #dde\"><figcaption class=\"muted\" id=\"screenshot-time\">{at}</figcaption></figure>",
+                alt = esc(&t("kiosk-screen")),
+                at = esc(&cx.t_args(&state, "kiosk-screenshot-at", &[("at", &cx.when(Some(taken)))])),
+            ));
+        }
+        if let Some(asked) = k.screenshot_requested_ms {
+            body.push_str(&format!(
+                "<p class=\"muted\" id=\"screenshot-asked\">{}</p>",
+                esc(&cx.t_args(
+                    &state,
+                    "kiosk-screenshot-asked",
+                    &[("at", &cx.when(Some(asked)))]
+                ))
+            ));
+        }
+        body.push_str(&format!(
+            "<form method=\"post\" action=\"/staff/kiosks/{uuid}/screenshot\" id=\"screenshot-form\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">{}</button></form>",
+            esc(&cx.csrf),
+            esc(&t("kiosk-screenshot-ask")),
+        ));
+    }
     if cx.is_admin() && !k.revoked {
         let event_opts: Vec<(String, String)> = events
             .iter()
@@ -559,6 +588,42 @@ async fn save_settings(
     )
     .await?;
     Ok(Redirect::to(&format!("/staff/kiosks/{uuid}?done=saved")).into_response())
+}
+
+/// Asks the kiosk for a picture of its screen with its next sync round.
+async fn ask_screenshot(
+    State(state): State<AppState>,
+    cx: StaffCtx,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<super::context::Button>,
+) -> Result<Response, AppError> {
+    let uuid = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let fleet = state.fleet.clone();
+    blocking(move || fleet.request_screenshot(uuid, protocol::now_ms())).await?;
+    cx.audit(&state, AuditAction::KioskScreenshot, uuid.to_string())
+        .await?;
+    Ok(Redirect::to(&format!("/staff/kiosks/{uuid}")).into_response())
+}
+
+/// The newest screenshot of a kiosk, to staff only (it shows what visitors saw).
+async fn screenshot_jpeg(
+    State(state): State<AppState>,
+    _cx: StaffCtx,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let uuid = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let fleet = state.fleet.clone();
+    let (_, jpeg) = blocking(move || fleet.screenshot(uuid))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/jpeg"),
+            (axum::http::header::CACHE_CONTROL, "private, no-store"),
+        ],
+        jpeg,
+    )
+        .into_response())
 }
 
 #[cfg(test)]

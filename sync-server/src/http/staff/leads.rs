@@ -11,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::context::{ConfirmForm, CsrfForm, DoneQuery, StaffCtx, blocking};
-use super::html::{esc, input, select, urlencode, when};
+use super::html::{esc, input, select, urlencode};
 use crate::AppState;
 use crate::error::AppError;
 use crate::store::{AuditAction, LEAD_STATUSES, LeadFilter, LeadRow};
@@ -205,24 +205,31 @@ async fn leads_page(
         let body: String = rows
             .iter()
             .map(|r| {
+                // The event's name, as staff know it; its id only if it has no row.
+                let event = events
+                    .iter()
+                    .find(|e| e.id == r.event_id)
+                    .map(|e| e.name.as_str())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or(&r.event_id);
                 format!(
-                    "<tr><td>{}</td><td><a href=\"/staff/leads/{}\">{}</a></td><td>{}</td><td>{}</td>\
-                     <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(&when(Some(r.created_ms))),
+                    "<tr><td class=\"t\">{}</td><td><a href=\"/staff/leads/{}\">{}</a></td><td>{}</td><td class=\"e\">{}</td>\
+                     <td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&cx.when(Some(r.created_ms))),
                     r.lead_id,
                     esc(if r.contact.name.is_empty() { "—" } else { &r.contact.name }),
                     esc(&r.contact.organisation),
                     esc(&r.contact.email),
                     esc(&r.contact.phone),
                     esc(&r.contact.country),
-                    esc(&r.event_id),
+                    esc(event),
                     esc(&source_label(&state, cx.lang, &r.source)),
                     esc(&status_label(&state, cx.lang, &r.status)),
                 )
             })
             .collect();
         format!(
-            "<table id=\"leads\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
+            "<table id=\"leads\" class=\"compact\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
              <th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{body}</tbody></table>",
             esc(&t("export-col-created")),
             esc(&t("export-col-name")),
@@ -335,7 +342,7 @@ async fn export(
         format!("{format}: {count} leads; {}", filter_query(&filter)),
     )
     .await?;
-    let date = when(Some(protocol::now_ms()));
+    let date = cx.when(Some(protocol::now_ms()));
     let name = format!("leads-{}.{format}", date.get(..10).unwrap_or("export"));
     let mut resp = bytes.into_response();
     resp.headers_mut()
@@ -387,7 +394,7 @@ async fn lead_page(
                         ("id", &c.text_id),
                         ("version", &c.version.to_string()),
                         ("lang", &c.lang),
-                        ("at", &when(Some(c.at_ms))),
+                        ("at", &cx.when(Some(c.at_ms))),
                     ]
                 )),
                 esc(&c.lang),
@@ -423,7 +430,7 @@ async fn lead_page(
                     "<tr data-key=\"{vid}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>\
                      <form method=\"post\" action=\"/staff/leads/{id}/restore\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
                      <input type=\"hidden\" name=\"version\" value=\"{vid}\"><button type=\"submit\">{}</button></form></td></tr>",
-                    esc(&when(Some(v.updated_ms))),
+                    esc(&cx.when(Some(v.updated_ms))),
                     esc(&source_label(&state, cx.lang, &v.source)),
                     esc(&v.contact.name),
                     esc(&v.contact.organisation),
@@ -474,7 +481,7 @@ async fn lead_page(
             "export-col-source",
             &source_label(&state, cx.lang, &r.source)
         ),
-        field("export-col-created", &when(Some(r.created_ms))),
+        field("export-col-created", &cx.when(Some(r.created_ms))),
         esc(&t("lead-consent-title")),
         esc(&t("export-col-status")),
         esc(&t("export-col-notes")),
@@ -612,7 +619,7 @@ async fn duplicates_page(
                             esc(&r.contact.email),
                             esc(&r.contact.phone),
                             esc(&r.event_id),
-                            esc(&when(Some(r.created_ms)))
+                            esc(&cx.when(Some(r.created_ms)))
                         )
                     })
                     .collect();

@@ -13,7 +13,7 @@ use super::context::{
     Button, CsrfForm, LANG_COOKIE, StaffCtx, cookie, random_token, same_secret, session_cookie,
     set_cookie, staff_lang,
 };
-use super::html::{esc, page, when};
+use super::html::{esc, page, when_in};
 use crate::AppState;
 use crate::error::AppError;
 use crate::http::client_ip::{ClientIp, limit_key};
@@ -67,7 +67,7 @@ async fn login_page(
     let error = match q.error.as_deref() {
         None => String::new(),
         Some("locked") => {
-            let until = when(q.until);
+            let until = when_in(lang, q.until);
             format!(
                 "<p class=\"err\" id=\"locked\">{}</p>",
                 esc(&state

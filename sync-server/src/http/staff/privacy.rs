@@ -9,7 +9,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::context::{CsrfForm, StaffCtx, blocking};
-use super::html::{esc, when};
+use super::html::esc;
 use crate::AppState;
 use crate::error::AppError;
 use crate::store::{AuditAction, LeadRow};
@@ -52,7 +52,7 @@ async fn privacy_page(
                 .map(|s| {
                     format!(
                         "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                        esc(&when(Some(s.at_ms))),
+                        esc(&cx.when(Some(s.at_ms))),
                         esc(&s.kiosk_name),
                         esc(&s.event_id),
                         esc(&s.raw.chars().take(300).collect::<String>())
@@ -86,7 +86,7 @@ async fn privacy_page(
                         esc(&r.contact.email),
                         esc(&r.contact.phone),
                         esc(&r.event_id),
-                        esc(&when(Some(r.created_ms))),
+                        esc(&cx.when(Some(r.created_ms))),
                         esc(&consent)
                     )
                 })

@@ -33,7 +33,7 @@ use postgres::{Client, Config, NoTls};
 use crate::store::{KioskInfo, StorageError};
 
 /// The schema in numbered steps, the numbers SQLite's migrations have.
-const MIGRATIONS: [(i64, &str, &str); 11] = [
+const MIGRATIONS: [(i64, &str, &str); 12] = [
     (1, "core", include_str!("migrations/01-core/up.sql")),
     (2, "staff", include_str!("migrations/02-staff/up.sql")),
     (
@@ -72,6 +72,11 @@ const MIGRATIONS: [(i64, &str, &str); 11] = [
         11,
         "kiosk-contact",
         include_str!("migrations/11-kiosk-contact/up.sql"),
+    ),
+    (
+        12,
+        "screenshots",
+        include_str!("migrations/12-screenshots/up.sql"),
     ),
 ];
 
@@ -161,7 +166,8 @@ impl PostgresStorage {
         let rows = c.query(
             "SELECT uuid, name, event_id, secret_hash IS NOT NULL, revoked_ms IS NOT NULL, next_seq,
                     last_seen_ms, app_version, content_version, backlog, free_disk_bytes, content_error,
-                    settings_rev, settings, last_contact_ms
+                    settings_rev, settings, last_contact_ms, screenshot_requested_ms,
+                    (SELECT taken_ms FROM kiosk_screenshots WHERE kiosk = kiosks.id)
              FROM kiosks ORDER BY id",
             &[],
         )?;
@@ -182,6 +188,8 @@ impl PostgresStorage {
                 content_error: r.get(11),
                 settings: crate::store::settings_from_row(r.get(12), r.get(2), r.get(13)),
                 last_contact_ms: r.get(14),
+                screenshot_requested_ms: r.get(15),
+                screenshot_ms: r.get(16),
             })
             .collect())
     }

@@ -295,8 +295,9 @@ impl Storage for PostgresStorage {
     fn cursor(&self, kiosk: &KioskAuth, now_ms: i64) -> Result<Cursor, StorageError> {
         self.with(|c| {
             let row = c.query_one(
-                "SELECT next_seq, settings_rev, event_id, settings, last_contact_ms FROM kiosks
-                 WHERE id = $1",
+                "SELECT next_seq, settings_rev, event_id, settings, last_contact_ms,
+                        screenshot_requested_ms IS NOT NULL
+                 FROM kiosks WHERE id = $1",
                 &[&kiosk.row],
             )?;
             if contact_is_stale(row.get(4), now_ms) {
@@ -311,6 +312,7 @@ impl Storage for PostgresStorage {
                 server_time_ms: now_ms,
                 // Until staff change something there is nothing to apply.
                 settings: (rev > 0).then(|| settings_from_row(rev, row.get(2), row.get(3))),
+                screenshot_wanted: row.get(5),
             })
         })
     }

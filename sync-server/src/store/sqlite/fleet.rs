@@ -6,6 +6,58 @@ use super::SqliteStorage;
 use crate::store::*;
 
 impl FleetStorage for SqliteStorage {
+    fn request_screenshot(&self, uuid: uuid::Uuid, now_ms: i64) -> Result<(), StorageError> {
+        self.write(|c| {
+            let n = c.execute(
+                "UPDATE kiosks SET screenshot_requested_ms = ?2 WHERE uuid = ?1",
+                params![uuid.to_string(), now_ms],
+            )?;
+            if n == 0 {
+                return Err(StorageError::NotFound);
+            }
+            Ok(())
+        })
+    }
+
+    fn save_screenshot(
+        &self,
+        kiosk: &KioskAuth,
+        jpeg: &[u8],
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            // Only a picture staff asked for: a stolen key cannot fill the database.
+            let asked = tx.execute(
+                "UPDATE kiosks SET screenshot_requested_ms = NULL
+                 WHERE id = ?1 AND screenshot_requested_ms IS NOT NULL",
+                [kiosk.row],
+            )?;
+            if asked == 0 {
+                return Err(StorageError::Invalid(NOT_ASKED.into()));
+            }
+            tx.execute(
+                "INSERT INTO kiosk_screenshots(kiosk, taken_ms, jpeg) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(kiosk) DO UPDATE SET taken_ms = excluded.taken_ms, jpeg = excluded.jpeg",
+                params![kiosk.row, now_ms, jpeg],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn screenshot(&self, uuid: uuid::Uuid) -> Result<Option<(i64, Vec<u8>)>, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT s.taken_ms, s.jpeg FROM kiosk_screenshots s JOIN kiosks k ON k.id = s.kiosk
+                 WHERE k.uuid = ?1",
+                [uuid.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+        })
+    }
+
     fn content_versions(&self) -> Result<Vec<ContentVersion>, StorageError> {
         self.read(|c| {
             let current: Option<i64> = c

@@ -31,6 +31,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/09-hardening/up.sql")),
         M::up(include_str!("migrations/10-kiosk-settings/up.sql")),
         M::up(include_str!("migrations/11-kiosk-contact/up.sql")),
+        M::up(include_str!("migrations/12-screenshots/up.sql")),
     ])
 });
 

@@ -161,7 +161,8 @@ impl Storage for SqliteStorage {
             let mut stmt = c.prepare(
                 "SELECT uuid, name, event_id, secret_hash IS NOT NULL, revoked_ms IS NOT NULL, next_seq,
                         last_seen_ms, app_version, content_version, backlog, free_disk_bytes, content_error,
-                        settings_rev, settings, last_contact_ms
+                        settings_rev, settings, last_contact_ms, screenshot_requested_ms,
+                        (SELECT taken_ms FROM kiosk_screenshots WHERE kiosk = kiosks.id)
                  FROM kiosks ORDER BY id",
             )?;
             let rows = stmt.query_map([], |r| {
@@ -184,6 +185,8 @@ impl Storage for SqliteStorage {
                         r.get::<_, Option<String>>(13)?.as_deref(),
                     ),
                     last_contact_ms: r.get(14)?,
+                    screenshot_requested_ms: r.get(15)?,
+                    screenshot_ms: r.get(16)?,
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -278,13 +281,23 @@ impl Storage for SqliteStorage {
     }
 
     fn cursor(&self, kiosk: &KioskAuth, now_ms: i64) -> Result<Cursor, StorageError> {
-        type Row = (i64, i64, Option<String>, Option<String>, Option<i64>);
-        let (next, rev, event, json, contact): Row = self.read(|c| {
+        type Row = (i64, i64, Option<String>, Option<String>, Option<i64>, bool);
+        let (next, rev, event, json, contact, screenshot): Row = self.read(|c| {
             Ok(c.query_row(
-                "SELECT next_seq, settings_rev, event_id, settings, last_contact_ms FROM kiosks
-                 WHERE id = ?1",
+                "SELECT next_seq, settings_rev, event_id, settings, last_contact_ms,
+                        screenshot_requested_ms IS NOT NULL
+                 FROM kiosks WHERE id = ?1",
                 [kiosk.row],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )?)
         })?;
         // A write only when the contact noted is old: the cursor stays a read most of the time.
@@ -302,6 +315,7 @@ impl Storage for SqliteStorage {
             server_time_ms: now_ms,
             // Until staff change something there is nothing to apply.
             settings: (rev > 0).then(|| settings_from_row(rev, event, json.as_deref())),
+            screenshot_wanted: screenshot,
         })
     }
 
