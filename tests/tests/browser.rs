@@ -143,8 +143,8 @@ fn staff_sign_in_filter_export_erase_and_switch_language() {
     with_browser(
         dir.path(),
         Screen::Desktop {
-            width: 1280,
-            height: 900,
+            width: 1366,
+            height: 768,
         },
         move |c| async move {
             // The sign-in page: Vietnamese by default, English through its link, and back.
@@ -213,6 +213,29 @@ fn staff_sign_in_filter_export_erase_and_switch_language() {
             c.goto(&format!("{url}/staff/leads")).await.unwrap();
             assert_eq!(h1(&c).await, "Khách quan tâm");
             find(&c, "#leads").await;
+            keep_shot(&c, "leads-vi").await;
+            // Readable at 1366 px: no row wraps into more than two lines; events by name,
+            // times in Vietnam time, dates as Vietnamese write them.
+            let rows = js(
+                &c,
+                "return Array.from(document.querySelectorAll('#leads tbody tr')).map(tr => \
+                 [tr.getBoundingClientRect().height, tr.children[6].textContent, tr.children[0].textContent])",
+            )
+            .await;
+            for row in rows.as_array().unwrap() {
+                let height = row[0].as_f64().unwrap();
+                assert!(height <= 64.0, "a leads row is {height} px tall: {row}");
+                let event = row[1].as_str().unwrap();
+                assert!(
+                    event == "Korea Investment Forum 2026" || event == "Korean delegation 2026",
+                    "{event}"
+                );
+                let created = row[2].as_str().unwrap();
+                assert!(
+                    created.ends_with("(UTC+7)") && created.as_bytes()[2] == b'/',
+                    "{created}"
+                );
+            }
             let mut names = table_names(&c).await;
             names.sort();
             assert_eq!(
@@ -395,6 +418,29 @@ fn staff_sign_in_filter_export_erase_and_switch_language() {
             })
             .await;
             find(&c, "#leads").await;
+            keep_shot(&c, "leads-vi").await;
+            // Readable at 1366 px: no row wraps into more than two lines; events by name,
+            // times in Vietnam time, dates as Vietnamese write them.
+            let rows = js(
+                &c,
+                "return Array.from(document.querySelectorAll('#leads tbody tr')).map(tr => \
+                 [tr.getBoundingClientRect().height, tr.children[6].textContent, tr.children[0].textContent])",
+            )
+            .await;
+            for row in rows.as_array().unwrap() {
+                let height = row[0].as_f64().unwrap();
+                assert!(height <= 64.0, "a leads row is {height} px tall: {row}");
+                let event = row[1].as_str().unwrap();
+                assert!(
+                    event == "Korea Investment Forum 2026" || event == "Korean delegation 2026",
+                    "{event}"
+                );
+                let created = row[2].as_str().unwrap();
+                assert!(
+                    created.ends_with("(UTC+7)") && created.as_bytes()[2] == b'/',
+                    "{created}"
+                );
+            }
             let mut names = table_names(&c).await;
             names.sort();
             assert_eq!(
