@@ -271,6 +271,21 @@ pub struct User {
     pub org: String,
 }
 
+/// An account as the admins' accounts page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    pub org: String,
+    pub created_ms: i64,
+    pub disabled_ms: Option<i64>,
+    pub locked_until_ms: Option<i64>,
+}
+
+/// The fewest characters a staff password has.
+pub const PASSWORD_MIN_CHARS: usize = 10;
+
 /// What a staff account may do. Stored as its name; a name this build does not know reads as
 /// [`Role::Staff`], the lesser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -312,6 +327,8 @@ pub enum AuditAction {
     UserAdd,
     UserPassword,
     UserUnlock,
+    UserDisable,
+    UserEnable,
     KioskAdd,
     KioskEnrol,
     KioskEvent,
@@ -348,6 +365,8 @@ impl AuditAction {
             UserAdd => "user_add",
             UserPassword => "user_password",
             UserUnlock => "user_unlock",
+            UserDisable => "user_disable",
+            UserEnable => "user_enable",
             KioskAdd => "kiosk_add",
             KioskEnrol => "kiosk_enrol",
             KioskEvent => "kiosk-event",
@@ -448,6 +467,16 @@ pub trait StaffStorage: Send + Sync + 'static {
     fn quarantine(&self, limit: u64) -> Result<(Vec<QuarantineRow>, u64), StorageError>;
     /// Accounts locked now, with the lock's end: for the admins' audit page.
     fn locked_users(&self, now_ms: i64) -> Result<Vec<(String, i64)>, StorageError>;
+    /// Every account, by email, for the admins' accounts page.
+    fn users(&self) -> Result<Vec<UserRow>, StorageError>;
+    /// Disables an account (its sessions end in the same transaction, it cannot sign in) or
+    /// enables it again. False: no such account.
+    fn set_user_disabled(
+        &self,
+        user_id: i64,
+        disabled: bool,
+        now_ms: i64,
+    ) -> Result<bool, StorageError>;
     fn audit(
         &self,
         user_id: Option<i64>,

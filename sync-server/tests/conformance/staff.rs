@@ -120,6 +120,43 @@ fn sessions(s: &dyn StaffStorage) {
 }
 conformance!(sessions);
 
+fn disabling_an_account(s: &dyn StaffStorage) {
+    let admin = s
+        .add_user("admin@dn.example", "h", Role::Admin, "A", T0)
+        .unwrap();
+    let hong = s
+        .add_user("Hong@dn.example", "h", Role::Staff, "B", T0 + 1)
+        .unwrap();
+    s.create_session(hong, "tok-hong", "csrf", T0, T0 + 3_600_000)
+        .unwrap();
+    let users = s.users().unwrap();
+    let emails: Vec<&str> = users.iter().map(|u| u.email.as_str()).collect();
+    assert_eq!(
+        emails,
+        ["admin@dn.example", "Hong@dn.example"],
+        "by email, any case"
+    );
+    assert_eq!((users[1].role, users[1].org.as_str()), (Role::Staff, "B"));
+    assert_eq!(users[1].disabled_ms, None);
+    assert!(s.set_user_disabled(hong, true, T0 + 10).unwrap());
+    assert_eq!(
+        s.session("tok-hong", T0 + 20).unwrap(),
+        None,
+        "its sessions ended"
+    );
+    assert_eq!(
+        s.user_by_email("hong@dn.example").unwrap(),
+        None,
+        "it cannot sign in"
+    );
+    assert_eq!(s.users().unwrap()[1].disabled_ms, Some(T0 + 10));
+    assert!(s.set_user_disabled(hong, false, T0 + 30).unwrap());
+    assert_eq!(s.users().unwrap()[1].disabled_ms, None);
+    assert!(s.user_by_email("hong@dn.example").unwrap().is_some());
+    assert!(!s.set_user_disabled(admin + hong + 100, true, T0).unwrap());
+}
+conformance!(disabling_an_account);
+
 fn lockout(s: &dyn StaffStorage) {
     let id = s
         .add_user("minh@dn.example", "h", Role::Staff, "Unit", T0)

@@ -66,6 +66,7 @@ pub(crate) fn nav(
         ("/staff/privacy", "staff-nav-privacy"),
     ];
     if user.role == Role::Admin {
+        links.push(("/staff/users", "staff-nav-users"));
         links.push(("/staff/audit", "staff-nav-audit"));
     }
     let links: String = links
@@ -86,7 +87,7 @@ pub(crate) fn nav(
     // `ui`, not `lang`: on the leads page `lang` filters by the visitor's language.
     let sep = if here.contains('?') { '&' } else { '?' };
     format!(
-        "<header><nav>{links}</nav><span>{who}</span><a href=\"{here}{sep}ui={olang}\">{oname}</a>\
+        "<header><nav>{links}</nav><a href=\"/staff/account\" id=\"me\">{who}</a><a href=\"{here}{sep}ui={olang}\">{oname}</a>\
          <form method=\"post\" action=\"/staff/logout\" style=\"margin-left:auto\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <button type=\"submit\">{logout}</button></form></header>",
         who = esc(&format!("{} · {}", user.email, user.org)),

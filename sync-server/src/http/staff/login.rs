@@ -38,7 +38,7 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+pub(super) fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|h| {
             argon2::Argon2::default()
@@ -212,27 +212,43 @@ async fn login(
         }
         return Ok(Redirect::to("/staff/login?error=1").into_response());
     };
-    let token = random_token();
-    let csrf = random_token();
     let staff = state.staff.clone();
     let (uid, email) = (user.id, user.email.clone());
-    let token_hash = sha256_hex(token.as_bytes());
     tokio::task::spawn_blocking(move || {
         staff.login_succeeded(uid)?;
-        staff.create_session(uid, &token_hash, &csrf, now, now + SESSION_TTL_MS)?;
         staff.audit(Some(uid), AuditAction::Login, &email, now)
     })
     .await??;
     let mut resp = Redirect::to("/staff").into_response();
+    start_session(&state, uid, &mut resp).await?;
+    Ok(resp)
+}
+
+/// Opens a new session for the user and sets its cookie on `resp` (at sign-in, and for the
+/// browser that changed the password, whose old session ended with all the others).
+pub(super) async fn start_session(
+    state: &AppState,
+    user_id: i64,
+    resp: &mut Response,
+) -> Result<(), AppError> {
+    let now = protocol::now_ms();
+    let token = random_token();
+    let csrf = random_token();
+    let staff = state.staff.clone();
+    let token_hash = sha256_hex(token.as_bytes());
+    tokio::task::spawn_blocking(move || {
+        staff.create_session(user_id, &token_hash, &csrf, now, now + SESSION_TTL_MS)
+    })
+    .await??;
     set_cookie(
-        &mut resp,
-        &state,
-        session_cookie(&state),
+        resp,
+        state,
+        session_cookie(state),
         &token,
         "/staff",
         SESSION_TTL_MS / 1000,
     );
-    Ok(resp)
+    Ok(())
 }
 
 /// Signing out ends every session of the user, on every browser.

@@ -5,6 +5,7 @@
 //! and every form a [`context::CsrfForm`]; what a staff member sees is scoped by
 //! [`crate::store::Scope::of`].
 
+mod accounts;
 mod audit;
 mod content;
 pub(crate) mod context;
@@ -36,6 +37,7 @@ pub const MAX_FORM_BYTES: usize = 64 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(login::router())
+        .merge(accounts::router())
         .merge(dashboard::router())
         .merge(leads::router())
         .merge(privacy::router())

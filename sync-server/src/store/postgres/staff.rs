@@ -218,6 +218,47 @@ impl StaffStorage for PostgresStorage {
         })
     }
 
+    fn users(&self) -> Result<Vec<UserRow>, StorageError> {
+        self.with(|c| {
+            Ok(c.query(
+                "SELECT id, email, role, org, created_ms, disabled_ms, locked_until_ms
+                 FROM users ORDER BY lower(email), id",
+                &[],
+            )?
+            .iter()
+            .map(|r| UserRow {
+                id: r.get(0),
+                email: r.get(1),
+                role: Role::stored(r.get::<_, &str>(2)),
+                org: r.get(3),
+                created_ms: r.get(4),
+                disabled_ms: r.get(5),
+                locked_until_ms: r.get(6),
+            })
+            .collect())
+        })
+    }
+
+    fn set_user_disabled(
+        &self,
+        user_id: i64,
+        disabled: bool,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE users SET disabled_ms = $2 WHERE id = $1",
+                &[&user_id, &disabled.then_some(now_ms)],
+            )?;
+            if disabled {
+                tx.execute("DELETE FROM staff_sessions WHERE user_id = $1", &[&user_id])?;
+            }
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
     fn locked_users(&self, now_ms: i64) -> Result<Vec<(String, i64)>, StorageError> {
         self.with(|c| {
             Ok(c.query(

@@ -1,0 +1,158 @@
+//! Staff accounts on the web, in headless Chromium: a user changes their password (their other
+//! sessions end, this one goes on), an admin disables the account (its session ends at once, it
+//! cannot sign in) and enables it again; every step is in the audit log.
+//!
+//! Needs Chromium and chromedriver (`scripts/install-deps.sh test`); without them this test
+//! fails, never passes silently.
+
+use e2e::browser::*;
+use e2e::pages::{get, try_sign_in};
+use e2e::{RowExt, Table, TestServer};
+use sync_server::store::Role;
+
+const ADMIN_PASSWORD: &str = "a long admin password";
+const OLD: &str = "the first password";
+const NEW: &str = "a better password 2026";
+const ITTPC: &str = "Investment, Trade and Tourism Promotion Centre";
+
+/// Whether a session still opens the dashboard (a signed-out one is sent to sign in).
+async fn signed_in(http: &reqwest::Client, url: &str) -> bool {
+    get(http, &format!("{url}/staff")).await.0 == 200
+}
+
+#[test]
+fn change_password_then_disable_and_enable_an_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let st = &server.state;
+    let now = protocol::now_ms();
+    for (email, password, role) in [
+        ("admin@dn.example", ADMIN_PASSWORD, Role::Admin),
+        ("hong@dn.example", OLD, Role::Staff),
+    ] {
+        let hash = sync_server::http::staff::hash_password(password).unwrap();
+        st.staff.add_user(email, &hash, role, ITTPC, now).unwrap();
+    }
+    let url = server.url();
+    with_browser(
+        dir.path(),
+        Screen::Desktop {
+            width: 1366,
+            height: 768,
+        },
+        move |c| async move {
+            // Hồng is signed in on another computer too.
+            let other = try_sign_in(&url, "hong@dn.example", OLD, None).await;
+            assert_eq!(other.status, 303);
+            assert!(signed_in(&other.http, &url).await);
+
+            sign_in(&c, &url, "hong@dn.example", OLD).await;
+            find(&c, "#me").await.click().await.unwrap();
+            wait_url(&c, "the account page", |u| u.path() == "/staff/account").await;
+            keep_shot(&c, "account-vi").await;
+            let change = |current: &'static str, new: &'static str, again: &'static str| {
+                let c = c.clone();
+                async move {
+                    fill(&c, "#password-form input[name=current]", current).await;
+                    fill(&c, "#password-form input[name=new]", new).await;
+                    fill(&c, "#password-form input[name=again]", again).await;
+                    find(&c, "#password-form button[type=submit]")
+                        .await
+                        .click()
+                        .await
+                        .unwrap();
+                    wait_url(&c, "the answer", |u| {
+                        u.query().is_some_and(|q| q.starts_with("done="))
+                    })
+                    .await;
+                    find(&c, "#done").await.text().await.unwrap()
+                }
+            };
+            // Wrong current password, two different new ones: nothing changes.
+            let done = change("not my password", NEW, NEW).await;
+            assert!(done.contains("không đúng"), "{done}");
+            c.goto(&format!("{url}/staff/account")).await.unwrap();
+            let done = change(OLD, NEW, "something else entirely").await;
+            assert!(done.contains("không giống nhau"), "{done}");
+            assert!(signed_in(&other.http, &url).await, "nothing changed yet");
+            c.goto(&format!("{url}/staff/account")).await.unwrap();
+            let done = change(OLD, NEW, NEW).await;
+            assert!(done.contains("Đã đổi mật khẩu"), "{done}");
+            // This browser goes on; the other computer's session has ended.
+            c.goto(&format!("{url}/staff/leads")).await.unwrap();
+            assert_eq!(h1(&c).await, "Khách quan tâm");
+            assert!(
+                !signed_in(&other.http, &url).await,
+                "the other session ended"
+            );
+            let old_again = try_sign_in(&url, "hong@dn.example", OLD, None).await;
+            assert!(
+                old_again.location.contains("error"),
+                "the old password is gone"
+            );
+            let with_new = try_sign_in(&url, "hong@dn.example", NEW, None).await;
+            assert_eq!(with_new.location, "/staff");
+
+            // An admin disables the account: Hồng's session ends at once.
+            find(&c, "header form button[type=submit]")
+                .await
+                .click()
+                .await
+                .unwrap();
+            sign_in(&c, &url, "admin@dn.example", ADMIN_PASSWORD).await;
+            c.goto(&format!("{url}/staff/users?ui=en")).await.unwrap();
+            wait_lang(&c, "en").await;
+            let status = |c: Client| async move {
+                find(&c, "tr[data-user='hong@dn.example'] td[data-status]")
+                    .await
+                    .attr("data-status")
+                    .await
+                    .unwrap()
+                    .unwrap()
+            };
+            assert_eq!(status(c.clone()).await, "active");
+            keep_shot(&c, "users-en").await;
+            find(&c, "tr[data-user='hong@dn.example'] button")
+                .await
+                .click()
+                .await
+                .unwrap();
+            find(&c, "#done").await;
+            assert_eq!(status(c.clone()).await, "disabled");
+            assert!(!signed_in(&with_new.http, &url).await, "its session ended");
+            let refused = try_sign_in(&url, "hong@dn.example", NEW, None).await;
+            assert!(
+                refused.location.contains("error"),
+                "a disabled account cannot sign in"
+            );
+            // The admin's own row has no button: nobody locks themselves out.
+            let own = js(
+                &c,
+                "return document.querySelectorAll(\"tr[data-user='admin@dn.example'] button\").length",
+            )
+            .await;
+            assert_eq!(own.as_u64(), Some(0));
+            // Enabled again, Hồng signs in with the new password.
+            find(&c, "tr[data-user='hong@dn.example'] button")
+                .await
+                .click()
+                .await
+                .unwrap();
+            find(&c, "#done").await;
+            assert_eq!(status(c.clone()).await, "active");
+            let back = try_sign_in(&url, "hong@dn.example", NEW, None).await;
+            assert_eq!(back.location, "/staff");
+            assert!(signed_in(&back.http, &url).await);
+        },
+    );
+    let audit = server.rows(Table::Audit);
+    let actions: Vec<&str> = audit.iter().map(|r| r.text("action")).collect();
+    for wanted in [
+        "user_password",
+        "user_disable",
+        "user_enable",
+        "login_failed",
+    ] {
+        assert!(actions.contains(&wanted), "{wanted} in {actions:?}");
+    }
+}
