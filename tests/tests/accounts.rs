@@ -1,6 +1,7 @@
 //! Staff accounts on the web, in headless Chromium: a user changes their password (their other
 //! sessions end, this one goes on), an admin disables the account (its session ends at once, it
-//! cannot sign in) and enables it again; every step is in the audit log.
+//! cannot sign in) and enables it again, invites a new person (a one-time link to set the
+//! password) and gives a reset link; every step is in the audit log.
 //!
 //! Needs Chromium and chromedriver (`scripts/install-deps.sh test`); without them this test
 //! fails, never passes silently.
@@ -102,17 +103,24 @@ fn change_password_then_disable_and_enable_an_account() {
             sign_in(&c, &url, "admin@dn.example", ADMIN_PASSWORD).await;
             c.goto(&format!("{url}/staff/users?ui=en")).await.unwrap();
             wait_lang(&c, "en").await;
+            // Read by script, so a page still loading is read again rather than going stale.
             let status = |c: Client| async move {
-                find(&c, "tr[data-user='hong@dn.example'] td[data-status]")
+                let c = &c;
+                poll("Hồng's row", || async move {
+                    js(
+                        c,
+                        "const td = document.querySelector(\"tr[data-user='hong@dn.example'] td[data-status]\"); \
+                         return document.readyState === 'complete' && td ? td.dataset.status : null",
+                    )
                     .await
-                    .attr("data-status")
-                    .await
-                    .unwrap()
-                    .unwrap()
+                    .as_str()
+                    .map(str::to_owned)
+                })
+                .await
             };
             assert_eq!(status(c.clone()).await, "active");
             keep_shot(&c, "users-en").await;
-            find(&c, "tr[data-user='hong@dn.example'] button")
+            find(&c, "tr[data-user='hong@dn.example'] form.switch button")
                 .await
                 .click()
                 .await
@@ -128,12 +136,12 @@ fn change_password_then_disable_and_enable_an_account() {
             // The admin's own row has no button: nobody locks themselves out.
             let own = js(
                 &c,
-                "return document.querySelectorAll(\"tr[data-user='admin@dn.example'] button\").length",
+                "return document.querySelectorAll(\"tr[data-user='admin@dn.example'] form.switch button\").length",
             )
             .await;
             assert_eq!(own.as_u64(), Some(0));
             // Enabled again, Hồng signs in with the new password.
-            find(&c, "tr[data-user='hong@dn.example'] button")
+            find(&c, "tr[data-user='hong@dn.example'] form.switch button")
                 .await
                 .click()
                 .await
@@ -143,6 +151,103 @@ fn change_password_then_disable_and_enable_an_account() {
             let back = try_sign_in(&url, "hong@dn.example", NEW, None).await;
             assert_eq!(back.location, "/staff");
             assert!(signed_in(&back.http, &url).await);
+
+            // An invitation: a new account, and a link to set its password, shown once.
+            fill(&c, "#invite-form input[name=email]", "lan@dn.example").await;
+            find(&c, "#invite-form button[type=submit]")
+                .await
+                .click()
+                .await
+                .unwrap();
+            let invite = find(&c, "#link")
+                .await
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(
+                invite.starts_with(&format!("{url}/staff/welcome/")),
+                "{invite}"
+            );
+            keep_shot(&c, "invite-en").await;
+            assert!(
+                try_sign_in(&url, "lan@dn.example", "", None)
+                    .await
+                    .location
+                    .contains("error"),
+                "no password works before the link is used"
+            );
+            find(&c, "header form button[type=submit]")
+                .await
+                .click()
+                .await
+                .unwrap();
+            let set_through = |link: String, password: &'static str| {
+                let c = c.clone();
+                async move {
+                    c.goto(&link).await.unwrap();
+                    find(&c, "#whose").await;
+                    fill(&c, "#welcome-form input[name=new]", password).await;
+                    fill(&c, "#welcome-form input[name=again]", password).await;
+                    find(&c, "#welcome-form button[type=submit]")
+                        .await
+                        .click()
+                        .await
+                        .unwrap();
+                    wait_url(&c, "signed in through the link", |u| u.path() == "/staff").await;
+                    find(&c, "#me").await.text().await.unwrap()
+                }
+            };
+            c.goto(&invite).await.unwrap();
+            keep_shot(&c, "welcome-vi").await;
+            let me = set_through(invite.clone(), "Lan's own password").await;
+            assert!(me.contains("lan@dn.example"), "{me}");
+            c.goto(&invite).await.unwrap();
+            find(&c, "#dead-link").await;
+            c.goto(&format!("{url}/staff")).await.unwrap();
+            find(&c, "header form button[type=submit]")
+                .await
+                .click()
+                .await
+                .unwrap();
+
+            // A reset link for Hồng: the old password works until it is used, then not.
+            sign_in(&c, &url, "admin@dn.example", ADMIN_PASSWORD).await;
+            c.goto(&format!("{url}/staff/users")).await.unwrap();
+            find(&c, "tr[data-user='hong@dn.example'] form.reset button")
+                .await
+                .click()
+                .await
+                .unwrap();
+            let reset = find(&c, "#link")
+                .await
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(
+                signed_in(&back.http, &url).await,
+                "nothing ends before it is used"
+            );
+            find(&c, "header form button[type=submit]")
+                .await
+                .click()
+                .await
+                .unwrap();
+            let me = set_through(reset.clone(), "a third password 2026").await;
+            assert!(me.contains("hong@dn.example"), "{me}");
+            assert!(
+                !signed_in(&back.http, &url).await,
+                "the reset ended Hồng's sessions"
+            );
+            assert!(
+                try_sign_in(&url, "hong@dn.example", NEW, None)
+                    .await
+                    .location
+                    .contains("error")
+            );
+            c.goto(&reset).await.unwrap();
+            find(&c, "#dead-link").await;
         },
     );
     let audit = server.rows(Table::Audit);

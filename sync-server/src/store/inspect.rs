@@ -41,13 +41,14 @@ pub enum Table {
     DelegationMembers,
     ErasedMembers,
     KioskScreenshots,
+    UserLinks,
 }
 
 /// One row: column name to value.
 pub type Row = serde_json::Map<String, Value>;
 
 impl Table {
-    pub const ALL: [Table; 25] = [
+    pub const ALL: [Table; 26] = [
         Table::Kiosks,
         Table::KioskBoots,
         Table::KioskEvents,
@@ -73,6 +74,7 @@ impl Table {
         Table::DelegationMembers,
         Table::ErasedMembers,
         Table::KioskScreenshots,
+        Table::UserLinks,
     ];
 
     /// Its name in SQL (a fixed identifier: nothing from a request reaches a query here).
@@ -103,6 +105,7 @@ impl Table {
             Table::DelegationMembers => "delegation_members",
             Table::ErasedMembers => "erased_members",
             Table::KioskScreenshots => "kiosk_screenshots",
+            Table::UserLinks => "user_links",
         }
     }
 
@@ -133,6 +136,7 @@ impl Table {
             Table::DelegationMembers => &["delegation", "position"],
             Table::ErasedMembers => &["delegation", "name_hash"],
             Table::KioskScreenshots => &["kiosk"],
+            Table::UserLinks => &["token_hash"],
         }
     }
 }

@@ -329,6 +329,8 @@ pub enum AuditAction {
     UserUnlock,
     UserDisable,
     UserEnable,
+    UserInvite,
+    UserResetLink,
     KioskAdd,
     KioskEnrol,
     KioskEvent,
@@ -367,6 +369,8 @@ impl AuditAction {
             UserUnlock => "user_unlock",
             UserDisable => "user_disable",
             UserEnable => "user_enable",
+            UserInvite => "user_invite",
+            UserResetLink => "user_reset_link",
             KioskAdd => "kiosk_add",
             KioskEnrol => "kiosk_enrol",
             KioskEvent => "kiosk-event",
@@ -467,6 +471,32 @@ pub trait StaffStorage: Send + Sync + 'static {
     fn quarantine(&self, limit: u64) -> Result<(Vec<QuarantineRow>, u64), StorageError>;
     /// Accounts locked now, with the lock's end: for the admins' audit page.
     fn locked_users(&self, now_ms: i64) -> Result<Vec<(String, i64)>, StorageError>;
+    /// Keeps a one-time link (`purpose` `invite` or `reset`) for an account, replacing any
+    /// earlier link of that account that was not used.
+    fn create_user_link(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        purpose: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StorageError>;
+    /// The account and purpose of a link that still works (not used, not expired, the account
+    /// not disabled).
+    fn user_link(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<(User, String)>, StorageError>;
+    /// Sets the password through a link that still works, in one transaction: the link is used
+    /// up, the lockout cleared and every session of the account ended. None: the link does not
+    /// work (any more).
+    fn redeem_user_link(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<User>, StorageError>;
     /// Every account, by email, for the admins' accounts page.
     fn users(&self) -> Result<Vec<UserRow>, StorageError>;
     /// Disables an account (its sessions end in the same transaction, it cannot sign in) or

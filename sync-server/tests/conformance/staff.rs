@@ -157,6 +157,57 @@ fn disabling_an_account(s: &dyn StaffStorage) {
 }
 conformance!(disabling_an_account);
 
+fn one_time_links(s: &dyn StaffStorage) {
+    let lan = s
+        .add_user("lan@dn.example", "unusable", Role::Staff, "B", T0)
+        .unwrap();
+    s.create_session(lan, "tok-lan", "csrf", T0, T0 + 3_600_000)
+        .unwrap();
+    s.create_user_link(lan, "link-1", "invite", T0, T0 + 1_000)
+        .unwrap();
+    let (user, purpose) = s.user_link("link-1", T0 + 1).unwrap().unwrap();
+    assert_eq!(
+        (user.email.as_str(), purpose.as_str()),
+        ("lan@dn.example", "invite")
+    );
+    assert_eq!(s.user_link("link-1", T0 + 1_000).unwrap(), None, "expired");
+    assert_eq!(
+        s.redeem_user_link("link-1", "h2", T0 + 1_000).unwrap(),
+        None
+    );
+    // A newer link replaces the one not used.
+    s.create_user_link(lan, "link-2", "reset", T0 + 2, T0 + 10_000)
+        .unwrap();
+    s.create_user_link(lan, "link-3", "reset", T0 + 3, T0 + 10_000)
+        .unwrap();
+    assert_eq!(s.user_link("link-2", T0 + 4).unwrap(), None);
+    let redeemed = s.redeem_user_link("link-3", "h3", T0 + 5).unwrap().unwrap();
+    assert_eq!(redeemed.password_hash, "h3");
+    assert_eq!(
+        s.user_by_email("lan@dn.example")
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "h3"
+    );
+    assert_eq!(
+        s.session("tok-lan", T0 + 6).unwrap(),
+        None,
+        "sessions ended"
+    );
+    assert_eq!(
+        s.redeem_user_link("link-3", "h4", T0 + 7).unwrap(),
+        None,
+        "once"
+    );
+    // A disabled account's link does not work.
+    s.create_user_link(lan, "link-4", "reset", T0 + 8, T0 + 10_000)
+        .unwrap();
+    s.set_user_disabled(lan, true, T0 + 9).unwrap();
+    assert_eq!(s.user_link("link-4", T0 + 10).unwrap(), None);
+}
+conformance!(one_time_links);
+
 fn lockout(s: &dyn StaffStorage) {
     let id = s
         .add_user("minh@dn.example", "h", Role::Staff, "Unit", T0)

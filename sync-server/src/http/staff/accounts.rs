@@ -1,5 +1,6 @@
 //! Staff accounts on the web: every user changes their own password (their other sessions
-//! end); admins see every account and disable or enable one (a disabled account's sessions end
+//! end); admins see every account, invite a new one and give a reset link (each a one-time link
+//! to set a password, shown once), and disable or enable one (a disabled account's sessions end
 //! at once and it cannot sign in). Every step is audited.
 
 use axum::Router;
@@ -17,9 +18,11 @@ use crate::store::{AuditAction, PASSWORD_MIN_CHARS, Role};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/account", get(account_page).post(change_password))
-        .route("/staff/users", get(users_page))
+        .route("/staff/users", get(users_page).post(invite))
         .route("/staff/users/{id}/disable", post(disable))
         .route("/staff/users/{id}/enable", post(enable))
+        .route("/staff/users/{id}/reset", post(reset_link))
+        .route("/staff/welcome/{token}", get(welcome_page).post(welcome))
 }
 
 async fn account_page(
@@ -149,12 +152,35 @@ async fn users_page(
     cx: StaffCtx,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, AppError> {
+    render_users(&state, &cx, q.done.as_deref(), None).await
+}
+
+/// A link just made, shown once: whose, the URL, and what it is for.
+struct NewLink {
+    email: String,
+    url: String,
+    purpose: &'static str,
+}
+
+/// How long an invitation works.
+const INVITE_MS: i64 = 7 * 24 * 3_600_000;
+/// How long a reset link works.
+const RESET_MS: i64 = 24 * 3_600_000;
+
+async fn render_users(
+    state: &AppState,
+    cx: &StaffCtx,
+    done: Option<&str>,
+    link: Option<NewLink>,
+) -> Result<Response, AppError> {
+    let state = state.clone();
     if !cx.is_admin() {
         return Ok(cx.not_allowed(&state));
     }
     let t = |id: &str| cx.t(&state, id);
     let staff = state.staff.clone();
-    let users = blocking(move || staff.users()).await?;
+    let leads = state.leads.clone();
+    let (users, orgs) = blocking(move || Ok((staff.users()?, leads.orgs()?))).await?;
     let now = protocol::now_ms();
     let rows: String = users
         .iter()
@@ -170,6 +196,17 @@ async fn users_page(
                 Role::Admin => t("account-role-admin"),
                 Role::Staff => t("account-role-staff"),
             };
+            let reset = if u.disabled_ms.is_none() {
+                format!(
+                    "<form method=\"post\" action=\"/staff/users/{id}/reset\" class=\"reset\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                     <button type=\"submit\">{label}</button></form>",
+                    id = u.id,
+                    csrf = esc(&cx.csrf),
+                    label = esc(&t("account-reset-link")),
+                )
+            } else {
+                String::new()
+            };
             let action = if u.id == cx.user.id {
                 String::new()
             } else {
@@ -179,7 +216,7 @@ async fn users_page(
                     ("disable", t("account-disable"), "#b00020")
                 };
                 format!(
-                    "<form method=\"post\" action=\"/staff/users/{id}/{path}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                    "<form method=\"post\" action=\"/staff/users/{id}/{path}\" class=\"switch\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
                      <button type=\"submit\" style=\"background:{color}\">{label}</button></form>",
                     id = u.id,
                     csrf = esc(&cx.csrf),
@@ -187,7 +224,7 @@ async fn users_page(
                 )
             };
             format!(
-                "<tr data-user=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"t\">{}</td><td data-status=\"{class}\">{}</td><td>{action}</td></tr>",
+                "<tr data-user=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"t\">{}</td><td data-status=\"{class}\">{}</td><td class=\"row\">{reset}{action}</td></tr>",
                 esc(&u.email),
                 esc(&u.email),
                 esc(&role),
@@ -197,7 +234,15 @@ async fn users_page(
             )
         })
         .collect();
-    let done = match q.done.as_deref() {
+    let done = match done {
+        Some("exists") => format!(
+            "<p class=\"err\" id=\"done\">{}</p>",
+            esc(&t("account-exists"))
+        ),
+        Some("email") => format!(
+            "<p class=\"err\" id=\"done\">{}</p>",
+            esc(&t("account-email-invalid"))
+        ),
         Some("disabled") => format!(
             "<p class=\"ok\" id=\"done\">{}</p>",
             esc(&t("account-was-disabled"))
@@ -208,9 +253,45 @@ async fn users_page(
         ),
         _ => String::new(),
     };
+    let link = link
+        .map(|l| {
+            let (title, note) = match l.purpose {
+                "invite" => ("account-invite-made", "account-invite-note"),
+                _ => ("account-reset-made", "account-reset-note"),
+            };
+            format!(
+                "<div class=\"card\" id=\"new-link\" style=\"max-width:none\"><h2>{}</h2><p>{}</p>\
+                 <p><input id=\"link\" readonly value=\"{}\" onclick=\"this.select()\"></p><p class=\"muted\">{}</p></div>",
+                esc(&cx.t_args(&state, title, &[("email", &l.email)])),
+                esc(&t("account-link-once")),
+                esc(&l.url),
+                esc(&t(note)),
+            )
+        })
+        .unwrap_or_default();
+    let org_opts: Vec<(String, String)> =
+        orgs.iter().map(|(o, _)| (o.clone(), o.clone())).collect();
+    // The empty choice is "staff"; the one other is "admin".
+    let role_opts = [("admin".to_owned(), t("account-role-admin"))];
+    let invite = format!(
+        "<h2>{}</h2><form method=\"post\" action=\"/staff/users\" class=\"filters\" id=\"invite-form\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">{}{}{}<div><button type=\"submit\">{}</button></div></form>",
+        esc(&t("account-invite")),
+        esc(&cx.csrf),
+        super::html::input("email", &t("account-email"), "email", ""),
+        super::html::select(
+            "role",
+            &t("account-role"),
+            &t("account-role-staff"),
+            "",
+            &role_opts
+        ),
+        super::html::select("org", &t("account-org"), &cx.user.org, "", &org_opts),
+        esc(&t("account-invite-send")),
+    );
     let body = format!(
-        "{done}<p class=\"muted\">{intro}</p><table id=\"users\" class=\"compact\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead>\
-         <tbody>{rows}</tbody></table>",
+        "{done}{link}<p class=\"muted\">{intro}</p><table id=\"users\" class=\"compact\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead>\
+         <tbody>{rows}</tbody></table>{invite}",
         esc(&t("account-email")),
         esc(&t("account-role")),
         esc(&t("account-org")),
@@ -273,4 +354,246 @@ async fn set_disabled(
     };
     cx.audit(&state, action, user.email.clone()).await?;
     Ok(Redirect::to(&format!("/staff/users?done={done}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    org: String,
+}
+
+/// A new account and its invitation: a one-time link to set the password, shown once.
+async fn invite(
+    State(state): State<AppState>,
+    cx: StaffCtx,
+    CsrfForm(form): CsrfForm<InviteForm>,
+) -> Result<Response, AppError> {
+    if !cx.is_admin() {
+        return Ok(cx.not_allowed(&state));
+    }
+    let email = form.email.trim().to_owned();
+    if email.chars().count() > 254 || !email.contains('@') || email.contains(char::is_whitespace) {
+        return render_users(&state, &cx, Some("email"), None).await;
+    }
+    let role = if form.role == "admin" {
+        Role::Admin
+    } else {
+        Role::Staff
+    };
+    let org = Some(form.org.trim().to_owned())
+        .filter(|o| !o.is_empty())
+        .unwrap_or_else(|| cx.user.org.clone());
+    // Nobody knows this password: the account signs in only after the link set one.
+    let unusable = super::context::random_token();
+    let hash = tokio::task::spawn_blocking(move || super::login::hash_password(&unusable))
+        .await?
+        .map_err(AppError::Internal)?;
+    let staff = state.staff.clone();
+    let (e, o) = (email.clone(), org.clone());
+    let created = blocking(move || staff.add_user(&e, &hash, role, &o, protocol::now_ms())).await;
+    let user_id = match created {
+        Ok(id) => id,
+        Err(AppError::BadRequest(_)) => {
+            return render_users(&state, &cx, Some("exists"), None).await;
+        }
+        Err(e) => return Err(e),
+    };
+    let url = make_link(&state, user_id, "invite", INVITE_MS).await?;
+    cx.audit(
+        &state,
+        AuditAction::UserInvite,
+        format!("{email} role={} unit={org}", role.as_str()),
+    )
+    .await?;
+    render_users(
+        &state,
+        &cx,
+        None,
+        Some(NewLink {
+            email,
+            url,
+            purpose: "invite",
+        }),
+    )
+    .await
+}
+
+/// A one-time link for an account to set a new password (its sessions end when it is used).
+async fn reset_link(
+    State(state): State<AppState>,
+    cx: StaffCtx,
+    Path(id): Path<i64>,
+    _: CsrfForm<Button>,
+) -> Result<Response, AppError> {
+    if !cx.is_admin() {
+        return Ok(cx.not_allowed(&state));
+    }
+    let staff = state.staff.clone();
+    let users = blocking(move || staff.users()).await?;
+    let user = users
+        .into_iter()
+        .find(|u| u.id == id && u.disabled_ms.is_none())
+        .ok_or(AppError::NotFound)?;
+    let url = make_link(&state, id, "reset", RESET_MS).await?;
+    cx.audit(&state, AuditAction::UserResetLink, user.email.clone())
+        .await?;
+    render_users(
+        &state,
+        &cx,
+        None,
+        Some(NewLink {
+            email: user.email,
+            url,
+            purpose: "reset",
+        }),
+    )
+    .await
+}
+
+/// Keeps a new link's hash and answers its URL (the token itself is never stored).
+async fn make_link(
+    state: &AppState,
+    user_id: i64,
+    purpose: &'static str,
+    valid_ms: i64,
+) -> Result<String, AppError> {
+    let token = super::context::random_token();
+    let hash = crate::store::sha256_hex(token.as_bytes());
+    let staff = state.staff.clone();
+    let now = protocol::now_ms();
+    blocking(move || staff.create_user_link(user_id, &hash, purpose, now, now + valid_ms)).await?;
+    Ok(format!(
+        "{}/staff/welcome/{token}",
+        state.config.public_url.trim_end_matches('/')
+    ))
+}
+
+#[derive(Deserialize)]
+struct WelcomeQuery {
+    #[serde(alias = "ui")]
+    lang: Option<String>,
+    error: Option<String>,
+}
+
+/// The page a link opens: whose account, and a form for the password. No session needed: the
+/// link's token is the secret.
+async fn welcome_page(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Path(token): Path<String>,
+    Query(q): Query<WelcomeQuery>,
+) -> Result<Response, AppError> {
+    let lang = super::context::staff_lang(&headers, q.lang.as_deref());
+    let t = |id: &str| state.i18n.t(lang, id);
+    let hash = crate::store::sha256_hex(token.as_bytes());
+    let staff = state.staff.clone();
+    let found = blocking(move || staff.user_link(&hash, protocol::now_ms())).await?;
+    let body = match found {
+        None => format!(
+            "<p class=\"err\" id=\"dead-link\">{}</p><p><a href=\"/staff/login\">{}</a></p>",
+            esc(&t("account-link-dead")),
+            esc(&t("staff-login-title")),
+        ),
+        Some((user, purpose)) => {
+            let error = match q.error.as_deref() {
+                Some("short") => state.i18n.t_args(
+                    lang,
+                    "account-password-short",
+                    &[("min", &PASSWORD_MIN_CHARS.to_string())],
+                ),
+                Some("mismatch") => t("account-password-mismatch"),
+                _ => String::new(),
+            };
+            let error = if error.is_empty() {
+                String::new()
+            } else {
+                format!("<p class=\"err\" id=\"done\">{}</p>", esc(&error))
+            };
+            format!(
+                "{error}<p id=\"whose\">{intro}</p>\
+                 <form method=\"post\" id=\"welcome-form\">\
+                 <label>{new}<input type=\"password\" name=\"new\" autocomplete=\"new-password\" minlength=\"{min}\" required></label>\
+                 <label>{again}<input type=\"password\" name=\"again\" autocomplete=\"new-password\" minlength=\"{min}\" required></label>\
+                 <button type=\"submit\">{save}</button></form>",
+                intro = esc(&state.i18n.t_args(
+                    lang,
+                    if purpose == "invite" {
+                        "account-welcome-invite"
+                    } else {
+                        "account-welcome-reset"
+                    },
+                    &[("email", &user.email), ("org", &user.org)]
+                )),
+                new = esc(&t("account-new-password")),
+                again = esc(&t("account-repeat-password")),
+                min = PASSWORD_MIN_CHARS,
+                save = esc(&t("account-welcome-save")),
+            )
+        }
+    };
+    let title = t("account-welcome-title");
+    let html = super::html::page(
+        lang,
+        &title,
+        &format!("<div class=\"card\"><h1>{}</h1>{body}</div>", esc(&title)),
+    );
+    let mut resp = axum::response::Html(html).into_response();
+    // The token is in the URL: no page it links to learns it.
+    resp.headers_mut().insert(
+        axum::http::header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("no-referrer"),
+    );
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+struct WelcomeForm {
+    new: String,
+    again: String,
+}
+
+/// Sets the password through the link, uses the link up, and signs the person in.
+async fn welcome(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    axum::Form(form): axum::Form<WelcomeForm>,
+) -> Result<Response, AppError> {
+    let back = |error: &str| {
+        Ok(Redirect::to(&format!("/staff/welcome/{token}?error={error}")).into_response())
+    };
+    if form.new != form.again {
+        return back("mismatch");
+    }
+    if form.new.chars().count() < PASSWORD_MIN_CHARS || form.new.len() > 1024 {
+        return back("short");
+    }
+    let _permit = state
+        .login_gate
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let new = form.new;
+    let new_hash = tokio::task::spawn_blocking(move || super::login::hash_password(&new))
+        .await?
+        .map_err(AppError::Internal)?;
+    let hash = crate::store::sha256_hex(token.as_bytes());
+    let staff = state.staff.clone();
+    let redeemed =
+        blocking(move || staff.redeem_user_link(&hash, &new_hash, protocol::now_ms())).await?;
+    let Some(user) = redeemed else {
+        return Ok(Redirect::to(&format!("/staff/welcome/{token}")).into_response());
+    };
+    super::context::audit(
+        &state,
+        Some(user.id),
+        AuditAction::UserPassword,
+        format!("{} (one-time link)", user.email),
+    )
+    .await?;
+    let mut resp = Redirect::to("/staff").into_response();
+    super::login::start_session(&state, user.id, &mut resp).await?;
+    Ok(resp)
 }

@@ -32,6 +32,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/10-kiosk-settings/up.sql")),
         M::up(include_str!("migrations/11-kiosk-contact/up.sql")),
         M::up(include_str!("migrations/12-screenshots/up.sql")),
+        M::up(include_str!("migrations/13-user-links/up.sql")),
     ])
 });
 

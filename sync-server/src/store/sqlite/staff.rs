@@ -222,6 +222,93 @@ impl StaffStorage for SqliteStorage {
         })
     }
 
+    fn create_user_link(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        purpose: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "DELETE FROM user_links WHERE user_id = ?1 AND used_ms IS NULL",
+                [user_id],
+            )?;
+            tx.execute(
+                "INSERT INTO user_links(token_hash, user_id, purpose, created_ms, expires_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash, user_id, purpose, now_ms, expires_ms],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn user_link(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<(User, String)>, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT u.id, u.email, u.password_hash, u.role, u.org, l.purpose
+                 FROM user_links l JOIN users u ON u.id = l.user_id
+                 WHERE l.token_hash = ?1 AND l.used_ms IS NULL AND l.expires_ms > ?2
+                   AND u.disabled_ms IS NULL",
+                params![token_hash, now_ms],
+                |r| {
+                    Ok((
+                        User {
+                            id: r.get(0)?,
+                            email: r.get(1)?,
+                            password_hash: r.get(2)?,
+                            role: Role::stored(&r.get::<_, String>(3)?),
+                            org: r.get(4)?,
+                        },
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .optional()?)
+        })
+    }
+
+    fn redeem_user_link(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<User>, StorageError> {
+        let Some((user, _)) = self.user_link(token_hash, now_ms)? else {
+            return Ok(None);
+        };
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // Used once: whoever comes second finds it used.
+            let n = tx.execute(
+                "UPDATE user_links SET used_ms = ?2
+                 WHERE token_hash = ?1 AND used_ms IS NULL AND expires_ms > ?2",
+                params![token_hash, now_ms],
+            )?;
+            if n == 0 {
+                return Ok(None);
+            }
+            tx.execute(
+                "UPDATE users SET password_hash = ?2, failed_logins = 0, locked_until_ms = NULL
+                 WHERE id = ?1",
+                params![user.id, password_hash],
+            )?;
+            tx.execute("DELETE FROM staff_sessions WHERE user_id = ?1", [user.id])?;
+            tx.commit()?;
+            Ok(Some(User {
+                password_hash: password_hash.to_owned(),
+                ..user.clone()
+            }))
+        })
+    }
+
     fn users(&self) -> Result<Vec<UserRow>, StorageError> {
         self.read(|c| {
             let mut stmt = c.prepare(
