@@ -158,13 +158,16 @@ impl Content {
         self.i18n.t(lang, id)
     }
 
-    /// Works out the languages again after the pack, the event or the settings changed, and
-    /// moves `lang` to the first of them if it is no longer offered.
-    pub fn refresh_languages(&mut self, lang: &mut Lang) {
+    /// Works out the languages again after the pack, the event or the settings changed.
+    pub fn refresh_languages(&mut self) {
         self.languages = kiosk_core::settings::languages(
             self.pack.languages(self.event.as_deref()),
             self.settings.as_ref().and_then(|s| s.languages.as_deref()),
         );
+    }
+
+    /// Moves `lang` to the first language offered if it is not one of them.
+    pub fn keep_offered(&self, lang: &mut Lang) {
         if !self.languages.contains(&lang.0)
             && let Some(first) = self.languages.first()
         {

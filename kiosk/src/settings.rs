@@ -40,18 +40,14 @@ fn apply_new_settings(
     let languages_before = content.languages.clone();
     content.event = settings.event_id.clone();
     content.settings = Some(settings);
-    let attract = *screen.get() == Screen::Attract;
-    if attract {
+    content.refresh_languages();
+    // A visitor keeps the language they are reading; the attract loop takes an offered one
+    // when it returns, and a new event starts in its first language.
+    if *screen.get() == Screen::Attract {
         if event_changed {
-            // A new event starts in its first language.
             lang.0.clear();
         }
-        content.refresh_languages(&mut lang);
-    } else {
-        // A visitor keeps the language they are reading; the attract loop takes an offered
-        // one when it returns.
-        let mut kept = lang.clone();
-        content.refresh_languages(&mut kept);
+        content.keep_offered(&mut lang);
     }
     // Screens show the languages offered: the one on screen is drawn again (a delegation's
     // presentation is left alone).

@@ -209,8 +209,9 @@ fn press_staff(
                 );
                 content.event = Some(id.clone());
                 // The event's first language is the attract loop's.
+                content.refresh_languages();
                 lang.0.clear();
-                content.refresh_languages(&mut lang);
+                content.keep_offered(&mut lang);
                 services.remember_event(id);
                 overlay.phase = Phase::Closed;
                 scanner.paused = false;

@@ -276,11 +276,7 @@ pub async fn sign_in(c: &Client, url: &str, email: &str, password: &str) {
         .send_keys(password)
         .await
         .unwrap();
-    find(c, "form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, "form button[type=submit]").await;
     wait_url(c, "the staff pages after signing in", |u| {
         !u.path().starts_with("/staff/login")
     })
@@ -296,11 +292,7 @@ pub async fn fill(c: &Client, css: &str, value: &str) {
 
 /// Chooses an option of a `<select>` by its value.
 pub async fn choose(c: &Client, select_css: &str, value: &str) {
-    find(c, &format!("{select_css} option[value='{value}']"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, &format!("{select_css} option[value='{value}']")).await;
 }
 
 /// Saves the browser's window as `PROMO_KEEP_SHOTS/pages/<name>.png` when that variable is set,
@@ -313,4 +305,18 @@ pub async fn keep_shot(c: &Client, name: &str) {
     std::fs::create_dir_all(&dir).unwrap();
     let png = c.screenshot().await.unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+/// Clicks the element `css` finds (waiting for it, as [`find`] does).
+pub async fn click(c: &Client, css: &str) {
+    find(c, css).await.click().await.unwrap();
+}
+
+/// Signs out with the header's button and waits for the sign-in page.
+pub async fn sign_out(c: &Client) {
+    click(c, "header form button[type=submit]").await;
+    wait_url(c, "the sign-in page after signing out", |u| {
+        u.path() == "/staff/login"
+    })
+    .await;
 }

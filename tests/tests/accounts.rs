@@ -48,7 +48,7 @@ fn change_password_then_disable_and_enable_an_account() {
             assert!(signed_in(&other.http, &url).await);
 
             sign_in(&c, &url, "hong@dn.example", OLD).await;
-            find(&c, "#me").await.click().await.unwrap();
+            click(&c, "#me").await;
             wait_url(&c, "the account page", |u| u.path() == "/staff/account").await;
             keep_shot(&c, "account-vi").await;
             let change = |current: &'static str, new: &'static str, again: &'static str| {
@@ -57,11 +57,7 @@ fn change_password_then_disable_and_enable_an_account() {
                     fill(&c, "#password-form input[name=current]", current).await;
                     fill(&c, "#password-form input[name=new]", new).await;
                     fill(&c, "#password-form input[name=again]", again).await;
-                    find(&c, "#password-form button[type=submit]")
-                        .await
-                        .click()
-                        .await
-                        .unwrap();
+                    click(&c, "#password-form button[type=submit]").await;
                     wait_url(&c, "the answer", |u| {
                         u.query().is_some_and(|q| q.starts_with("done="))
                     })
@@ -95,11 +91,7 @@ fn change_password_then_disable_and_enable_an_account() {
             assert_eq!(with_new.location, "/staff");
 
             // An admin disables the account: Hồng's session ends at once.
-            find(&c, "header form button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            sign_out(&c).await;
             sign_in(&c, &url, "admin@dn.example", ADMIN_PASSWORD).await;
             c.goto(&format!("{url}/staff/users?ui=en")).await.unwrap();
             wait_lang(&c, "en").await;
@@ -120,11 +112,7 @@ fn change_password_then_disable_and_enable_an_account() {
             };
             assert_eq!(status(c.clone()).await, "active");
             keep_shot(&c, "users-en").await;
-            find(&c, "tr[data-user='hong@dn.example'] form.switch button")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, "tr[data-user='hong@dn.example'] form.switch button").await;
             find(&c, "#done").await;
             assert_eq!(status(c.clone()).await, "disabled");
             assert!(!signed_in(&with_new.http, &url).await, "its session ended");
@@ -141,11 +129,7 @@ fn change_password_then_disable_and_enable_an_account() {
             .await;
             assert_eq!(own.as_u64(), Some(0));
             // Enabled again, Hồng signs in with the new password.
-            find(&c, "tr[data-user='hong@dn.example'] form.switch button")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, "tr[data-user='hong@dn.example'] form.switch button").await;
             find(&c, "#done").await;
             assert_eq!(status(c.clone()).await, "active");
             let back = try_sign_in(&url, "hong@dn.example", NEW, None).await;
@@ -154,11 +138,7 @@ fn change_password_then_disable_and_enable_an_account() {
 
             // An invitation: a new account, and a link to set its password, shown once.
             fill(&c, "#invite-form input[name=email]", "lan@dn.example").await;
-            find(&c, "#invite-form button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, "#invite-form button[type=submit]").await;
             let invite = find(&c, "#link")
                 .await
                 .prop("value")
@@ -177,11 +157,7 @@ fn change_password_then_disable_and_enable_an_account() {
                     .contains("error"),
                 "no password works before the link is used"
             );
-            find(&c, "header form button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            sign_out(&c).await;
             let set_through = |link: String, password: &'static str| {
                 let c = c.clone();
                 async move {
@@ -189,11 +165,7 @@ fn change_password_then_disable_and_enable_an_account() {
                     find(&c, "#whose").await;
                     fill(&c, "#welcome-form input[name=new]", password).await;
                     fill(&c, "#welcome-form input[name=again]", password).await;
-                    find(&c, "#welcome-form button[type=submit]")
-                        .await
-                        .click()
-                        .await
-                        .unwrap();
+                    click(&c, "#welcome-form button[type=submit]").await;
                     wait_url(&c, "signed in through the link", |u| u.path() == "/staff").await;
                     find(&c, "#me").await.text().await.unwrap()
                 }
@@ -205,20 +177,12 @@ fn change_password_then_disable_and_enable_an_account() {
             c.goto(&invite).await.unwrap();
             find(&c, "#dead-link").await;
             c.goto(&format!("{url}/staff")).await.unwrap();
-            find(&c, "header form button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            sign_out(&c).await;
 
             // A reset link for Hồng: the old password works until it is used, then not.
             sign_in(&c, &url, "admin@dn.example", ADMIN_PASSWORD).await;
             c.goto(&format!("{url}/staff/users")).await.unwrap();
-            find(&c, "tr[data-user='hong@dn.example'] form.reset button")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, "tr[data-user='hong@dn.example'] form.reset button").await;
             let reset = find(&c, "#link")
                 .await
                 .prop("value")
@@ -229,11 +193,7 @@ fn change_password_then_disable_and_enable_an_account() {
                 signed_in(&back.http, &url).await,
                 "nothing ends before it is used"
             );
-            find(&c, "header form button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            sign_out(&c).await;
             let me = set_through(reset.clone(), "a third password 2026").await;
             assert!(me.contains("hong@dn.example"), "{me}");
             assert!(

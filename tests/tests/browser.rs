@@ -31,6 +31,31 @@ async fn table_names(c: &Client) -> Vec<String> {
     serde_json::from_value(v).unwrap()
 }
 
+/// Readable at 1366 px: no row of the leads table wraps into more than two lines; events by
+/// name, times in Vietnam time, dates as Vietnamese write them.
+async fn leads_rows_are_readable(c: &Client) {
+    let rows = js(
+        c,
+        "return Array.from(document.querySelectorAll('#leads tbody tr')).map(tr => \
+         [tr.getBoundingClientRect().height, tr.children[6].textContent, tr.children[0].textContent])",
+    )
+    .await;
+    for row in rows.as_array().unwrap() {
+        let height = row[0].as_f64().unwrap();
+        assert!(height <= 64.0, "a leads row is {height} px tall: {row}");
+        let event = row[1].as_str().unwrap();
+        assert!(
+            event == "Korea Investment Forum 2026" || event == "Korean delegation 2026",
+            "{event}"
+        );
+        let created = row[2].as_str().unwrap();
+        assert!(
+            created.ends_with("(UTC+7)") && created.as_bytes()[2] == b'/',
+            "{created}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Staff
 // ---------------------------------------------------------------------------------------------
@@ -151,11 +176,7 @@ fn staff_sign_in_filter_export_erase_and_switch_language() {
             c.goto(&format!("{url}/staff/login")).await.unwrap();
             assert_eq!(page_lang(&c).await, "vi");
             assert_eq!(h1(&c).await, "Đăng nhập cán bộ");
-            find(&c, "a[href='/staff/login?lang=en']")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, "a[href='/staff/login?lang=en']").await;
             wait_lang(&c, "en").await;
             assert_eq!(h1(&c).await, "Staff sign-in");
             c.find(Locator::LinkText("Tiếng Việt"))
@@ -177,11 +198,7 @@ fn staff_sign_in_filter_export_erase_and_switch_language() {
                 .send_keys("not the password")
                 .await
                 .unwrap();
-            find(&c, "form button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, "form button[type=submit]").await;
             wait_url(&c, "the sign-in error", |u| {
                 u.query().is_some_and(|q| q.contains("error=1"))
             })
@@ -202,11 +219,7 @@ fn staff_sign_in_filter_export_erase_and_switch_language() {
                 .send_keys(PASSWORD)
                 .await
                 .unwrap();
-            find(&c, "form button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, "form button[type=submit]").await;
             wait_url(&c, "the dashboard after sign-in", |u| u.path() == "/staff").await;
 
             // The leads table holds every lead.
@@ -214,28 +227,7 @@ fn staff_sign_in_filter_export_erase_and_switch_language() {
             assert_eq!(h1(&c).await, "Khách quan tâm");
             find(&c, "#leads").await;
             keep_shot(&c, "leads-vi").await;
-            // Readable at 1366 px: no row wraps into more than two lines; events by name,
-            // times in Vietnam time, dates as Vietnamese write them.
-            let rows = js(
-                &c,
-                "return Array.from(document.querySelectorAll('#leads tbody tr')).map(tr => \
-                 [tr.getBoundingClientRect().height, tr.children[6].textContent, tr.children[0].textContent])",
-            )
-            .await;
-            for row in rows.as_array().unwrap() {
-                let height = row[0].as_f64().unwrap();
-                assert!(height <= 64.0, "a leads row is {height} px tall: {row}");
-                let event = row[1].as_str().unwrap();
-                assert!(
-                    event == "Korea Investment Forum 2026" || event == "Korean delegation 2026",
-                    "{event}"
-                );
-                let created = row[2].as_str().unwrap();
-                assert!(
-                    created.ends_with("(UTC+7)") && created.as_bytes()[2] == b'/',
-                    "{created}"
-                );
-            }
+            leads_rows_are_readable(&c).await;
             let mut names = table_names(&c).await;
             names.sort();
             assert_eq!(
@@ -268,11 +260,7 @@ fn staff_sign_in_filter_export_erase_and_switch_language() {
                 .send_keys("Hương")
                 .await
                 .unwrap();
-            find(&c, "#filters button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, "#filters button[type=submit]").await;
             wait_url(&c, "the filtered list", |u| {
                 u.query_pairs().any(|(k, v)| k == "q" && v == "Hương")
             })
@@ -375,11 +363,7 @@ fn staff_sign_in_filter_export_erase_and_switch_language() {
                 .send_keys("xoá")
                 .await
                 .unwrap();
-            find(&c, "#erase-form button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, "#erase-form button[type=submit]").await;
             find(&c, "#erase-form").await;
             assert!(c.find(Locator::Id("erased")).await.is_err());
             assert_eq!(
@@ -399,48 +383,18 @@ fn staff_sign_in_filter_export_erase_and_switch_language() {
                 .send_keys("ERASE")
                 .await
                 .unwrap();
-            find(&c, "#erase-form button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, "#erase-form button[type=submit]").await;
             let done = find(&c, "#erased").await.text().await.unwrap();
             assert_eq!(done, "Đã xóa khách.");
 
             // Back to the list: the lead is gone, the others stay.
-            find(&c, "main a[href='/staff/leads']")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, "main a[href='/staff/leads']").await;
             wait_url(&c, "the leads list", |u| {
                 u.path() == "/staff/leads" && u.query().is_none_or(str::is_empty)
             })
             .await;
             find(&c, "#leads").await;
-            keep_shot(&c, "leads-vi").await;
-            // Readable at 1366 px: no row wraps into more than two lines; events by name,
-            // times in Vietnam time, dates as Vietnamese write them.
-            let rows = js(
-                &c,
-                "return Array.from(document.querySelectorAll('#leads tbody tr')).map(tr => \
-                 [tr.getBoundingClientRect().height, tr.children[6].textContent, tr.children[0].textContent])",
-            )
-            .await;
-            for row in rows.as_array().unwrap() {
-                let height = row[0].as_f64().unwrap();
-                assert!(height <= 64.0, "a leads row is {height} px tall: {row}");
-                let event = row[1].as_str().unwrap();
-                assert!(
-                    event == "Korea Investment Forum 2026" || event == "Korean delegation 2026",
-                    "{event}"
-                );
-                let created = row[2].as_str().unwrap();
-                assert!(
-                    created.ends_with("(UTC+7)") && created.as_bytes()[2] == b'/',
-                    "{created}"
-                );
-            }
+            leads_rows_are_readable(&c).await;
             let mut names = table_names(&c).await;
             names.sort();
             assert_eq!(

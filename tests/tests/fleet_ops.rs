@@ -147,27 +147,15 @@ fn settings_and_a_new_event_from_the_staff_page_reach_a_running_kiosk() {
         move |c| async move {
             sign_in(&c, &url, "admin@dn.example", PASSWORD).await;
             c.goto(&format!("{url}/staff/kiosks")).await.unwrap();
-            find(&c, &format!("a[href='/staff/kiosks/{kiosk}']"))
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, &format!("a[href='/staff/kiosks/{kiosk}']")).await;
             // Settings first, the event last: the event showing on the kiosk means that the
             // newest revision arrived.
             fill(&c, "#settings-form input[name=idle_seconds]", "15").await;
             fill(&c, "#settings-form input[name=languages]", "ja, en").await;
-            find(&c, "#settings-form button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, "#settings-form button[type=submit]").await;
             find(&c, "#done").await;
             choose(&c, "#event-form select[name=event]", KOREA).await;
-            find(&c, "#event-form button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, "#event-form button[type=submit]").await;
             wait_url(&c, "the kiosk page after assigning", |u| {
                 u.query().is_some_and(|q| q.contains("done=event"))
             })
@@ -175,11 +163,7 @@ fn settings_and_a_new_event_from_the_staff_page_reach_a_running_kiosk() {
             let facts = find(&c, "#kiosk-facts").await.text().await.unwrap();
             assert!(facts.contains("Korea Investment Forum 2026"), "{facts}");
             // A picture of the kiosk's screen, on request.
-            find(&c, "#screenshot-form button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&c, "#screenshot-form button[type=submit]").await;
             find(&c, "#screenshot-asked").await;
             let until = Instant::now() + Duration::from_secs(60);
             loop {

@@ -277,17 +277,16 @@ fn adopt_new_content(
         .filter(|e| pack.pack.event(e).is_some());
     content.event = event;
     content.pack = pack;
-    content.refresh_languages(&mut lang);
+    content.refresh_languages();
+    content.keep_offered(&mut lang);
     state.index = 0;
     state.started = false;
 }
 
 /// The attract loop speaks a language the kiosk offers (a visitor kept theirs while settings
 /// from the server removed it).
-fn offered_language(mut content: ResMut<Content>, mut lang: ResMut<Lang>) {
-    if !content.languages.contains(&lang.0) {
-        content.refresh_languages(&mut lang);
-    }
+fn offered_language(content: Res<Content>, mut lang: ResMut<Lang>) {
+    content.keep_offered(&mut lang);
 }
 
 fn cycle_touch_line(

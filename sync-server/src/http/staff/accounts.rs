@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::context::{Button, CsrfForm, DoneQuery, StaffCtx, blocking};
-use super::html::esc;
+use super::html::{esc, notice};
 use crate::AppState;
 use crate::error::AppError;
 use crate::store::{AuditAction, PASSWORD_MIN_CHARS, Role};
@@ -32,32 +32,20 @@ async fn account_page(
 ) -> Result<Response, AppError> {
     let t = |id: &str| cx.t(&state, id);
     let done = match q.done.as_deref() {
-        Some("password") => format!(
-            "<p class=\"ok\" id=\"done\">{}</p>",
-            esc(&t("account-password-changed"))
-        ),
-        Some("wrong") => format!(
-            "<p class=\"err\" id=\"done\">{}</p>",
-            esc(&t("account-password-wrong"))
-        ),
-        Some("short") => format!(
-            "<p class=\"err\" id=\"done\">{}</p>",
-            esc(&cx.t_args(
+        Some("password") => notice(true, &t("account-password-changed")),
+        Some("wrong") => notice(false, &t("account-password-wrong")),
+        Some("short") => notice(
+            false,
+            &cx.t_args(
                 &state,
                 "account-password-short",
-                &[("min", &PASSWORD_MIN_CHARS.to_string())]
-            ))
+                &[("min", &PASSWORD_MIN_CHARS.to_string())],
+            ),
         ),
-        Some("mismatch") => format!(
-            "<p class=\"err\" id=\"done\">{}</p>",
-            esc(&t("account-password-mismatch"))
-        ),
+        Some("mismatch") => notice(false, &t("account-password-mismatch")),
         _ => String::new(),
     };
-    let role = match cx.user.role {
-        Role::Admin => t("account-role-admin"),
-        Role::Staff => t("account-role-staff"),
-    };
+    let role = role_label(&state, &cx, cx.user.role);
     let body = format!(
         "{done}<table id=\"account\"><tbody><tr><th>{email_l}</th><td>{email}</td></tr>\
          <tr><th>{role_l}</th><td>{role}</td></tr><tr><th>{org_l}</th><td>{org}</td></tr></tbody></table>\
@@ -90,6 +78,17 @@ async fn account_page(
         "/staff/account",
         &body,
     ))
+}
+
+/// A role as staff read it.
+fn role_label(state: &AppState, cx: &StaffCtx, role: Role) -> String {
+    cx.t(
+        state,
+        match role {
+            Role::Admin => "account-role-admin",
+            Role::Staff => "account-role-staff",
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -192,10 +191,7 @@ async fn render_users(
             } else {
                 ("active", t("account-active"))
             };
-            let role = match u.role {
-                Role::Admin => t("account-role-admin"),
-                Role::Staff => t("account-role-staff"),
-            };
+            let role = role_label(&state, cx, u.role);
             let reset = if u.disabled_ms.is_none() {
                 format!(
                     "<form method=\"post\" action=\"/staff/users/{id}/reset\" class=\"reset\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
@@ -235,22 +231,10 @@ async fn render_users(
         })
         .collect();
     let done = match done {
-        Some("exists") => format!(
-            "<p class=\"err\" id=\"done\">{}</p>",
-            esc(&t("account-exists"))
-        ),
-        Some("email") => format!(
-            "<p class=\"err\" id=\"done\">{}</p>",
-            esc(&t("account-email-invalid"))
-        ),
-        Some("disabled") => format!(
-            "<p class=\"ok\" id=\"done\">{}</p>",
-            esc(&t("account-was-disabled"))
-        ),
-        Some("enabled") => format!(
-            "<p class=\"ok\" id=\"done\">{}</p>",
-            esc(&t("account-was-enabled"))
-        ),
+        Some("exists") => notice(false, &t("account-exists")),
+        Some("email") => notice(false, &t("account-email-invalid")),
+        Some("disabled") => notice(true, &t("account-was-disabled")),
+        Some("enabled") => notice(true, &t("account-was-enabled")),
         _ => String::new(),
     };
     let link = link
@@ -510,7 +494,7 @@ async fn welcome_page(
             let error = if error.is_empty() {
                 String::new()
             } else {
-                format!("<p class=\"err\" id=\"done\">{}</p>", esc(&error))
+                notice(false, &error)
             };
             format!(
                 "{error}<p id=\"whose\">{intro}</p>\

@@ -151,6 +151,15 @@ pub(crate) fn select(
     )
 }
 
+/// The line that says how an action went (`#done`): green when it went well, red otherwise.
+pub(crate) fn notice(ok: bool, text: &str) -> String {
+    format!(
+        "<p class=\"{}\" id=\"done\">{}</p>",
+        if ok { "ok" } else { "err" },
+        esc(text)
+    )
+}
+
 pub(crate) fn input(name: &str, label: &str, kind: &str, value: &str) -> String {
     format!(
         "<label>{}<input type=\"{kind}\" name=\"{name}\" value=\"{}\"></label>",

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::context::{ConfirmForm, CsrfForm, DoneQuery, StaffCtx, blocking};
-use super::html::{esc, input, select};
+use super::html::{esc, input, notice, select};
 use crate::AppState;
 use crate::error::AppError;
 use crate::store::{AuditAction, KioskInfo, Liveness, liveness};
@@ -72,6 +72,31 @@ pub(super) fn status_cell(state: &AppState, cx: &StaffCtx, k: &KioskInfo, now_ms
     )
 }
 
+/// An event as the kiosk pages name it: its name and its id.
+fn event_label(e: &crate::store::EventRow) -> String {
+    format!("{} ({})", e.name, e.id)
+}
+
+/// The choice of an event for a kiosk (`—`: none).
+fn event_select(
+    cx: &StaffCtx,
+    state: &AppState,
+    current: Option<&str>,
+    events: &[crate::store::EventRow],
+) -> String {
+    let options: Vec<(String, String)> = events
+        .iter()
+        .map(|e| (e.id.clone(), event_label(e)))
+        .collect();
+    select(
+        "event",
+        &cx.t(state, "staff-col-event"),
+        "—",
+        current.unwrap_or(""),
+        &options,
+    )
+}
+
 fn mb(bytes: Option<i64>) -> String {
     bytes
         .map(|b| format!("{:.1} GB", b as f64 / 1e9))
@@ -92,10 +117,6 @@ async fn render_kiosks(
     let storage = state.storage.clone();
     let leads = state.leads.clone();
     let (kiosks, events) = blocking(move || Ok((storage.kiosks()?, leads.events()?))).await?;
-    let event_opts: Vec<(String, String)> = events
-        .iter()
-        .map(|e| (e.id.clone(), format!("{} ({})", e.name, e.id)))
-        .collect();
     let admin = is_admin(cx);
     let now = protocol::now_ms();
     let rows: String = kiosks
@@ -111,13 +132,7 @@ async fn render_kiosks(
                      <button type=\"submit\" style=\"background:#b00020\">{revoke}</button></form>",
                     id = k.uuid,
                     csrf = esc(&cx.csrf),
-                    sel = select(
-                        "event",
-                        &t("staff-col-event"),
-                        "—",
-                        k.event_id.as_deref().unwrap_or(""),
-                        &event_opts
-                    ),
+                    sel = event_select(cx, state, k.event_id.as_deref(), &events),
                     assign = esc(&t("kiosk-assign")),
                     confirm = esc(&t("kiosk-revoke-confirm")),
                     revoke = esc(&t("kiosk-revoke")),
@@ -179,7 +194,7 @@ async fn render_kiosks(
             esc(&t("kiosk-new")),
             esc(&cx.csrf),
             input("name", &t("staff-col-name"), "text", ""),
-            select("event", &t("staff-col-event"), "—", "", &event_opts),
+            event_select(cx, state, None, &events),
             esc(&t("kiosk-create")),
         ));
     }
@@ -328,16 +343,12 @@ async fn kiosk_page(
         events
             .iter()
             .find(|e| e.id == id)
-            .map(|e| format!("{} ({})", e.name, e.id))
+            .map(event_label)
             .unwrap_or_else(|| id.to_owned())
     };
     let mut body = String::new();
-    match q.done.as_deref() {
-        Some("saved") | Some("event") => body.push_str(&format!(
-            "<p class=\"ok\" id=\"done\">{}</p>",
-            esc(&t("kiosk-settings-saved"))
-        )),
-        _ => {}
+    if let Some("saved" | "event") = q.done.as_deref() {
+        body.push_str(&notice(true, &t("kiosk-settings-saved")));
     }
     let facts = [
         (
@@ -409,10 +420,6 @@ async fn kiosk_page(
         ));
     }
     if cx.is_admin() && !k.revoked {
-        let event_opts: Vec<(String, String)> = events
-            .iter()
-            .map(|e| (e.id.clone(), format!("{} ({})", e.name, e.id)))
-            .collect();
         let num = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
         let pack_langs = manifest
             .as_ref()
@@ -432,13 +439,7 @@ async fn kiosk_page(
              <div><button type=\"submit\">{save}</button></div></form>",
             event_h = esc(&t("staff-col-event")),
             csrf = esc(&cx.csrf),
-            sel = select(
-                "event",
-                &t("staff-col-event"),
-                "—",
-                k.event_id.as_deref().unwrap_or(""),
-                &event_opts
-            ),
+            sel = event_select(&cx, &state, k.event_id.as_deref(), &events),
             assign = esc(&t("kiosk-assign")),
             settings_h = esc(&t("kiosk-settings")),
             intro = esc(&cx.t_args(

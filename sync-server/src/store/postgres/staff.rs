@@ -255,18 +255,7 @@ impl StaffStorage for PostgresStorage {
                    AND u.disabled_ms IS NULL",
                 &[&token_hash, &now_ms],
             )?
-            .map(|r| {
-                (
-                    User {
-                        id: r.get(0),
-                        email: r.get(1),
-                        password_hash: r.get(2),
-                        role: Role::stored(r.get::<_, &str>(3)),
-                        org: r.get(4),
-                    },
-                    r.get(5),
-                )
-            }))
+            .map(|r| (user(&r), r.get(5))))
         })
     }
 

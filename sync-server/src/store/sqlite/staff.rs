@@ -6,6 +6,17 @@ use uuid::Uuid;
 use super::SqliteStorage;
 use crate::store::*;
 
+/// The account in a row's first five columns (id, email, password_hash, role, org).
+fn user(r: &rusqlite::Row) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        password_hash: r.get(2)?,
+        role: Role::stored(&r.get::<_, String>(3)?),
+        org: r.get(4)?,
+    })
+}
+
 impl StaffStorage for SqliteStorage {
     fn add_user(
         &self,
@@ -35,7 +46,7 @@ impl StaffStorage for SqliteStorage {
             Ok(c.query_row(
                 "SELECT id, email, password_hash, role, org FROM users WHERE email = ?1 AND disabled_ms IS NULL",
                 [email],
-                |r| Ok(User { id: r.get(0)?, email: r.get(1)?, password_hash: r.get(2)?, role: Role::stored(&r.get::<_, String>(3)?), org: r.get(4)? }),
+                user,
             )
             .optional()?)
         })
@@ -92,19 +103,7 @@ impl StaffStorage for SqliteStorage {
                  WHERE s.token_hash = ?1 AND s.expires_ms > ?2 AND u.disabled_ms IS NULL
                    AND coalesce(s.last_seen_ms, s.created_ms) > ?2 - ?3",
                 params![token_hash, now_ms, SESSION_IDLE_MS],
-                |r| {
-                    Ok((
-                        User {
-                            id: r.get(0)?,
-                            email: r.get(1)?,
-                            password_hash: r.get(2)?,
-                            role: Role::stored(&r.get::<_, String>(3)?),
-                            org: r.get(4)?,
-                        },
-                        r.get::<_, String>(5)?,
-                        r.get::<_, i64>(6)?,
-                    ))
-                },
+                |r| Ok((user(r)?, r.get::<_, String>(5)?, r.get::<_, i64>(6)?)),
             )
             .optional()?)
         })?;
@@ -258,18 +257,7 @@ impl StaffStorage for SqliteStorage {
                  WHERE l.token_hash = ?1 AND l.used_ms IS NULL AND l.expires_ms > ?2
                    AND u.disabled_ms IS NULL",
                 params![token_hash, now_ms],
-                |r| {
-                    Ok((
-                        User {
-                            id: r.get(0)?,
-                            email: r.get(1)?,
-                            password_hash: r.get(2)?,
-                            role: Role::stored(&r.get::<_, String>(3)?),
-                            org: r.get(4)?,
-                        },
-                        r.get(5)?,
-                    ))
-                },
+                |r| Ok((user(r)?, r.get(5)?)),
             )
             .optional()?)
         })
