@@ -44,6 +44,7 @@ pub fn build(
     .insert_resource(Session(Visitor::new(setup.idle_ms, setup.countdown_ms)))
     .insert_resource(Lang(setup.lang.clone()))
     .insert_resource(crate::theme::FontBytes(setup.font));
+    let clock = setup.recorder.clock().clone();
     app.insert_resource(Services::new(
         setup.recorder,
         setup.recorder_thread,
@@ -58,6 +59,7 @@ pub fn build(
         event: setup.event,
         languages: setup.languages,
         settings: setup.settings,
+        clock,
     });
     app.add_systems(Startup, spawn_camera);
     app.add_plugins((

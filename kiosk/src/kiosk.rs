@@ -103,6 +103,7 @@ impl Setup {
             SyncConfig {
                 interval: std::time::Duration::from_secs(config.sync_interval_seconds.max(1)),
                 insecure: config.insecure,
+                pull_interval: std::time::Duration::from_secs(config.content_pull_seconds.max(5)),
                 ..Default::default()
             },
             Some(pack.version.clone()),
@@ -151,6 +152,8 @@ pub struct Content {
     pub languages: Vec<String>,
     /// What staff set on the server, applied last.
     pub settings: Option<kiosk_core::settings::KioskSettings>,
+    /// The corrected clock, by which items' date and time windows are honoured offline.
+    pub clock: Clock,
 }
 
 impl Content {
@@ -175,9 +178,15 @@ impl Content {
         }
     }
 
-    /// The attract loop's items and how long each stays on screen.
+    /// A pillar's items showing now (their windows read by the corrected clock).
+    pub fn items_in(&self, pillar: &str) -> Vec<&protocol::content::Item> {
+        self.pack.items_in(pillar, self.clock.now().corrected_ms)
+    }
+
+    /// The attract loop's items showing now and how long each stays on screen.
     pub fn playlist(&self) -> (Vec<&protocol::content::Item>, f32) {
-        let (items, secs) = self.pack.playlist(self.event.as_deref());
+        let now = self.clock.now().corrected_ms;
+        let (items, secs) = self.pack.playlist(self.event.as_deref(), now);
         (
             items,
             kiosk_core::settings::attract_item_seconds(secs, self.settings.as_ref()),

@@ -33,6 +33,19 @@ pub struct Pack {
     pub delegations: Vec<Delegation>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decks: Vec<Deck>,
+    /// Who made each media file and under which licence, by its path in the pack.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub credits: BTreeMap<String, Credit>,
+}
+
+/// The rights information of one media file (the plan's content bank needs it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credit {
+    /// Who made it: a photographer, an agency, a department.
+    pub credit: String,
+    /// Under which terms it may be shown: `CC-BY-4.0`, `owned by the city`, ...
+    pub licence: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +69,16 @@ pub struct Item {
     /// An external page for "more", shown on the phone page.
     #[serde(default)]
     pub link: Option<String>,
+    /// The first day (or day and time) it shows, Vietnam time: `2026-11-20` or
+    /// `2026-11-20 08:00`. Absent: from publication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shows_from: Option<String>,
+    /// The last day it shows (included), or the day and time it stops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shows_until: Option<String>,
+    /// The hours of each day it shows, `HH:MM-HH:MM` Vietnam time (a morning programme).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily: Option<String>,
     pub text: BTreeMap<String, ItemText>,
 }
 

@@ -7,6 +7,7 @@
 pub mod contact;
 pub mod content;
 pub mod record;
+pub mod schedule;
 pub mod sync;
 pub mod token;
 mod wire_enum;

@@ -151,6 +151,9 @@ pub fn validate(dir: &Path) -> (Option<Pack>, Vec<Problem>) {
                 format!("item \"{}\" has no text in any language", item.id),
             ));
         }
+        if let Some(why) = item.window_problem() {
+            problems.push(err(&toml_path, at, format!("item \"{}\": {why}", item.id)));
+        }
     }
     let item_ids: HashSet<&str> = pack.items.iter().map(|i| i.id.as_str()).collect();
     for pl in &pack.playlists {
@@ -181,7 +184,37 @@ pub fn validate(dir: &Path) -> (Option<Pack>, Vec<Problem>) {
     for media in pack.media_paths() {
         check_media(dir, media, &text, &mut problems);
     }
+    check_credits(&pack, &text, &toml_path, &mut problems);
     (Some(pack), problems)
+}
+
+/// Every media file carries its credit and licence (warned, not refused: a pack without them
+/// still plays); a credit for a file the pack does not use is a leftover.
+fn check_credits(pack: &Pack, text: &str, toml_path: &Path, problems: &mut Vec<Problem>) {
+    let used = pack.media_paths();
+    for media in &used {
+        let credit = pack.credits.get(*media);
+        if credit.is_none_or(|c| c.credit.trim().is_empty() || c.licence.trim().is_empty()) {
+            problems.push(Problem {
+                severity: Severity::Warning,
+                file: toml_path.to_owned(),
+                line: line_of(text, &format!("\"{media}\""), 1),
+                message: format!(
+                    "\"{media}\" has no credit and licence: add [credits.\"{media}\"] with credit = \"who made it\" and licence = \"its terms\""
+                ),
+            });
+        }
+    }
+    for path in pack.credits.keys() {
+        if !used.contains(&path.as_str()) {
+            problems.push(Problem {
+                severity: Severity::Warning,
+                file: toml_path.to_owned(),
+                line: line_of(text, &format!("[credits.\"{path}\"]"), 1),
+                message: format!("a credit for \"{path}\", which no item or pillar uses"),
+            });
+        }
+    }
 }
 
 /// The 1-based line of the `n`-th (0-based) `[[header]]` table at or after line `from`.
@@ -561,18 +594,11 @@ pub fn import(
     for (n, rel) in paths.iter().enumerate() {
         let original = std::fs::read(dir.join(rel))?;
         let bytes = prescale(&original, Path::new(rel), max_display)?.unwrap_or(original);
-        let sha = hex::encode(Sha256::digest(&bytes));
-        let dest = media_dir.join(&sha);
-        if !dest.exists() {
-            let tmp = media_dir.join(format!(".{sha}.tmp"));
-            std::fs::write(&tmp, &bytes)?;
-            std::fs::rename(&tmp, &dest)?;
-        }
-        storage.record_media(&sha, bytes.len() as u64, now)?;
+        let (sha256, size) = store_media(&bytes, media_dir, storage, now)?;
         media.push(MediaEntry {
             path: (*rel).to_owned(),
-            sha256: sha,
-            size: bytes.len() as u64,
+            sha256,
+            size,
         });
         progress.step(n + 1);
     }
@@ -583,6 +609,15 @@ pub fn import(
         delegations: pack.delegations.iter().map(|d| d.for_kiosks()).collect(),
         ..pack
     };
+    let manifest = manifest_of(pack, media)?;
+    storage.publish(&manifest, now)?;
+    Ok(manifest)
+}
+
+/// The version kiosks get of a pack (already without members' names) and its media: named
+/// by the pack's id and version and a digest of both, so the same content is the same
+/// version however it arrived (imported, or published from the editor).
+pub fn manifest_of(pack: Pack, media: Vec<MediaEntry>) -> anyhow::Result<Manifest> {
     let digest = {
         let mut h = Sha256::new();
         h.update(serde_json::to_vec(&pack)?);
@@ -591,13 +626,30 @@ pub fn import(
         }
         hex::encode(&h.finalize()[..4])
     };
-    let manifest = Manifest {
+    Ok(Manifest {
         version: format!("{}@{}+{digest}", pack.id, pack.version),
         pack,
         media,
-    };
-    storage.publish(&manifest, now)?;
-    Ok(manifest)
+    })
+}
+
+/// Stores one media file by its sha256 in `media_dir` (written whole, then renamed).
+pub fn store_media(
+    bytes: &[u8],
+    media_dir: &Path,
+    storage: &dyn Storage,
+    now_ms: i64,
+) -> anyhow::Result<(String, u64)> {
+    std::fs::create_dir_all(media_dir)?;
+    let sha = hex::encode(Sha256::digest(bytes));
+    let dest = media_dir.join(&sha);
+    if !dest.exists() {
+        let tmp = media_dir.join(format!(".{sha}.tmp"));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, &dest)?;
+    }
+    storage.record_media(&sha, bytes.len() as u64, now_ms)?;
+    Ok((sha, bytes.len() as u64))
 }
 
 #[cfg(test)]
@@ -645,6 +697,13 @@ items = ["a"]
 id = "fair-2026"
 playlist = "loop"
 languages = ["vi"]
+
+[credits."media/a-1.png"]
+credit = "Sở Văn hóa, Thể thao và Du lịch"
+licence = "CC-BY-4.0"
+[credits."media/a-2.png"]
+credit = "Sở Văn hóa, Thể thao và Du lịch"
+licence = "CC-BY-4.0"
 
 [[decks]]
 id = "invest"

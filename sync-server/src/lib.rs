@@ -10,6 +10,7 @@
 pub mod backup;
 pub mod config;
 pub mod content;
+pub mod draft;
 pub mod error;
 pub mod export;
 pub mod http;

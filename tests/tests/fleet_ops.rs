@@ -103,7 +103,7 @@ fn settings_and_a_new_event_from_the_staff_page_reach_a_running_kiosk() {
     let shots = std::env::var_os("PROMO_KEEP_SHOTS")
         .map(|d| std::path::PathBuf::from(d).join("fleet"))
         .unwrap_or_else(|| dir.path().join("shots"));
-    let investor_first = pack.playlist(Some(KOREA)).0[0];
+    let investor_first = pack.playlist(Some(KOREA), protocol::now_ms()).0[0];
     let investor_first_ja = &pack.text(investor_first, "ja").unwrap().title;
     // The kiosk: the staff overlay open while staff work in the browser; the new event shows
     // in it within a sync round. The home screen under it (the overlay's corner taps woke the

@@ -28,7 +28,7 @@ fn every_screen_in_three_languages_landscape_and_portrait() {
     let pack = pack();
     let l10n = kiosk_core::i18n::Localiser::load(&root().join("locales")).unwrap();
     let pillar = &pack.pack.pillars[0];
-    let item = pack.items_in(&pillar.id)[0];
+    let item = pack.items_in(&pillar.id, protocol::now_ms())[0];
     for (w, h) in [(1920, 1080), (1080, 1920)] {
         for lang in ["vi", "en", "ko"] {
             let dir = tempfile::tempdir().unwrap();
@@ -62,7 +62,10 @@ fn every_screen_in_three_languages_landscape_and_portrait() {
                 // The attract loop opens on its first item, titled in the event's main language.
                 touch_any = quote(
                     &pack
-                        .text(pack.playlist(None).0[0], &pack.languages(None)[0])
+                        .text(
+                            pack.playlist(None, protocol::now_ms()).0[0],
+                            &pack.languages(None)[0]
+                        )
                         .unwrap()
                         .title
                 ),
@@ -223,7 +226,7 @@ fn the_form_the_badge_and_the_thank_you_in_three_languages_landscape_and_portrai
     let pack = pack();
     let l10n = kiosk_core::i18n::Localiser::load(&root().join("locales")).unwrap();
     let pillar = &pack.pack.pillars[0];
-    let item = pack.items_in(&pillar.id)[0];
+    let item = pack.items_in(&pillar.id, protocol::now_ms())[0];
     for (w, h) in [(1920, 1080), (1080, 1920)] {
         for lang in ["vi", "en", "ko"] {
             let dir = tempfile::tempdir().unwrap();
@@ -375,7 +378,7 @@ fn at_4k_the_layout_scales_and_text_renders() {
     let pack = pack();
     let l10n = kiosk_core::i18n::Localiser::load(&root().join("locales")).unwrap();
     let pillar = &pack.pack.pillars[1];
-    let item = pack.items_in(&pillar.id)[0];
+    let item = pack.items_in(&pillar.id, protocol::now_ms())[0];
     let shot = dir.path().join("item-4k.png");
     let script = format!(
         "wait 3s\ntap 1920 700\nwait 1s\ntap-text \"한국어\"\nwait 1s\nexpect-text {home}\n\

@@ -60,7 +60,7 @@ fn an_update_cut_at_random_points_resumes_and_always_plays_a_complete_version() 
 
     let update_until_switched = |expect_playing: Option<&str>| -> u32 {
         for attempt in 1..=2_000 {
-            let r = rt.block_on(cache.update(&client));
+            let r = rt.block_on(cache.update(&client, None));
             let playing = assert_complete(&cache);
             match r {
                 Ok(Pulled::Switched { .. }) => return attempt,
@@ -102,7 +102,7 @@ fn an_update_cut_at_random_points_resumes_and_always_plays_a_complete_version() 
             > 3
     );
     assert_eq!(
-        rt.block_on(cache.update(&client)).unwrap(),
+        rt.block_on(cache.update(&client, None)).unwrap(),
         Pulled::UpToDate(v1.version.clone())
     );
 
@@ -150,14 +150,14 @@ fn a_version_that_does_not_fit_is_refused_and_the_old_one_keeps_playing() {
     let total = v1.total_bytes();
 
     let small = ContentCache::new(dir.path().join("small"), total / 2);
-    let err = rt.block_on(small.update(&client)).unwrap_err();
+    let err = rt.block_on(small.update(&client, None)).unwrap_err();
     assert!(matches!(err, PullError::DoesNotFit { .. }), "{err}");
     assert!(err.to_string().contains("raise the kiosk's content quota"));
     assert!(small.current().is_none());
 
     let cache = ContentCache::new(dir.path().join("cache"), total + total / 2);
     assert!(matches!(
-        rt.block_on(cache.update(&client)).unwrap(),
+        rt.block_on(cache.update(&client, None)).unwrap(),
         Pulled::Switched { .. }
     ));
     // Every image replaced: the new version and the old one together exceed the quota.
@@ -173,7 +173,7 @@ fn a_version_that_does_not_fit_is_refused_and_the_old_one_keeps_playing() {
     )
     .unwrap();
     e2e::publish(&server, &pack_dir);
-    let err = rt.block_on(cache.update(&client)).unwrap_err();
+    let err = rt.block_on(cache.update(&client, None)).unwrap_err();
     assert!(matches!(err, PullError::DoesNotFit { .. }), "{err}");
     assert_eq!(
         assert_complete(&cache).as_deref(),

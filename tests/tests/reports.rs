@@ -51,6 +51,9 @@ fn manifest() -> Manifest {
         pillar: pillar.into(),
         media: vec![],
         link: None,
+        shows_from: None,
+        shows_until: None,
+        daily: None,
         text: text(title),
     };
     let pillar = |id: &str, en: &str, vi: &str| Pillar {
@@ -81,6 +84,7 @@ fn manifest() -> Manifest {
             events: vec![],
             delegations: vec![],
             decks: vec![],
+            credits: BTreeMap::new(),
         },
         media: vec![],
     }

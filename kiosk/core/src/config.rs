@@ -23,6 +23,8 @@ pub struct KioskConfig {
     pub insecure: bool,
     /// Seconds between sync rounds when idle.
     pub sync_interval_seconds: u64,
+    /// Seconds between asks for new content (a change of event asks at once).
+    pub content_pull_seconds: u64,
     /// Where the Fluent files are. Default: `locales/` of the installation.
     pub locales: Option<PathBuf>,
     /// A font file that covers Vietnamese and CJK. Default: Noto Sans CJK from the system.
@@ -44,6 +46,7 @@ impl Default for KioskConfig {
             countdown_seconds: 10,
             insecure: false,
             sync_interval_seconds: 15,
+            content_pull_seconds: 300,
             locales: None,
             font: None,
             content_quota_mb: 2048,

@@ -116,26 +116,40 @@ impl LoadedPack {
             .unwrap_or_else(|| self.pack.languages.clone())
     }
 
-    /// The attract loop's items for an event (every item when it names no playlist).
-    pub fn playlist(&self, event: Option<&str>) -> (Vec<&Item>, f32) {
+    /// The attract loop's items for an event at `now_ms` (corrected time): its playlist's
+    /// items that show then (every item when it names no playlist). When none of them shows,
+    /// the items that do; when no item shows at all, the whole playlist: never a blank loop.
+    pub fn playlist(&self, event: Option<&str>, now_ms: i64) -> (Vec<&Item>, f32) {
         let pl = self
             .event(event)
             .and_then(|e| self.pack.playlist(&e.playlist))
             .or_else(|| self.pack.playlists.first());
-        match pl {
+        let (all, secs): (Vec<&Item>, f32) = match pl {
             Some(pl) => (
                 pl.items.iter().filter_map(|i| self.pack.item(i)).collect(),
                 pl.seconds_per_item.max(2.0),
             ),
             None => (self.pack.items.iter().collect(), 8.0),
+        };
+        let showing: Vec<&Item> = all.iter().copied().filter(|i| i.shows_at(now_ms)).collect();
+        if !showing.is_empty() {
+            return (showing, secs);
         }
+        let any: Vec<&Item> = self
+            .pack
+            .items
+            .iter()
+            .filter(|i| i.shows_at(now_ms))
+            .collect();
+        (if any.is_empty() { all } else { any }, secs)
     }
 
-    pub fn items_in(&self, pillar: &str) -> Vec<&Item> {
+    /// A pillar's items that show at `now_ms` (corrected time), in the pack's order.
+    pub fn items_in(&self, pillar: &str, now_ms: i64) -> Vec<&Item> {
         self.pack
             .items
             .iter()
-            .filter(|i| i.pillar == pillar)
+            .filter(|i| i.pillar == pillar && i.shows_at(now_ms))
             .collect()
     }
 }
@@ -163,4 +177,75 @@ pub fn default_pack_dir() -> PathBuf {
         .map(|p| p.join("demo-pack"))
         .find(|p| p.join("pack.toml").exists())
         .unwrap_or_else(|| PathBuf::from("assets/demo-pack"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::schedule::vietnam_ms;
+
+    fn pack() -> LoadedPack {
+        let pack: Pack = toml::from_str(
+            r#"
+            id = "t"
+            version = "1"
+            default_language = "vi"
+            languages = ["vi"]
+            [[items]]
+            id = "always"
+            pillar = "events"
+            [items.text.vi]
+            title = "A"
+            [[items]]
+            id = "fair-morning"
+            pillar = "events"
+            shows_from = "2026-12-08"
+            shows_until = "2026-12-10"
+            daily = "08:00-12:00"
+            [items.text.vi]
+            title = "F"
+            [[playlists]]
+            id = "fair"
+            items = ["fair-morning"]
+            [[events]]
+            id = "korea"
+            playlist = "fair"
+            languages = ["vi"]
+        "#,
+        )
+        .unwrap();
+        LoadedPack {
+            pack,
+            root: PathBuf::new(),
+            cached: None,
+            version: "t@1".into(),
+        }
+    }
+
+    fn ids(items: Vec<&Item>) -> Vec<&str> {
+        items.into_iter().map(|i| i.id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_schedule_decides_what_plays_and_the_loop_is_never_empty() {
+        let p = pack();
+        let at = |s: &str| vietnam_ms(s, false).unwrap();
+        let morning = at("2026-12-09 09:00");
+        assert_eq!(ids(p.playlist(Some("korea"), morning).0), ["fair-morning"]);
+        assert_eq!(
+            ids(p.items_in("events", morning)),
+            ["always", "fair-morning"]
+        );
+        // In the afternoon the fair's item rests: the loop plays what shows.
+        let afternoon = at("2026-12-09 15:00");
+        assert_eq!(ids(p.playlist(Some("korea"), afternoon).0), ["always"]);
+        assert_eq!(ids(p.items_in("events", afternoon)), ["always"]);
+        // Nothing at all showing: the playlist itself rather than a blank screen.
+        let mut none = pack();
+        none.pack.items.retain(|i| i.id == "fair-morning");
+        assert_eq!(
+            ids(none.playlist(Some("korea"), afternoon).0),
+            ["fair-morning"]
+        );
+    }
 }

@@ -107,16 +107,22 @@ impl ContentCache {
             .map(|m| LoadedPack::from_manifest(m, &self.media_dir()))
     }
 
-    /// Asks the server for its current version and, if it is new, downloads what is missing,
-    /// verifies it, and switches to it.
-    pub async fn update(&self, client: &SyncClient) -> Result<Pulled, PullError> {
+    /// Asks the server for the version to play at `event` (its own, or the default) and, if
+    /// it is new, downloads what is missing, verifies it, and switches to it.
+    pub async fn update(
+        &self,
+        client: &SyncClient,
+        event: Option<&str>,
+    ) -> Result<Pulled, PullError> {
         let url = format!(
             "{}/api/v1/content/current",
             client.identity.server_url.trim_end_matches('/')
         );
+        let query: Vec<(&str, &str)> = event.map(|e| ("event", e)).into_iter().collect();
         let resp = client
             .http
             .get(&url)
+            .query(&query)
             .header(AUTHORIZATION, client.auth_header())
             .send()
             .await

@@ -688,6 +688,7 @@ async fn run(
     let started = std::time::Instant::now();
     let mut last_heartbeat: Option<std::time::Instant> = None;
     let mut last_pull: Option<std::time::Instant> = None;
+    let mut pulled_for: Option<String> = None;
     loop {
         let (content_version, content_error) = status
             .lock()
@@ -765,11 +766,16 @@ async fn run(
                         s.backlog = backlog;
                         s.pushed += report.inserted + report.duplicates;
                     });
+                    // A new event (from staff or the overlay) may have its own version: ask
+                    // at once rather than at the next pull.
+                    let event = store.meta("event_id").ok().flatten();
                     if let Some(cache) = &cache
-                        && last_pull.is_none_or(|t| t.elapsed() >= config.pull_interval)
+                        && (last_pull.is_none_or(|t| t.elapsed() >= config.pull_interval)
+                            || pulled_for != event)
                     {
                         last_pull = Some(std::time::Instant::now());
-                        pull_content(cache, c, &status, &ready.content).await;
+                        pull_content(cache, c, event.as_deref(), &status, &ready.content).await;
+                        pulled_for = event;
                     }
                 }
                 Err(e) => {
@@ -832,11 +838,12 @@ async fn run(
 async fn pull_content(
     cache: &crate::pull::ContentCache,
     client: &SyncClient,
+    event: Option<&str>,
     status: &Mutex<SyncStatus>,
     new_content: &Mutex<Option<crate::content::LoadedPack>>,
 ) {
     use crate::pull::{PullError, Pulled};
-    match cache.update(client).await {
+    match cache.update(client, event).await {
         Ok(Pulled::Switched {
             version,
             downloaded,

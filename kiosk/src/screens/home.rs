@@ -35,7 +35,7 @@ fn spawn_home(
         .iter()
         .map(|p| {
             let name = content.pack.localised(&p.title, l).to_owned();
-            let count = content.pack.items_in(&p.id).len();
+            let count = content.items_in(&p.id).len();
             let count = content
                 .i18n
                 .t_args(l, "items-count", &[("count", &count.to_string())]);

@@ -245,7 +245,7 @@ fn press_buttons(
                 }
             }
             Action::Page(delta) => {
-                let count = content.pack.items_in(&selection.pillar).len().max(1);
+                let count = content.items_in(&selection.pillar).len().max(1);
                 selection.page = selection
                     .page
                     .saturating_add_signed(*delta as isize)

@@ -31,7 +31,7 @@ fn spawn_pillar(
         .map(|p| content.pack.localised(&p.title, &l).to_owned())
         .unwrap_or_default();
     let color = super::home::pillar_color(pillar.and_then(|p| p.color.as_deref()));
-    let all = content.pack.items_in(&selection.pillar);
+    let all = content.items_in(&selection.pillar);
     let per_page = if tall { 8 } else { 6 };
     let pages = all.len().div_ceil(per_page).max(1);
     let page = selection.page.min(pages - 1);

@@ -186,13 +186,27 @@ pub fn decompress_capped(body: &[u8], cap: u64) -> Result<Vec<u8>, AppError> {
     Ok(out)
 }
 
+/// `?event=`: the event the kiosk serves now (chosen in its overlay, or given by staff).
+#[derive(serde::Deserialize)]
+struct ContentQuery {
+    event: Option<String>,
+}
+
+/// The version a kiosk should play: its event's own, or the default.
 #[tracing::instrument(skip_all)]
 async fn current_content(
     State(state): State<AppState>,
-    Kiosk(_): Kiosk,
+    Kiosk(auth): Kiosk,
+    axum::extract::Query(q): axum::extract::Query<ContentQuery>,
 ) -> Result<Response, AppError> {
+    // The kiosk says which event it serves now; an older kiosk that does not say gets the one
+    // staff assigned. An id is only looked up: nothing of it is stored.
+    let event = q
+        .event
+        .filter(|e| !e.is_empty() && e.len() <= 64)
+        .or(auth.event_id);
     let storage = state.storage.clone();
-    let m = tokio::task::spawn_blocking(move || storage.current_manifest()).await??;
+    let m = tokio::task::spawn_blocking(move || storage.manifest_for(event.as_deref())).await??;
     Ok(match m {
         Some(m) => Json(m).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),

@@ -346,6 +346,22 @@ impl PhoneCache {
     }
 }
 
+/// The version published to one event, if it has its own.
+async fn event_manifest(
+    state: &AppState,
+    event: &str,
+) -> Result<Option<std::sync::Arc<protocol::content::Manifest>>, AppError> {
+    if event.is_empty() {
+        return Ok(None);
+    }
+    let (storage, event) = (state.storage.clone(), event.to_owned());
+    Ok(
+        tokio::task::spawn_blocking(move || storage.event_manifest(&event))
+            .await??
+            .map(std::sync::Arc::new),
+    )
+}
+
 /// The current content version, parsed once per publication.
 pub(crate) async fn current_manifest(
     state: &AppState,
@@ -624,7 +640,11 @@ async fn item_page(
         Err(page) => return Ok(page),
     };
     let tr = |id: &str| state.i18n.t(&lang, id);
-    let manifest = current_manifest(&state).await?;
+    // The text the visitor saw: the version of the kiosk's event when it has its own.
+    let manifest = match event_manifest(&state, &t.event).await? {
+        Some(m) => Some(m),
+        None => current_manifest(&state).await?,
+    };
     let item = manifest.as_ref().and_then(|m| m.pack.item(&t.item));
     let text = item.and_then(|i| {
         locales::fallback_chain(&lang)

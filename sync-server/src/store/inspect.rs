@@ -42,13 +42,15 @@ pub enum Table {
     ErasedMembers,
     KioskScreenshots,
     UserLinks,
+    EventContent,
+    ContentDraft,
 }
 
 /// One row: column name to value.
 pub type Row = serde_json::Map<String, Value>;
 
 impl Table {
-    pub const ALL: [Table; 26] = [
+    pub const ALL: [Table; 28] = [
         Table::Kiosks,
         Table::KioskBoots,
         Table::KioskEvents,
@@ -75,6 +77,8 @@ impl Table {
         Table::ErasedMembers,
         Table::KioskScreenshots,
         Table::UserLinks,
+        Table::EventContent,
+        Table::ContentDraft,
     ];
 
     /// Its name in SQL (a fixed identifier: nothing from a request reaches a query here).
@@ -106,6 +110,8 @@ impl Table {
             Table::ErasedMembers => "erased_members",
             Table::KioskScreenshots => "kiosk_screenshots",
             Table::UserLinks => "user_links",
+            Table::EventContent => "event_content",
+            Table::ContentDraft => "content_draft",
         }
     }
 
@@ -137,6 +143,8 @@ impl Table {
             Table::ErasedMembers => &["delegation", "name_hash"],
             Table::KioskScreenshots => &["kiosk"],
             Table::UserLinks => &["token_hash"],
+            Table::EventContent => &["event_id"],
+            Table::ContentDraft => &["id"],
         }
     }
 }

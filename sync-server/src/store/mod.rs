@@ -17,7 +17,7 @@ pub mod visits;
 pub use inspect::InspectStorage;
 pub use reports::ReportStorage;
 
-use protocol::content::{Delegation, Manifest, Member};
+use protocol::content::{Delegation, Manifest, MediaEntry, Member, Pack};
 use protocol::record::SlideShown;
 use protocol::sync::{ClockSample, Cursor, KioskSettings, PushAck};
 use serde_json::value::RawValue;
@@ -256,6 +256,18 @@ pub trait Storage: Send + Sync + 'static {
     /// Stores a content version and makes it the current one.
     fn publish(&self, manifest: &Manifest, now_ms: i64) -> Result<(), StorageError>;
     fn current_manifest(&self) -> Result<Option<Manifest>, StorageError>;
+    /// The version published to one event, when it has its own (else kiosks of the event
+    /// play [`SyncStorage::current_manifest`]).
+    fn event_manifest(&self, event_id: &str) -> Result<Option<Manifest>, StorageError>;
+    /// What a kiosk of `event_id` plays: its event's version, or the default.
+    fn manifest_for(&self, event_id: Option<&str>) -> Result<Option<Manifest>, StorageError> {
+        if let Some(e) = event_id
+            && let Some(m) = self.event_manifest(e)?
+        {
+            return Ok(Some(m));
+        }
+        self.current_manifest()
+    }
     fn media_known(&self, sha256: &str) -> Result<bool, StorageError>;
     /// Counts for tests and reports: records per kind.
     fn count_records(&self, kiosk: Option<Uuid>) -> Result<u64, StorageError>;
@@ -338,6 +350,7 @@ pub enum AuditAction {
     KioskScreenshot,
     Revoke,
     ContentImport,
+    ContentDraft,
     Publish,
     Event,
     Retention,
@@ -378,6 +391,7 @@ impl AuditAction {
             KioskScreenshot => "kiosk-screenshot",
             Revoke => "revoke",
             ContentImport => "content_import",
+            ContentDraft => "content-draft",
             Publish => "publish",
             Event => "event",
             Retention => "retention",
@@ -762,11 +776,76 @@ pub struct ContentVersion {
     pub current: bool,
 }
 
+/// A version published to one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventContent {
+    pub event_id: String,
+    pub version: String,
+    pub published_ms: i64,
+}
+
+/// The draft staff edit in the browser: a pack and the media it uses, not yet a version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    /// The version it started from.
+    pub based_on: Option<String>,
+    pub pack: Pack,
+    pub media: Vec<MediaEntry>,
+    pub updated_ms: i64,
+    pub updated_by: String,
+}
+
+/// A draft from its stored columns.
+pub fn draft_from(
+    based_on: Option<String>,
+    pack: &str,
+    media: &str,
+    updated_ms: i64,
+    updated_by: String,
+) -> Result<Draft, StorageError> {
+    let bad =
+        |e: serde_json::Error| StorageError::Db(format!("the stored draft is unreadable: {e}"));
+    Ok(Draft {
+        based_on,
+        pack: serde_json::from_str(pack).map_err(bad)?,
+        media: serde_json::from_str(media).map_err(bad)?,
+        updated_ms,
+        updated_by,
+    })
+}
+
+/// A draft's pack and media as stored.
+pub fn draft_json(draft: &Draft) -> Result<(String, String), StorageError> {
+    let bad = |e: serde_json::Error| StorageError::Db(e.to_string());
+    Ok((
+        serde_json::to_string(&draft.pack).map_err(bad)?,
+        serde_json::to_string(&draft.media).map_err(bad)?,
+    ))
+}
+
 /// Content versions for the staff pages.
 pub trait FleetStorage: Send + Sync + 'static {
     fn content_versions(&self) -> Result<Vec<ContentVersion>, StorageError>;
     /// Makes an imported version the current one again (a rollback, or a staged import).
     fn republish(&self, version: &str, now_ms: i64) -> Result<bool, StorageError>;
+    /// One stored version's manifest.
+    fn version_manifest(&self, version: &str) -> Result<Option<Manifest>, StorageError>;
+    /// Stores a version without publishing it; false when that version exists already.
+    fn add_version(&self, manifest: &Manifest, now_ms: i64) -> Result<bool, StorageError>;
+    /// Publishes a stored version to one event's kiosks (false: no such version).
+    fn publish_to_event(
+        &self,
+        version: &str,
+        event_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError>;
+    /// Sends an event's kiosks back to the default version (false: it had none of its own).
+    fn unpublish_event(&self, event_id: &str) -> Result<bool, StorageError>;
+    /// Every event that has a version of its own.
+    fn event_contents(&self) -> Result<Vec<EventContent>, StorageError>;
+    fn draft(&self) -> Result<Option<Draft>, StorageError>;
+    fn save_draft(&self, draft: &Draft) -> Result<(), StorageError>;
+    fn discard_draft(&self) -> Result<(), StorageError>;
     /// A cheap stamp of the current version (row id, publication time): changes whenever
     /// another version becomes current, so a parsed manifest can be kept until then.
     fn current_stamp(&self) -> Result<Option<(i64, i64)>, StorageError>;

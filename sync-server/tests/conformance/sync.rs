@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use protocol::RecordBody;
 use serde_json::json;
 use sync_server::store::{
-    FleetStorage, IncomingRecord, InspectStorage, KioskAuth, PhoneLead, PhoneStorage, QrOpen,
-    StaffStorage, Storage, StorageError,
+    Draft, EventContent, FleetStorage, IncomingRecord, InspectStorage, KioskAuth, PhoneLead,
+    PhoneStorage, QrOpen, StaffStorage, Storage, StorageError,
 };
 use uuid::Uuid;
 
@@ -404,6 +404,69 @@ fn content_versions_and_media<S: Storage + FleetStorage>(s: &S) {
     s.record_media(&sha, 10, T0).unwrap();
     s.record_media(&sha, 10, T0).unwrap();
     assert!(s.media_known(&sha).unwrap());
+
+    // A version of one event's own: its kiosks play it, every other kiosk the default.
+    assert!(s.add_version(&manifest("demo#3", 4), T0 + 3).unwrap());
+    assert!(
+        !s.add_version(&manifest("demo#3", 4), T0 + 3).unwrap(),
+        "stored once"
+    );
+    assert_eq!(
+        s.current_manifest().unwrap().unwrap().version,
+        "demo#1",
+        "not published by storing"
+    );
+    assert!(s.event_manifest("fair").unwrap().is_none());
+    assert!(s.publish_to_event("demo#3", "fair", T0 + 4).unwrap());
+    assert!(!s.publish_to_event("demo#9", "fair", T0 + 4).unwrap());
+    let of = |e: Option<&str>| s.manifest_for(e).unwrap().unwrap().version;
+    assert_eq!(of(Some("fair")), "demo#3");
+    assert_eq!(of(Some("home")), "demo#1");
+    assert_eq!(of(None), "demo#1");
+    assert_eq!(
+        s.event_contents().unwrap(),
+        [EventContent {
+            event_id: "fair".into(),
+            version: "demo#3".into(),
+            published_ms: T0 + 4
+        }]
+    );
+    assert_eq!(
+        s.version_manifest("demo#3")
+            .unwrap()
+            .unwrap()
+            .pack
+            .items
+            .len(),
+        4
+    );
+    assert!(s.version_manifest("demo#9").unwrap().is_none());
+    assert!(s.unpublish_event("fair").unwrap());
+    assert!(!s.unpublish_event("fair").unwrap());
+    assert_eq!(of(Some("fair")), "demo#1");
+
+    // The one draft: saved, replaced, discarded.
+    assert!(s.draft().unwrap().is_none());
+    let m = manifest("demo#3", 4);
+    let mut d = Draft {
+        based_on: Some(m.version.clone()),
+        pack: m.pack.clone(),
+        media: vec![protocol::content::MediaEntry {
+            path: "media/a.png".into(),
+            sha256: sha.clone(),
+            size: 10,
+        }],
+        updated_ms: T0,
+        updated_by: "admin@dn.example".into(),
+    };
+    s.save_draft(&d).unwrap();
+    assert_eq!(s.draft().unwrap().unwrap(), d);
+    d.pack.items.pop();
+    d.based_on = None;
+    s.save_draft(&d).unwrap();
+    assert_eq!(s.draft().unwrap().unwrap(), d);
+    s.discard_draft().unwrap();
+    assert!(s.draft().unwrap().is_none());
 }
 conformance!(content_versions_and_media);
 

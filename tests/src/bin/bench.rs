@@ -401,7 +401,7 @@ fn run_kiosk(
     let pillar = &loaded.pack.pillars[0];
     let pillar_title = loaded.localised(&pillar.title, &lang).to_owned();
     // The attract loop with its crossfades, then a visit: home, a pillar, three pages on, back.
-    let pages = if loaded.items_in(&pillar.id).len() > 6 {
+    let pages = if loaded.items_in(&pillar.id, protocol::now_ms()).len() > 6 {
         "tap-text \"›\"\nwait 1s\n".repeat(3)
     } else {
         String::new()

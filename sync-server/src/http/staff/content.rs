@@ -1,13 +1,13 @@
 //! Content versions: the published one and publishing another.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::context::{CsrfForm, StaffCtx, blocking};
-use super::html::esc;
+use super::context::{CsrfForm, DoneQuery, StaffCtx, blocking};
+use super::html::{esc, notice};
 use crate::AppState;
 use crate::error::AppError;
 use crate::store::AuditAction;
@@ -16,14 +16,46 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/content", get(content_page))
         .route("/staff/content/publish", post(publish))
+        .route("/staff/content/unpublish", post(unpublish))
 }
 
-async fn content_page(State(state): State<AppState>, cx: StaffCtx) -> Result<Response, AppError> {
+async fn content_page(
+    State(state): State<AppState>,
+    cx: StaffCtx,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, AppError> {
     let t = |id: &str| cx.t(&state, id);
-    let fleet = state.fleet.clone();
-    let storage = state.storage.clone();
-    let (versions, kiosks) =
-        blocking(move || Ok((fleet.content_versions()?, storage.kiosks()?))).await?;
+    let (fleet, storage, leads) = (
+        state.fleet.clone(),
+        state.storage.clone(),
+        state.leads.clone(),
+    );
+    let (versions, kiosks, targets, events) = blocking(move || {
+        Ok((
+            fleet.content_versions()?,
+            storage.kiosks()?,
+            fleet.event_contents()?,
+            leads.events()?,
+        ))
+    })
+    .await?;
+    let event_name = |id: &str| {
+        events
+            .iter()
+            .find(|e| e.id == id)
+            .map_or_else(|| id.to_owned(), |e| format!("{} ({})", e.name, e.id))
+    };
+    let options: String = events
+        .iter()
+        .map(|e| {
+            format!(
+                "<option value=\"{}\">{} ({})</option>",
+                esc(&e.id),
+                esc(&e.name),
+                esc(&e.id)
+            )
+        })
+        .collect();
     let rows: String = versions
         .iter()
         .map(|v| {
@@ -33,33 +65,65 @@ async fn content_page(State(state): State<AppState>, cx: StaffCtx) -> Result<Res
                 .filter(|k| !k.revoked && k.content_version.as_deref() == Some(v.version.as_str()))
                 .map(|k| k.name.as_str())
                 .collect();
-            let action = if cx.is_admin() && !v.current {
+            let mut to: Vec<String> = Vec::new();
+            if v.current {
+                to.push(format!("<strong>{}</strong>", esc(&t("content-current"))));
+            }
+            for e in targets.iter().filter(|e| e.version == v.version) {
+                let back = if cx.is_admin() {
+                    format!(
+                        "<form method=\"post\" action=\"/staff/content/unpublish\" style=\"display:inline\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+                         <input type=\"hidden\" name=\"event\" value=\"{}\"><button type=\"submit\">{}</button></form>",
+                        esc(&cx.csrf),
+                        esc(&e.event_id),
+                        esc(&t("content-back-to-default"))
+                    )
+                } else {
+                    String::new()
+                };
+                to.push(format!("{} {back}", esc(&event_name(&e.event_id))));
+            }
+            let action = if cx.is_admin() {
                 format!(
-                    "<form method=\"post\" action=\"/staff/content/publish\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-                     <input type=\"hidden\" name=\"version\" value=\"{}\"><button type=\"submit\">{}</button></form>",
+                    "<form method=\"post\" action=\"/staff/content/publish\" class=\"row\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+                     <input type=\"hidden\" name=\"version\" value=\"{}\"><select name=\"target\" style=\"width:auto;max-width:220px\"><option value=\"\">{}</option>{options}</select>\
+                     <button type=\"submit\">{}</button></form>",
                     esc(&cx.csrf),
                     esc(&v.version),
+                    esc(&t("editor-default")),
                     esc(&t("content-publish"))
                 )
-            } else if v.current {
-                format!("<strong>{}</strong>", esc(&t("content-current")))
             } else {
                 String::new()
             };
             format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
+                "<tr><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
                 esc(&v.version),
                 esc(&cx.when(Some(v.created_ms))),
                 esc(&cx.when(v.published_ms)),
                 v.items,
                 v.media,
+                if to.is_empty() { "—".to_owned() } else { to.join("<br>") },
                 esc(&if playing.is_empty() { "—".to_owned() } else { playing.join(", ") }),
             )
         })
         .collect();
+    let done = match q.done.as_deref() {
+        Some("published") => notice(true, &t("content-done-published")),
+        Some("back") => notice(true, &t("content-done-back")),
+        _ => String::new(),
+    };
+    let editor = if cx.is_admin() {
+        format!(
+            "<p><a href=\"/staff/content/draft\" id=\"open-editor\">{}</a></p>",
+            esc(&t("editor-open"))
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
-        "<p class=\"muted\">{}</p><pre>sync-server content validate DIR\nsync-server content import DIR</pre>\
-         <table id=\"versions\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead>\
+        "{done}{editor}<p class=\"muted\">{}</p><pre>sync-server content validate DIR\nsync-server content import DIR</pre>\
+         <table id=\"versions\" class=\"compact\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead>\
          <tbody>{rows}</tbody></table>",
         esc(&t("content-import-hint")),
         esc(&t("content-version")),
@@ -67,6 +131,7 @@ async fn content_page(State(state): State<AppState>, cx: StaffCtx) -> Result<Res
         esc(&t("content-published")),
         esc(&t("content-items")),
         esc(&t("content-media")),
+        esc(&t("content-published-to")),
         esc(&t("content-playing")),
     );
     Ok(cx.page(
@@ -81,6 +146,14 @@ async fn content_page(State(state): State<AppState>, cx: StaffCtx) -> Result<Res
 #[derive(Deserialize)]
 struct PublishForm {
     version: String,
+    /// An event's id, or empty: the default version.
+    #[serde(default)]
+    target: String,
+}
+
+#[derive(Deserialize)]
+struct UnpublishForm {
+    event: String,
 }
 
 async fn publish(
@@ -91,12 +164,51 @@ async fn publish(
     if !cx.is_admin() {
         return Ok(cx.not_allowed(&state));
     }
-    let fleet = state.fleet.clone();
-    let v = form.version.clone();
-    let found = blocking(move || fleet.republish(&v, protocol::now_ms())).await?;
+    let (fleet, leads) = (state.fleet.clone(), state.leads.clone());
+    let (v, target) = (form.version.clone(), form.target.trim().to_owned());
+    let to = target.clone();
+    let found = blocking(move || {
+        let now = protocol::now_ms();
+        if target.is_empty() {
+            return fleet.republish(&v, now);
+        }
+        if !leads.events()?.iter().any(|e| e.id == target) {
+            return Ok(false);
+        }
+        fleet.publish_to_event(&v, &target, now)
+    })
+    .await?;
     if !found {
         return Err(AppError::NotFound);
     }
-    cx.audit(&state, AuditAction::Publish, form.version).await?;
-    Ok(Redirect::to("/staff/content").into_response())
+    let detail = if to.is_empty() {
+        form.version
+    } else {
+        format!("{} to {to}", form.version)
+    };
+    cx.audit(&state, AuditAction::Publish, detail).await?;
+    Ok(Redirect::to("/staff/content?done=published").into_response())
+}
+
+/// An event's kiosks go back to the default version.
+async fn unpublish(
+    State(state): State<AppState>,
+    cx: StaffCtx,
+    CsrfForm(form): CsrfForm<UnpublishForm>,
+) -> Result<Response, AppError> {
+    if !cx.is_admin() {
+        return Ok(cx.not_allowed(&state));
+    }
+    let fleet = state.fleet.clone();
+    let e = form.event.clone();
+    if !blocking(move || fleet.unpublish_event(&e)).await? {
+        return Err(AppError::NotFound);
+    }
+    cx.audit(
+        &state,
+        AuditAction::Publish,
+        format!("{} back to default", form.event),
+    )
+    .await?;
+    Ok(Redirect::to("/staff/content?done=back").into_response())
 }

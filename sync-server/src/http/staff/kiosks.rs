@@ -326,11 +326,14 @@ async fn kiosk_page(
     let t = |id: &str| cx.t(&state, id);
     let storage = state.storage.clone();
     let leads = state.leads.clone();
-    let (kiosks, events, manifest) = blocking(move || {
+    let fleet = state.fleet.clone();
+    let (kiosks, events, manifest, targets, versions) = blocking(move || {
         Ok((
             storage.kiosks()?,
             leads.events()?,
             storage.current_manifest()?,
+            fleet.event_contents()?,
+            fleet.content_versions()?,
         ))
     })
     .await?;
@@ -369,6 +372,21 @@ async fn kiosk_page(
         (
             t("staff-col-content"),
             k.content_version.clone().unwrap_or_else(|| "—".into()),
+        ),
+        (
+            // What it should play: its event's own version, or the default.
+            t("kiosk-content-published"),
+            k.event_id
+                .as_deref()
+                .and_then(|e| targets.iter().find(|t| t.event_id == e))
+                .map(|t| t.version.clone())
+                .or_else(|| {
+                    versions
+                        .iter()
+                        .find(|v| v.current)
+                        .map(|v| v.version.clone())
+                })
+                .unwrap_or_else(|| "—".into()),
         ),
         (
             t("staff-col-backlog"),

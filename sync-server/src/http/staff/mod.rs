@@ -10,6 +10,7 @@ mod audit;
 mod content;
 pub(crate) mod context;
 mod dashboard;
+mod editor;
 mod events;
 pub(crate) mod html;
 mod kiosks;
@@ -28,6 +29,7 @@ use crate::AppState;
 use context::staff_lang;
 use html::page;
 
+pub use editor::MAX_UPLOAD_BYTES;
 pub use html::esc;
 pub use login::hash_password;
 
@@ -45,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(kiosks::router())
         .merge(content::router())
+        .merge(editor::router())
         .merge(reports::router())
         .merge(visits::router())
 }

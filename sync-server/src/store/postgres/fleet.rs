@@ -95,6 +95,123 @@ impl FleetStorage for PostgresStorage {
         })
     }
 
+    fn version_manifest(&self, version: &str) -> Result<Option<Manifest>, StorageError> {
+        self.with(|c| {
+            c.query_opt(
+                "SELECT manifest FROM content_versions WHERE version = $1",
+                &[&version],
+            )?
+            .map(|r| {
+                serde_json::from_str(r.get::<_, &str>(0))
+                    .map_err(|e| StorageError::Db(e.to_string()))
+            })
+            .transpose()
+        })
+    }
+
+    fn add_version(&self, manifest: &Manifest, now_ms: i64) -> Result<bool, StorageError> {
+        let json = serde_json::to_string(manifest).map_err(|e| StorageError::Db(e.to_string()))?;
+        self.with(|c| {
+            let n = c.execute(
+                "INSERT INTO content_versions(version, manifest, created_ms) VALUES ($1, $2, $3)
+                 ON CONFLICT (version) DO NOTHING",
+                &[
+                    &manifest.version,
+                    &super::sync::pg_text(&json).as_ref(),
+                    &now_ms,
+                ],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn publish_to_event(
+        &self,
+        version: &str,
+        event_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        self.with(|c| {
+            let known = c
+                .query_opt(
+                    "SELECT 1 FROM content_versions WHERE version = $1",
+                    &[&version],
+                )?
+                .is_some();
+            if known {
+                c.execute(
+                    "INSERT INTO event_content(event_id, version, published_ms) VALUES ($1, $2, $3)
+                     ON CONFLICT (event_id) DO UPDATE SET version = $2, published_ms = $3",
+                    &[&event_id, &version, &now_ms],
+                )?;
+            }
+            Ok(known)
+        })
+    }
+
+    fn unpublish_event(&self, event_id: &str) -> Result<bool, StorageError> {
+        self.with(|c| {
+            Ok(c.execute(
+                "DELETE FROM event_content WHERE event_id = $1",
+                &[&event_id],
+            )? == 1)
+        })
+    }
+
+    fn event_contents(&self) -> Result<Vec<EventContent>, StorageError> {
+        self.with(|c| {
+            Ok(c.query(
+                "SELECT event_id, version, published_ms FROM event_content ORDER BY event_id",
+                &[],
+            )?
+            .iter()
+            .map(|r| EventContent {
+                event_id: r.get(0),
+                version: r.get(1),
+                published_ms: r.get(2),
+            })
+            .collect())
+        })
+    }
+
+    fn draft(&self) -> Result<Option<Draft>, StorageError> {
+        self.with(|c| {
+            c.query_opt(
+                "SELECT based_on, pack, media, updated_ms, updated_by FROM content_draft",
+                &[],
+            )?
+            .map(|r| draft_from(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .transpose()
+        })
+    }
+
+    fn save_draft(&self, draft: &Draft) -> Result<(), StorageError> {
+        let (pack, media) = draft_json(draft)?;
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO content_draft(id, based_on, pack, media, updated_ms, updated_by)
+                 VALUES (1, $1, $2, $3, $4, $5)
+                 ON CONFLICT (id) DO UPDATE SET based_on = $1, pack = $2, media = $3,
+                     updated_ms = $4, updated_by = $5",
+                &[
+                    &draft.based_on,
+                    &super::sync::pg_text(&pack).as_ref(),
+                    &super::sync::pg_text(&media).as_ref(),
+                    &draft.updated_ms,
+                    &draft.updated_by,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn discard_draft(&self) -> Result<(), StorageError> {
+        self.with(|c| {
+            c.execute("DELETE FROM content_draft", &[])?;
+            Ok(())
+        })
+    }
+
     fn current_stamp(&self) -> Result<Option<(i64, i64)>, StorageError> {
         self.with(|c| Ok(c.query_opt(CURRENT, &[])?.map(|r| (r.get(0), r.get(1)))))
     }

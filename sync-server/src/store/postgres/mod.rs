@@ -33,7 +33,7 @@ use postgres::{Client, Config, NoTls};
 use crate::store::{KioskInfo, StorageError};
 
 /// The schema in numbered steps, the numbers SQLite's migrations have.
-const MIGRATIONS: [(i64, &str, &str); 13] = [
+const MIGRATIONS: [(i64, &str, &str); 14] = [
     (1, "core", include_str!("migrations/01-core/up.sql")),
     (2, "staff", include_str!("migrations/02-staff/up.sql")),
     (
@@ -82,6 +82,11 @@ const MIGRATIONS: [(i64, &str, &str); 13] = [
         13,
         "user-links",
         include_str!("migrations/13-user-links/up.sql"),
+    ),
+    (
+        14,
+        "content-targets",
+        include_str!("migrations/14-content-targets/up.sql"),
     ),
 ];
 

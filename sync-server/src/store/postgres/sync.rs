@@ -439,6 +439,21 @@ impl Storage for PostgresStorage {
         })
     }
 
+    fn event_manifest(&self, event_id: &str) -> Result<Option<Manifest>, StorageError> {
+        self.with(|c| {
+            c.query_opt(
+                "SELECT v.manifest FROM event_content e
+                 JOIN content_versions v ON v.version = e.version WHERE e.event_id = $1",
+                &[&event_id],
+            )?
+            .map(|r| {
+                serde_json::from_str(r.get::<_, &str>(0))
+                    .map_err(|e| StorageError::Db(e.to_string()))
+            })
+            .transpose()
+        })
+    }
+
     fn media_known(&self, sha256: &str) -> Result<bool, StorageError> {
         self.with(|c| {
             Ok(
@@ -1067,6 +1082,11 @@ fn save_delegations(
                 &now_ms,
             ],
         )?;
+        // A delegation with a count but no list (a pack exported from the server, where the
+        // names never leave) keeps the list the server has.
+        if d.members.is_empty() && d.member_count > 0 {
+            continue;
+        }
         tx.execute(
             "DELETE FROM delegation_members WHERE delegation = $1",
             &[&d.id],

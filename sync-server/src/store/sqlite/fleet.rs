@@ -102,6 +102,120 @@ impl FleetStorage for SqliteStorage {
         })
     }
 
+    fn version_manifest(&self, version: &str) -> Result<Option<Manifest>, StorageError> {
+        self.read(|c| {
+            let json: Option<String> = c
+                .query_row(
+                    "SELECT manifest FROM content_versions WHERE version = ?1",
+                    [version],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            json.map(|j| serde_json::from_str(&j).map_err(|e| StorageError::Db(e.to_string())))
+                .transpose()
+        })
+    }
+
+    fn add_version(&self, manifest: &Manifest, now_ms: i64) -> Result<bool, StorageError> {
+        let json = serde_json::to_string(manifest).map_err(|e| StorageError::Db(e.to_string()))?;
+        self.write(|c| {
+            let n = c.execute(
+                "INSERT INTO content_versions(version, manifest, created_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(version) DO NOTHING",
+                params![manifest.version, json, now_ms],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn publish_to_event(
+        &self,
+        version: &str,
+        event_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        self.write(|c| {
+            let known = c
+                .prepare_cached("SELECT 1 FROM content_versions WHERE version = ?1")?
+                .exists([version])?;
+            if known {
+                c.execute(
+                    "INSERT INTO event_content(event_id, version, published_ms) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(event_id) DO UPDATE SET version = ?2, published_ms = ?3",
+                    params![event_id, version, now_ms],
+                )?;
+            }
+            Ok(known)
+        })
+    }
+
+    fn unpublish_event(&self, event_id: &str) -> Result<bool, StorageError> {
+        self.write(|c| {
+            Ok(c.execute("DELETE FROM event_content WHERE event_id = ?1", [event_id])? == 1)
+        })
+    }
+
+    fn event_contents(&self) -> Result<Vec<EventContent>, StorageError> {
+        self.read(|c| {
+            let mut q = c.prepare(
+                "SELECT event_id, version, published_ms FROM event_content ORDER BY event_id",
+            )?;
+            let rows = q
+                .query_map([], |r| {
+                    Ok(EventContent {
+                        event_id: r.get(0)?,
+                        version: r.get(1)?,
+                        published_ms: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn draft(&self) -> Result<Option<Draft>, StorageError> {
+        self.read(|c| {
+            let row: Option<(Option<String>, String, String, i64, String)> = c
+                .query_row(
+                    "SELECT based_on, pack, media, updated_ms, updated_by FROM content_draft",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )
+                .optional()?;
+            row.map(|(based_on, pack, media, updated_ms, updated_by)| {
+                draft_from(based_on, &pack, &media, updated_ms, updated_by)
+            })
+            .transpose()
+        })
+    }
+
+    fn save_draft(&self, draft: &Draft) -> Result<(), StorageError> {
+        let (pack, media) = draft_json(draft)?;
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO content_draft(id, based_on, pack, media, updated_ms, updated_by)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(id) DO UPDATE SET based_on = ?1, pack = ?2, media = ?3,
+                     updated_ms = ?4, updated_by = ?5",
+                params![
+                    draft.based_on,
+                    pack,
+                    media,
+                    draft.updated_ms,
+                    draft.updated_by
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn discard_draft(&self) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute("DELETE FROM content_draft", [])?;
+            Ok(())
+        })
+    }
+
     fn current_stamp(&self) -> Result<Option<(i64, i64)>, StorageError> {
         self.read(|c| {
             Ok(c.query_row(

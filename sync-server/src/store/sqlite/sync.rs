@@ -647,6 +647,21 @@ impl Storage for SqliteStorage {
         })
     }
 
+    fn event_manifest(&self, event_id: &str) -> Result<Option<Manifest>, StorageError> {
+        self.read(|c| {
+            let json: Option<String> = c
+                .query_row(
+                    "SELECT v.manifest FROM event_content e
+                     JOIN content_versions v ON v.version = e.version WHERE e.event_id = ?1",
+                    [event_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            json.map(|j| serde_json::from_str(&j).map_err(|e| StorageError::Db(e.to_string())))
+                .transpose()
+        })
+    }
+
     fn media_known(&self, sha256: &str) -> Result<bool, StorageError> {
         self.read(|c| {
             Ok(c.prepare_cached("SELECT 1 FROM media WHERE sha256 = ?1")?

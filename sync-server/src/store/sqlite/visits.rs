@@ -101,6 +101,11 @@ pub(crate) fn save_delegations(
                 d.host.trim(),
                 now_ms
             ])?;
+            // A delegation with a count but no list (a pack exported from the server, where
+            // the names never leave) keeps the list the server has.
+            if d.members.is_empty() && d.member_count > 0 {
+                continue;
+            }
             clear.execute([&d.id])?;
             for (i, m) in d.members.iter().enumerate() {
                 // A member staff erased stays erased, whatever the pack still says.
