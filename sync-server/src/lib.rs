@@ -16,6 +16,7 @@ pub mod export;
 pub mod http;
 pub mod retention;
 pub mod store;
+pub mod totp;
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -221,3 +221,152 @@ fn change_password_then_disable_and_enable_an_account() {
         assert!(actions.contains(&wanted), "{wanted} in {actions:?}");
     }
 }
+
+/// Two-step sign-in as a person with an authenticator app: turned on by scanning (here, by
+/// reading the key), a code asked at every sign-in, a wrong or replayed code refused, turned off
+/// with the password. The half-signed-in cookie reaches nothing. Every step is audited.
+#[test]
+fn two_step_sign_in_with_an_authenticator_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir.path().join("server"));
+    let hash = sync_server::http::staff::hash_password(OLD).unwrap();
+    server
+        .state
+        .staff
+        .add_user(
+            "hong@dn.example",
+            &hash,
+            Role::Staff,
+            ITTPC,
+            protocol::now_ms(),
+        )
+        .unwrap();
+    let url = server.url();
+    let code_in = |secret: &str, steps_ahead: u64| {
+        let now = (protocol::now_ms() / 1000) as u64;
+        sync_server::totp::code_at(secret, now + steps_ahead * sync_server::totp::STEP_S).unwrap()
+    };
+    // Signs in with the password only; lands on the code form.
+    async fn password_step(c: &Client, url: &str) {
+        c.goto(&format!("{url}/staff/login")).await.unwrap();
+        fill(c, "input[name=email]", "hong@dn.example").await;
+        fill(c, "input[name=password]", OLD).await;
+        click(c, "form button[type=submit]").await;
+        wait_url(c, "the code form", |u| u.path() == "/staff/login/code").await;
+    }
+    async fn enter_code(c: &Client, code: &str) {
+        fill(c, "#code-form input[name=code]", code).await;
+        click(c, "#code-form button[type=submit]").await;
+    }
+    with_browser(
+        dir.path(),
+        Screen::Desktop {
+            width: 1366,
+            height: 768,
+        },
+        move |c| async move {
+            sign_in(&c, &url, "hong@dn.example", OLD).await;
+            c.goto(&format!("{url}/staff/account")).await.unwrap();
+            click(&c, "#totp-set-up").await;
+            let key = find(&c, "#totp-key")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .replace(' ', "");
+            assert!(find(&c, "#totp-qr svg").await.is_displayed().await.unwrap());
+            keep_shot(&c, "totp-setup-vi").await;
+            // A wrong code keeps it off and says so.
+            let right = code_in(&key, 0);
+            let wrong = format!("{:06}", (right.parse::<u32>().unwrap() + 1) % 1_000_000);
+            fill(&c, "#totp-form input[name=code]", &wrong).await;
+            click(&c, "#totp-form button[type=submit]").await;
+            find(&c, "#done.err").await;
+            // The very code that turned it on (not one recomputed later: the step may have
+            // moved on by then).
+            let spent = code_in(&key, 0);
+            fill(&c, "#totp-form input[name=code]", &spent).await;
+            click(&c, "#totp-form button[type=submit]").await;
+            wait_url(&c, "the account page", |u| {
+                u.query().is_some_and(|q| q.contains("done=totp-on"))
+            })
+            .await;
+            keep_shot(&c, "account-totp-vi").await;
+            c.goto(&format!("{url}/staff/account?ui=en")).await.unwrap();
+            wait_lang(&c, "en").await;
+            keep_shot(&c, "account-totp-en").await;
+            sign_out(&c).await;
+
+            // The password alone is not enough: the code form, and nothing else opens.
+            let half = try_sign_in(&url, "hong@dn.example", OLD, None).await;
+            assert_eq!(
+                (half.status, half.location.as_str()),
+                (303, "/staff/login/code")
+            );
+            assert!(
+                !signed_in(&half.http, &url).await,
+                "a challenge is not a session"
+            );
+
+            password_step(&c, &url).await;
+            keep_shot(&c, "login-code-en").await;
+            c.goto(&format!("{url}/staff/login/code?ui=vi"))
+                .await
+                .unwrap();
+            wait_lang(&c, "vi").await;
+            keep_shot(&c, "login-code-vi").await;
+            // The code used to turn it on is spent; the app's next one works.
+            enter_code(&c, &spent).await;
+            find(&c, "#code-error").await;
+            let next = code_in(&key, 1);
+            enter_code(&c, &next).await;
+            wait_url(&c, "the dashboard", |u| u.path() == "/staff").await;
+            // Someone else with the password and that code read over a shoulder: refused; and
+            // a code from further ahead than one step of drift: refused.
+            for code in [next.clone(), code_in(&key, 3)] {
+                let other = try_sign_in(&url, "hong@dn.example", OLD, None).await;
+                let r = other
+                    .http
+                    .post(format!("{url}/staff/login/code"))
+                    .form(&[("code", code.as_str())])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.headers()["location"], "/staff/login/code?error=1");
+                assert!(!signed_in(&other.http, &url).await);
+            }
+            // Off with the password (a wrong one changes nothing).
+            c.goto(&format!("{url}/staff/account")).await.unwrap();
+            fill(&c, "#totp-off-form input[name=current]", "not my password").await;
+            click(&c, "#totp-off-form button[type=submit]").await;
+            find(&c, "#done.err").await;
+            assert!(
+                find(&c, "#totp-off-form")
+                    .await
+                    .is_displayed()
+                    .await
+                    .unwrap()
+            );
+            fill(&c, "#totp-off-form input[name=current]", OLD).await;
+            click(&c, "#totp-off-form button[type=submit]").await;
+            wait_url(&c, "the account page", |u| {
+                u.query().is_some_and(|q| q.contains("done=totp-off"))
+            })
+            .await;
+            find(&c, "#totp-set-up").await;
+            sign_out(&c).await;
+            sign_in(&c, &url, "hong@dn.example", OLD).await;
+            assert_eq!(c.current_url().await.unwrap().path(), "/staff");
+        },
+    );
+    let audit = server.rows(Table::Audit);
+    let has = |action: &str, detail: &str| {
+        audit
+            .iter()
+            .any(|r| r.text("action") == action && r.text("detail").contains(detail))
+    };
+    assert!(has("user_totp_on", "hong@dn.example"));
+    assert!(has("user_totp_off", "hong@dn.example"));
+    assert!(has("login", "hong@dn.example (code)"));
+    assert!(has("login_failed", "hong@dn.example (code)"));
+}

@@ -44,13 +44,14 @@ pub enum Table {
     UserLinks,
     EventContent,
     ContentDraft,
+    LoginChallenges,
 }
 
 /// One row: column name to value.
 pub type Row = serde_json::Map<String, Value>;
 
 impl Table {
-    pub const ALL: [Table; 28] = [
+    pub const ALL: [Table; 29] = [
         Table::Kiosks,
         Table::KioskBoots,
         Table::KioskEvents,
@@ -79,6 +80,7 @@ impl Table {
         Table::UserLinks,
         Table::EventContent,
         Table::ContentDraft,
+        Table::LoginChallenges,
     ];
 
     /// Its name in SQL (a fixed identifier: nothing from a request reaches a query here).
@@ -112,6 +114,7 @@ impl Table {
             Table::UserLinks => "user_links",
             Table::EventContent => "event_content",
             Table::ContentDraft => "content_draft",
+            Table::LoginChallenges => "login_challenges",
         }
     }
 
@@ -145,6 +148,7 @@ impl Table {
             Table::UserLinks => &["token_hash"],
             Table::EventContent => &["event_id"],
             Table::ContentDraft => &["id"],
+            Table::LoginChallenges => &["token_hash"],
         }
     }
 }

@@ -343,6 +343,8 @@ pub enum AuditAction {
     UserEnable,
     UserInvite,
     UserResetLink,
+    UserTotpOn,
+    UserTotpOff,
     KioskAdd,
     KioskEnrol,
     KioskEvent,
@@ -384,6 +386,8 @@ impl AuditAction {
             UserEnable => "user_enable",
             UserInvite => "user_invite",
             UserResetLink => "user_reset_link",
+            UserTotpOn => "user_totp_on",
+            UserTotpOff => "user_totp_off",
             KioskAdd => "kiosk_add",
             KioskEnrol => "kiosk_enrol",
             KioskEvent => "kiosk-event",
@@ -521,6 +525,25 @@ pub trait StaffStorage: Send + Sync + 'static {
         disabled: bool,
         now_ms: i64,
     ) -> Result<bool, StorageError>;
+    /// The account's TOTP secret (base32), when its second factor is on.
+    fn totp_secret(&self, user_id: i64) -> Result<Option<String>, StorageError>;
+    /// Turns the second factor on with `secret`, or off (None); either way no code is used yet.
+    fn set_totp_secret(&self, user_id: i64, secret: Option<&str>) -> Result<(), StorageError>;
+    /// Takes a code's 30-second step: true only the first time a step at or after the last one
+    /// taken is offered, so a code read over a shoulder cannot be used again (atomic across
+    /// servers sharing the database).
+    fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StorageError>;
+    /// A sign-in whose password was right, waiting for its code (expired ones are cleared).
+    fn create_login_challenge(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StorageError>;
+    /// The account a live challenge is for (never a disabled one).
+    fn login_challenge(&self, token_hash: &str, now_ms: i64) -> Result<Option<User>, StorageError>;
+    fn end_login_challenge(&self, token_hash: &str) -> Result<(), StorageError>;
     fn audit(
         &self,
         user_id: Option<i64>,

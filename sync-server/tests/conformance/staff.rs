@@ -208,6 +208,63 @@ fn one_time_links(s: &dyn StaffStorage) {
 }
 conformance!(one_time_links);
 
+fn two_step_sign_in(s: &dyn StaffStorage) {
+    let mai = s
+        .add_user("mai@dn.example", "h", Role::Staff, "B", T0)
+        .unwrap();
+    assert_eq!(s.totp_secret(mai).unwrap(), None);
+    assert!(
+        !s.use_totp_step(mai, 10).unwrap(),
+        "no secret: no step is taken"
+    );
+    s.set_totp_secret(mai, Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"))
+        .unwrap();
+    assert_eq!(
+        s.totp_secret(mai).unwrap().as_deref(),
+        Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    );
+    // Each step once, never an older one.
+    assert!(s.use_totp_step(mai, 10).unwrap());
+    assert!(!s.use_totp_step(mai, 10).unwrap(), "the same code again");
+    assert!(!s.use_totp_step(mai, 9).unwrap(), "an older code");
+    assert!(s.use_totp_step(mai, 11).unwrap());
+    // A challenge is not a session, lives until it expires, and ends.
+    s.create_login_challenge("ch-1", mai, T0, T0 + 1_000)
+        .unwrap();
+    assert_eq!(s.session("ch-1", T0 + 1).unwrap(), None);
+    assert_eq!(
+        s.login_challenge("ch-1", T0 + 1).unwrap().unwrap().email,
+        "mai@dn.example"
+    );
+    assert_eq!(
+        s.login_challenge("ch-1", T0 + 1_000).unwrap(),
+        None,
+        "expired"
+    );
+    s.create_login_challenge("ch-2", mai, T0 + 2, T0 + 10_000)
+        .unwrap();
+    s.end_login_challenge("ch-2").unwrap();
+    assert_eq!(s.login_challenge("ch-2", T0 + 3).unwrap(), None);
+    s.create_login_challenge("ch-3", mai, T0 + 4, T0 + 10_000)
+        .unwrap();
+    s.set_user_disabled(mai, true, T0 + 5).unwrap();
+    assert_eq!(s.login_challenge("ch-3", T0 + 6).unwrap(), None, "disabled");
+    s.set_user_disabled(mai, false, T0 + 7).unwrap();
+    // An admin's reset link starts the second factor over.
+    s.create_user_link(mai, "link-m", "reset", T0 + 8, T0 + 10_000)
+        .unwrap();
+    s.redeem_user_link("link-m", "h2", T0 + 9).unwrap().unwrap();
+    assert_eq!(s.totp_secret(mai).unwrap(), None);
+    assert_eq!(s.login_challenge("ch-3", T0 + 10).unwrap(), None);
+    // Turned off, then on again: the steps start over.
+    s.set_totp_secret(mai, Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"))
+        .unwrap();
+    assert!(s.use_totp_step(mai, 5).unwrap());
+    s.set_totp_secret(mai, None).unwrap();
+    assert_eq!(s.totp_secret(mai).unwrap(), None);
+}
+conformance!(two_step_sign_in);
+
 fn lockout(s: &dyn StaffStorage) {
     let id = s
         .add_user("minh@dn.example", "h", Role::Staff, "Unit", T0)

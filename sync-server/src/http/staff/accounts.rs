@@ -43,8 +43,11 @@ async fn account_page(
             ),
         ),
         Some("mismatch") => notice(false, &t("account-password-mismatch")),
+        Some("totp-on") => notice(true, &t("totp-done-on")),
+        Some("totp-off") => notice(true, &t("totp-done-off")),
         _ => String::new(),
     };
+    let two_step = super::two_step::section(&state, &cx).await?;
     let role = role_label(&state, &cx, cx.user.role);
     let body = format!(
         "{done}<table id=\"account\"><tbody><tr><th>{email_l}</th><td>{email}</td></tr>\
@@ -55,7 +58,7 @@ async fn account_page(
          <label>{current}<input type=\"password\" name=\"current\" autocomplete=\"current-password\" required></label>\
          <label>{new}<input type=\"password\" name=\"new\" autocomplete=\"new-password\" minlength=\"{min}\" required></label>\
          <label>{again}<input type=\"password\" name=\"again\" autocomplete=\"new-password\" minlength=\"{min}\" required></label>\
-         <button type=\"submit\">{save}</button></form>",
+         <button type=\"submit\">{save}</button></form>{two_step}",
         email_l = esc(&t("account-email")),
         email = esc(&cx.user.email),
         role_l = esc(&t("account-role")),

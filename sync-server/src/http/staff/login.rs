@@ -22,12 +22,17 @@ use crate::store::{AuditAction, StorageError, User, sha256_hex};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/login", get(login_page).post(login))
+        .route("/staff/login/code", get(code_page).post(code))
         .route("/staff/logout", post(logout))
 }
 
 const LOGIN_CSRF_COOKIE: &str = "promo_login_csrf";
 
 const SESSION_TTL_MS: i64 = 12 * 3600 * 1000;
+
+/// The cookie of a sign-in waiting for its second factor, and how long it waits.
+const CHALLENGE_COOKIE: &str = "promo_login_code";
+const CHALLENGE_TTL_MS: i64 = 5 * 60 * 1000;
 
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> Result<String, String> {
@@ -213,14 +218,170 @@ async fn login(
         return Ok(Redirect::to("/staff/login?error=1").into_response());
     };
     let staff = state.staff.clone();
-    let (uid, email) = (user.id, user.email.clone());
+    let uid = user.id;
+    if tokio::task::spawn_blocking(move || staff.totp_secret(uid))
+        .await??
+        .is_some()
+    {
+        // The password was right; the code is still due. Not a session: the cookie reaches
+        // nothing but the code form, for five minutes.
+        let token = random_token();
+        let hash = sha256_hex(token.as_bytes());
+        let staff = state.staff.clone();
+        tokio::task::spawn_blocking(move || {
+            staff.create_login_challenge(&hash, uid, now, now + CHALLENGE_TTL_MS)
+        })
+        .await??;
+        let mut resp = Redirect::to("/staff/login/code").into_response();
+        set_cookie(
+            &mut resp,
+            &state,
+            CHALLENGE_COOKIE,
+            &token,
+            "/staff/login",
+            CHALLENGE_TTL_MS / 1000,
+        );
+        return Ok(resp);
+    }
+    signed_in(&state, &user, "", now).await
+}
+
+/// The sign-in is complete: failures forgotten, audited, a session opened.
+async fn signed_in(
+    state: &AppState,
+    user: &User,
+    how: &str,
+    now: i64,
+) -> Result<Response, AppError> {
+    let staff = state.staff.clone();
+    let (uid, detail) = (user.id, format!("{}{how}", user.email));
     tokio::task::spawn_blocking(move || {
         staff.login_succeeded(uid)?;
-        staff.audit(Some(uid), AuditAction::Login, &email, now)
+        staff.audit(Some(uid), AuditAction::Login, &detail, now)
     })
     .await??;
     let mut resp = Redirect::to("/staff").into_response();
-    start_session(&state, uid, &mut resp).await?;
+    start_session(state, uid, &mut resp).await?;
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+struct CodeQuery {
+    #[serde(alias = "ui")]
+    lang: Option<String>,
+    error: Option<String>,
+}
+
+/// The account a sign-in waiting for its code is for, from its cookie.
+async fn challenged(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(String, User)>, AppError> {
+    let Some(token) = cookie(headers, CHALLENGE_COOKIE).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let hash = sha256_hex(token.as_bytes());
+    let staff = state.staff.clone();
+    let h = hash.clone();
+    let user = tokio::task::spawn_blocking(move || staff.login_challenge(&h, protocol::now_ms()))
+        .await??;
+    Ok(user.map(|u| (hash, u)))
+}
+
+async fn code_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<CodeQuery>,
+) -> Result<Response, AppError> {
+    if challenged(&state, &headers).await?.is_none() {
+        return Ok(Redirect::to("/staff/login").into_response());
+    }
+    let lang = staff_lang(&headers, q.lang.as_deref());
+    let t = |id: &str| state.i18n.t(lang, id);
+    let error = if q.error.is_some() {
+        format!(
+            "<p class=\"err\" id=\"code-error\">{}</p>",
+            esc(&t("login-code-wrong"))
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "<div class=\"card\"><h1>{title}</h1>{error}<p>{intro}</p>\
+         <form method=\"post\" action=\"/staff/login/code\" id=\"code-form\">\
+         <label>{label}<input name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" maxlength=\"8\" pattern=\"[0-9 ]*\" required autofocus></label>\
+         <button type=\"submit\">{submit}</button></form><p class=\"muted\">{lost}</p></div>",
+        title = esc(&t("login-code-title")),
+        intro = esc(&t("login-code-intro")),
+        label = esc(&t("totp-code")),
+        submit = esc(&t("login-code-submit")),
+        lost = esc(&t("login-code-lost")),
+    );
+    Ok(Html(page(lang, &t("login-code-title"), &body)).into_response())
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    code: String,
+}
+
+/// The second factor: a code of the account's app, each 30-second step taken once. A wrong
+/// code counts as a failed sign-in (the same lockout as passwords).
+async fn code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, AppError> {
+    let now = protocol::now_ms();
+    let net = limit_key(ip);
+    if !state.limiter.allow(&format!("login:{net}"), 20, 600, now) {
+        tracing::warn!(client = %net, "sign-in code flood refused");
+        return Ok(Redirect::to("/staff/login?error=busy").into_response());
+    }
+    let Some((challenge, user)) = challenged(&state, &headers).await? else {
+        return Ok(Redirect::to("/staff/login").into_response());
+    };
+    let staff = state.staff.clone();
+    let (uid, email, code) = (user.id, user.email.clone(), form.code);
+    let (ok, locked) = tokio::task::spawn_blocking(move || {
+        if let Some(until) = staff.locked_until(&email, now)? {
+            staff.end_login_challenge(&challenge)?;
+            return Ok((false, Some(until)));
+        }
+        let step = staff
+            .totp_secret(uid)?
+            .and_then(|s| crate::totp::matching_step(&s, &code, (now / 1000) as u64));
+        if let Some(step) = step
+            && staff.use_totp_step(uid, step as i64)?
+        {
+            staff.end_login_challenge(&challenge)?;
+            return Ok((true, None));
+        }
+        let locked = staff.login_failed(&email, now)?;
+        staff.audit(
+            Some(uid),
+            AuditAction::LoginFailed,
+            &format!("{email} (code)"),
+            now,
+        )?;
+        if locked.is_some() {
+            staff.audit(None, AuditAction::LoginLocked, &email, now)?;
+            staff.end_login_challenge(&challenge)?;
+        }
+        Ok::<_, StorageError>((false, locked))
+    })
+    .await??;
+    if let Some(until) = locked {
+        return Ok(
+            Redirect::to(&format!("/staff/login?error=locked&until={until}")).into_response(),
+        );
+    }
+    if !ok {
+        return Ok(Redirect::to("/staff/login/code?error=1").into_response());
+    }
+    let mut resp = signed_in(&state, &user, " (code)", now).await?;
+    set_cookie(&mut resp, &state, CHALLENGE_COOKIE, "", "/staff/login", 0);
     Ok(resp)
 }
 

@@ -18,6 +18,7 @@ pub(crate) mod leads;
 mod login;
 mod privacy;
 mod reports;
+mod two_step;
 mod visits;
 
 use axum::Router;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(editor::router())
         .merge(reports::router())
         .merge(visits::router())
+        .merge(two_step::router())
 }
 
 /// Errors on the staff pages come from handlers as JSON (`AppError`); staff get them as a page

@@ -34,6 +34,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/12-screenshots/up.sql")),
         M::up(include_str!("migrations/13-user-links/up.sql")),
         M::up(include_str!("migrations/14-content-targets/up.sql")),
+        M::up(include_str!("migrations/15-totp/up.sql")),
     ])
 });
 

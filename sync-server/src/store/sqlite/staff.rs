@@ -283,12 +283,15 @@ impl StaffStorage for SqliteStorage {
             if n == 0 {
                 return Ok(None);
             }
+            // A link is the admins' recovery of an account: the second factor starts over.
             tx.execute(
-                "UPDATE users SET password_hash = ?2, failed_logins = 0, locked_until_ms = NULL
+                "UPDATE users SET password_hash = ?2, failed_logins = 0, locked_until_ms = NULL,
+                     totp_secret = NULL, totp_step = NULL
                  WHERE id = ?1",
                 params![user.id, password_hash],
             )?;
             tx.execute("DELETE FROM staff_sessions WHERE user_id = ?1", [user.id])?;
+            tx.execute("DELETE FROM login_challenges WHERE user_id = ?1", [user.id])?;
             tx.commit()?;
             Ok(Some(User {
                 password_hash: password_hash.to_owned(),
@@ -335,6 +338,82 @@ impl StaffStorage for SqliteStorage {
             }
             tx.commit()?;
             Ok(n > 0)
+        })
+    }
+
+    fn totp_secret(&self, user_id: i64) -> Result<Option<String>, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT totp_secret FROM users WHERE id = ?1",
+                [user_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+        })
+    }
+
+    fn set_totp_secret(&self, user_id: i64, secret: Option<&str>) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE users SET totp_secret = ?2, totp_step = NULL WHERE id = ?1",
+                params![user_id, secret],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StorageError> {
+        self.write(|c| {
+            Ok(c.execute(
+                "UPDATE users SET totp_step = ?2
+                 WHERE id = ?1 AND totp_secret IS NOT NULL AND coalesce(totp_step, -1) < ?2",
+                params![user_id, step],
+            )? == 1)
+        })
+    }
+
+    fn create_login_challenge(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute(
+                "DELETE FROM login_challenges WHERE expires_ms < ?1",
+                [now_ms],
+            )?;
+            c.execute(
+                "INSERT INTO login_challenges(token_hash, user_id, created_ms, expires_ms)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash, user_id, now_ms, expires_ms],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn login_challenge(&self, token_hash: &str, now_ms: i64) -> Result<Option<User>, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT u.id, u.email, u.password_hash, u.role, u.org
+                 FROM login_challenges l JOIN users u ON u.id = l.user_id
+                 WHERE l.token_hash = ?1 AND l.expires_ms > ?2 AND u.disabled_ms IS NULL",
+                params![token_hash, now_ms],
+                user,
+            )
+            .optional()?)
+        })
+    }
+
+    fn end_login_challenge(&self, token_hash: &str) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute(
+                "DELETE FROM login_challenges WHERE token_hash = ?1",
+                [token_hash],
+            )?;
+            Ok(())
         })
     }
 
