@@ -74,6 +74,42 @@ pub fn set_text(draft: &mut Draft, item: &str, lang: &str, text: ItemText) -> Re
     Ok(())
 }
 
+/// Sets a pillar's name in the pack's languages (`titles`: language → text). An empty one
+/// removes that language (the kiosk falls back), except the pack's main language.
+pub fn set_pillar_titles(
+    draft: &mut Draft,
+    pillar: &str,
+    titles: &std::collections::BTreeMap<String, String>,
+) -> Result<(), String> {
+    let default = draft.pack.default_language.clone();
+    let languages = draft.pack.languages.clone();
+    let p = draft
+        .pack
+        .pillars
+        .iter_mut()
+        .find(|p| p.id == pillar)
+        .ok_or_else(|| format!("no pillar \"{pillar}\""))?;
+    let mut title = p.title.clone();
+    for (lang, text) in titles {
+        if !languages.contains(lang) {
+            return Err(format!("the pack has no language \"{lang}\""));
+        }
+        let text = text.trim();
+        if text.is_empty() {
+            title.remove(lang);
+        } else {
+            title.insert(lang.clone(), text.to_owned());
+        }
+    }
+    if title.get(&default).is_none_or(|t| t.is_empty()) {
+        return Err(format!(
+            "the pillar's name in {default} is empty: every pillar needs one in the pack's main language"
+        ));
+    }
+    p.title = title;
+    Ok(())
+}
+
 /// Moves an item before the previous (or after the next) item of its pillar: the order of
 /// its pillar's page. False when it is already first (last).
 pub fn move_item(draft: &mut Draft, item: &str, up: bool) -> bool {
@@ -503,6 +539,30 @@ mod tests {
         remove_media(&mut d, "a", 0).unwrap();
         assert!(d.media.is_empty() && d.pack.credits.is_empty());
         assert!(remove_media(&mut d, "a", 0).is_err());
+    }
+
+    #[test]
+    fn pillar_names_are_set_and_the_main_language_kept() {
+        let mut d = draft();
+        let names = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(l, t)| (l.to_string(), t.to_string()))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        set_pillar_titles(
+            &mut d,
+            "invest",
+            &names(&[("ko", " 투자 "), ("vi", "Đầu tư")]),
+        )
+        .unwrap();
+        assert_eq!(d.pack.pillars[0].title["ko"], "투자");
+        set_pillar_titles(&mut d, "invest", &names(&[("ko", "")])).unwrap();
+        assert!(!d.pack.pillars[0].title.contains_key("ko"));
+        assert!(set_pillar_titles(&mut d, "invest", &names(&[("vi", " ")])).is_err());
+        assert_eq!(d.pack.pillars[0].title["vi"], "Đầu tư", "nothing changed");
+        assert!(set_pillar_titles(&mut d, "invest", &names(&[("fr", "x")])).is_err());
+        assert!(set_pillar_titles(&mut d, "space", &names(&[])).is_err());
     }
 
     #[test]

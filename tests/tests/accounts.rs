@@ -135,6 +135,35 @@ fn change_password_then_disable_and_enable_an_account() {
             let back = try_sign_in(&url, "hong@dn.example", NEW, None).await;
             assert_eq!(back.location, "/staff");
             assert!(signed_in(&back.http, &url).await);
+            // Made an admin, Hồng's open session reaches the admins' pages at once; made staff
+            // again, it does not.
+            let users_page = |http: reqwest::Client| {
+                let url = url.clone();
+                async move { get(&http, &format!("{url}/staff/users")).await.0 }
+            };
+            assert_eq!(users_page(back.http.clone()).await, 403);
+            for (role, expect) in [("admin", 200), ("staff", 403)] {
+                c.goto(&format!("{url}/staff/users")).await.unwrap();
+                click(&c, "tr[data-user='hong@dn.example'] details.role summary").await;
+                choose(
+                    &c,
+                    "tr[data-user='hong@dn.example'] details.role select[name=role]",
+                    role,
+                )
+                .await;
+                click(&c, "tr[data-user='hong@dn.example'] details.role button").await;
+                wait_url(&c, "the role changed", |u| {
+                    u.query().is_some_and(|q| q.contains("done=role"))
+                })
+                .await;
+                assert_eq!(users_page(back.http.clone()).await, expect, "{role}");
+            }
+            let own_role = js(
+                &c,
+                "return document.querySelectorAll(\"tr[data-user='admin@dn.example'] details.role\").length",
+            )
+            .await;
+            assert_eq!(own_role.as_u64(), Some(0), "no admin demotes themselves");
 
             // An invitation: a new account, and a link to set its password, shown once.
             fill(&c, "#invite-form input[name=email]", "lan@dn.example").await;
@@ -216,6 +245,7 @@ fn change_password_then_disable_and_enable_an_account() {
         "user_password",
         "user_disable",
         "user_enable",
+        "user_role",
         "login_failed",
     ] {
         assert!(actions.contains(&wanted), "{wanted} in {actions:?}");

@@ -23,6 +23,7 @@ const KOREA: &str = "korea-investment-2026";
 /// The first item of the Korea event's attract loop, whose Korean caption staff change.
 const ITEM: &str = "economy-overview";
 const NEW_TITLE: &str = "동나이 경제 한눈에 보기";
+const PILLAR_KO: &str = "투자 기회";
 
 fn fixture(dir: &Path) -> (TestServer, protocol::content::Manifest) {
     let server = TestServer::start(&dir.join("server"));
@@ -192,6 +193,15 @@ fn a_caption_and_a_photo_edited_in_the_browser_reach_only_the_kiosks_of_their_ev
             .await
             .unwrap();
             keep_shot(&c, "editor-preview-attract").await;
+            // The pillar's Korean name, on the draft page.
+            c.goto(&format!("{url}/staff/content/draft")).await.unwrap();
+            click(&c, "#pillar-invest summary").await;
+            fill(&c, "#pillar-invest input[name='t.ko']", PILLAR_KO).await;
+            click(&c, "#pillar-invest button[type=submit]").await;
+            wait_url(&c, "the draft after the pillar", |u| {
+                u.query().is_some_and(|q| q.contains("done=pillar"))
+            })
+            .await;
             // Published to the Korea event only.
             c.goto(&format!("{url}/staff/content/draft")).await.unwrap();
             keep_shot(&c, "editor-draft-en").await;
@@ -242,6 +252,13 @@ fn a_caption_and_a_photo_edited_in_the_browser_reach_only_the_kiosks_of_their_ev
         korea.pack.credits[&item.media[0]].licence,
         "owned by the city"
     );
+    let invest = korea
+        .pack
+        .pillars
+        .iter()
+        .find(|p| p.id == "invest")
+        .unwrap();
+    assert_eq!(invest.title["ko"], PILLAR_KO);
     let audit = server.rows(Table::Audit);
     assert!(audit.iter().any(|r| r.text("action") == "content-draft"));
     assert!(
@@ -315,8 +332,9 @@ fn a_caption_and_a_photo_edited_in_the_browser_reach_only_the_kiosks_of_their_ev
         .unwrap_or_else(|| dir.path().join("shots"));
     let shot = shots.join("edited-caption.png");
     let script = format!(
-        "wait 2s\nexpect-text {} 180s\nwait 3s\nscreenshot {}\nquit\n",
+        "wait 2s\nexpect-text {} 180s\nexpect-text {}\nwait 3s\nscreenshot {}\nquit\n",
         quote(NEW_TITLE),
+        quote(PILLAR_KO),
         shot.display()
     );
     let out = run(
@@ -408,11 +426,14 @@ fn the_editor_refuses_who_and_what_it_should() {
             upload(admin.clone(), "forged".into(), png(64, 64)).await,
             403
         );
-        // More than the largest upload: refused before it is all read.
+        // More than the largest upload: refused before it is all read (from its own client:
+        // the server closes that connection rather than read the rest).
+        let flooder = e2e::pages::sign_in(&url, "admin@dn.example", PASSWORD).await;
+        let (_, html) = e2e::pages::get(&flooder, &format!("{url}/staff/content/draft")).await;
         let flood = vec![0u8; sync_server::http::staff::MAX_UPLOAD_BYTES + (1 << 20)];
+        assert_eq!(upload(flooder, e2e::pages::csrf(&html), flood).await, 413);
         let (_, html) = e2e::pages::get(&admin, &format!("{url}/staff/content/draft")).await;
         let csrf = e2e::pages::csrf(&html);
-        assert_eq!(upload(admin.clone(), csrf.clone(), flood).await, 413);
         // Only the draft's own files are served, whatever the path asks for.
         for path in [
             format!("/staff/content/draft/media/{}", "ab".repeat(32)),

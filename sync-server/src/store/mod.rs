@@ -345,6 +345,7 @@ pub enum AuditAction {
     UserResetLink,
     UserTotpOn,
     UserTotpOff,
+    UserRole,
     KioskAdd,
     KioskEnrol,
     KioskEvent,
@@ -388,6 +389,7 @@ impl AuditAction {
             UserResetLink => "user_reset_link",
             UserTotpOn => "user_totp_on",
             UserTotpOff => "user_totp_off",
+            UserRole => "user_role",
             KioskAdd => "kiosk_add",
             KioskEnrol => "kiosk_enrol",
             KioskEvent => "kiosk-event",
@@ -525,6 +527,9 @@ pub trait StaffStorage: Send + Sync + 'static {
         disabled: bool,
         now_ms: i64,
     ) -> Result<bool, StorageError>;
+    /// Gives an account another role or unit; what it sees changes at its next page (false:
+    /// no such account).
+    fn set_user_role(&self, user_id: i64, role: Role, org: &str) -> Result<bool, StorageError>;
     /// The account's TOTP secret (base32), when its second factor is on.
     fn totp_secret(&self, user_id: i64) -> Result<Option<String>, StorageError>;
     /// Turns the second factor on with `secret`, or off (None); either way no code is used yet.

@@ -250,6 +250,13 @@ fn two_step_sign_in(s: &dyn StaffStorage) {
     s.set_user_disabled(mai, true, T0 + 5).unwrap();
     assert_eq!(s.login_challenge("ch-3", T0 + 6).unwrap(), None, "disabled");
     s.set_user_disabled(mai, false, T0 + 7).unwrap();
+    // Another role and unit: what the account's session sees changes at once.
+    s.create_session(mai, "tok-mai", "csrf", T0 + 7, T0 + 3_600_000)
+        .unwrap();
+    assert!(s.set_user_role(mai, Role::Admin, "Unit C").unwrap());
+    let (u, _) = s.session("tok-mai", T0 + 8).unwrap().unwrap();
+    assert_eq!((u.role, u.org.as_str()), (Role::Admin, "Unit C"));
+    assert!(!s.set_user_role(9_999, Role::Admin, "x").unwrap());
     // An admin's reset link starts the second factor over.
     s.create_user_link(mai, "link-m", "reset", T0 + 8, T0 + 10_000)
         .unwrap();

@@ -13,7 +13,7 @@ use super::context::{Button, CsrfForm, DoneQuery, StaffCtx, blocking};
 use super::html::{esc, notice};
 use crate::AppState;
 use crate::error::AppError;
-use crate::store::{AuditAction, PASSWORD_MIN_CHARS, Role};
+use crate::store::{AuditAction, PASSWORD_MIN_CHARS, Role, StorageError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/users/{id}/disable", post(disable))
         .route("/staff/users/{id}/enable", post(enable))
         .route("/staff/users/{id}/reset", post(reset_link))
+        .route("/staff/users/{id}/role", post(set_role))
         .route("/staff/welcome/{token}", get(welcome_page).post(welcome))
 }
 
@@ -184,6 +185,8 @@ async fn render_users(
     let leads = state.leads.clone();
     let (users, orgs) = blocking(move || Ok((staff.users()?, leads.orgs()?))).await?;
     let now = protocol::now_ms();
+    let org_opts: Vec<(String, String)> =
+        orgs.iter().map(|(o, _)| (o.clone(), o.clone())).collect();
     let rows: String = users
         .iter()
         .map(|u| {
@@ -206,6 +209,41 @@ async fn render_users(
             } else {
                 String::new()
             };
+            // Another account's role and unit (never one's own: an admin stays one).
+            let change = if u.id == cx.user.id {
+                String::new()
+            } else {
+                let mut units: Vec<(String, String)> = org_opts.clone();
+                if !units.iter().any(|(o, _)| o == &u.org) {
+                    units.push((u.org.clone(), u.org.clone()));
+                }
+                let unit_opts: String = units
+                    .iter()
+                    .map(|(o, _)| {
+                        format!(
+                            "<option value=\"{0}\"{1}>{0}</option>",
+                            esc(o),
+                            if o == &u.org { " selected" } else { "" }
+                        )
+                    })
+                    .collect();
+                format!(
+                    "<details class=\"role\"><summary>{summary}</summary><form method=\"post\" action=\"/staff/users/{id}/role\">\
+                     <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                     <label>{role_l}<select name=\"role\"><option value=\"staff\"{s_sel}>{staff}</option><option value=\"admin\"{a_sel}>{admin}</option></select></label>\
+                     <label>{org_l}<select name=\"org\">{unit_opts}</select></label><button type=\"submit\">{save}</button></form></details>",
+                    summary = esc(&t("account-change-role")),
+                    id = u.id,
+                    csrf = esc(&cx.csrf),
+                    role_l = esc(&t("account-role")),
+                    staff = esc(&t("account-role-staff")),
+                    admin = esc(&t("account-role-admin")),
+                    s_sel = if u.role == Role::Staff { " selected" } else { "" },
+                    a_sel = if u.role == Role::Admin { " selected" } else { "" },
+                    org_l = esc(&t("account-org")),
+                    save = esc(&t("account-password-save")),
+                )
+            };
             let action = if u.id == cx.user.id {
                 String::new()
             } else {
@@ -223,7 +261,7 @@ async fn render_users(
                 )
             };
             format!(
-                "<tr data-user=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"t\">{}</td><td data-status=\"{class}\">{}</td><td class=\"row\">{reset}{action}</td></tr>",
+                "<tr data-user=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"t\">{}</td><td data-status=\"{class}\">{}</td><td class=\"row\">{reset}{action}{change}</td></tr>",
                 esc(&u.email),
                 esc(&u.email),
                 esc(&role),
@@ -238,6 +276,7 @@ async fn render_users(
         Some("email") => notice(false, &t("account-email-invalid")),
         Some("disabled") => notice(true, &t("account-was-disabled")),
         Some("enabled") => notice(true, &t("account-was-enabled")),
+        Some("role") => notice(true, &t("account-role-changed")),
         _ => String::new(),
     };
     let link = link
@@ -256,8 +295,6 @@ async fn render_users(
             )
         })
         .unwrap_or_default();
-    let org_opts: Vec<(String, String)> =
-        orgs.iter().map(|(o, _)| (o.clone(), o.clone())).collect();
     // The empty choice is "staff"; the one other is "admin".
     let role_opts = [("admin".to_owned(), t("account-role-admin"))];
     let invite = format!(
@@ -341,6 +378,55 @@ async fn set_disabled(
     };
     cx.audit(&state, action, user.email.clone()).await?;
     Ok(Redirect::to(&format!("/staff/users?done={done}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    role: String,
+    org: String,
+}
+
+/// Another account's role and unit (the units staff pages know, or the one it has).
+async fn set_role(
+    State(state): State<AppState>,
+    cx: StaffCtx,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<RoleForm>,
+) -> Result<Response, AppError> {
+    if !cx.is_admin() {
+        return Ok(cx.not_allowed(&state));
+    }
+    if id == cx.user.id {
+        return Err(AppError::BadRequest(cx.t(&state, "account-not-yourself")));
+    }
+    let role = Role::parse(&form.role)
+        .ok_or_else(|| AppError::BadRequest(format!("no role \"{}\"", form.role)))?;
+    let org = form.org.trim().to_owned();
+    let (staff, leads) = (state.staff.clone(), state.leads.clone());
+    let o = org.clone();
+    let user = blocking(move || {
+        let users = staff.users()?;
+        let Some(user) = users.into_iter().find(|u| u.id == id) else {
+            return Ok(None);
+        };
+        let known = leads.orgs()?.iter().any(|(name, _)| name == &o) || user.org == o;
+        if o.is_empty() || !known {
+            return Err(StorageError::Invalid(format!(
+                "\"{o}\" is not a unit: choose one of the list"
+            )));
+        }
+        staff.set_user_role(id, role, &o)?;
+        Ok(Some(user))
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    cx.audit(
+        &state,
+        AuditAction::UserRole,
+        format!("{} role={} unit={org}", user.email, role.as_str()),
+    )
+    .await?;
+    Ok(Redirect::to("/staff/users?done=role").into_response())
 }
 
 #[derive(Deserialize)]

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/content/draft/preview", get(preview))
         .route("/staff/content/draft/media/{sha}", get(media))
         .route("/staff/content/draft/credit", post(credit))
+        .route("/staff/content/draft/pillars/{id}", post(save_pillar))
         .route("/staff/content/draft/items/{id}", get(item_page))
         .route("/staff/content/draft/items/{id}/text", post(save_text))
         .route("/staff/content/draft/items/{id}/window", post(save_window))
@@ -257,8 +258,35 @@ async fn render_draft(
                 )
             })
             .collect();
+        let names: String = pack
+            .languages
+            .iter()
+            .map(|l| {
+                let missing = if pillar.title.contains_key(l) {
+                    String::new()
+                } else {
+                    format!(
+                        " <span class=\"missing\">({})</span>",
+                        esc(&t("editor-missing-one"))
+                    )
+                };
+                format!(
+                    "<label>{l}{missing}<input name=\"t.{l}\" lang=\"{l}\" value=\"{}\"></label>",
+                    esc(pillar.title.get(l).map_or("", String::as_str)),
+                    l = esc(l)
+                )
+            })
+            .collect();
+        let pillar_form = format!(
+            "<details id=\"pillar-{id}\"><summary>{}</summary><form method=\"post\" action=\"/staff/content/draft/pillars/{id}\" class=\"filters\">{}{names}\
+             <div><button type=\"submit\">{}</button></div></form></details>",
+            esc(&t("editor-pillar-names")),
+            csrf_field(cx),
+            esc(&t("editor-save")),
+            id = esc(&pillar.id),
+        );
         body.push_str(&format!(
-            "<h2>{}</h2><table class=\"compact\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>",
+            "<h2>{}</h2>{pillar_form}<table class=\"compact\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>",
             esc(local(&pillar.title, cx.lang)),
             esc(&t("editor-item")),
             esc(&t("editor-missing")),
@@ -290,6 +318,7 @@ fn done_key(done: &str) -> Option<&'static str> {
         "window" => "editor-done-window",
         "remove" => "editor-done-remove",
         "upload" => "editor-done-upload",
+        "pillar" => "editor-done-pillar",
         _ => return None,
     })
 }
@@ -735,6 +764,35 @@ async fn render_item(
         ),
         status,
     ))
+}
+
+/// A pillar's names: fields `t.<language>`.
+async fn save_pillar(
+    State(state): State<AppState>,
+    cx: StaffCtx,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<std::collections::BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    if !cx.is_admin() {
+        return Ok(cx.not_allowed(&state));
+    }
+    let mut d = load(&state).await?.ok_or(AppError::NotFound)?;
+    let titles = form
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("t.").map(|l| (l.to_owned(), v.clone())))
+        .collect();
+    if let Err(e) = draft::set_pillar_titles(&mut d, &id, &titles) {
+        return render_draft(
+            &state,
+            &cx,
+            notice(false, &e),
+            &[],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    save(&state, &cx, d, format!("pillar {id}")).await?;
+    Ok(Redirect::to("/staff/content/draft?done=pillar").into_response())
 }
 
 #[derive(Deserialize)]

@@ -340,6 +340,15 @@ impl StaffStorage for PostgresStorage {
         })
     }
 
+    fn set_user_role(&self, user_id: i64, role: Role, org: &str) -> Result<bool, StorageError> {
+        self.with(|c| {
+            Ok(c.execute(
+                "UPDATE users SET role = $2, org = $3 WHERE id = $1",
+                &[&user_id, &role.as_str(), &org],
+            )? == 1)
+        })
+    }
+
     fn totp_secret(&self, user_id: i64) -> Result<Option<String>, StorageError> {
         self.with(|c| {
             Ok(

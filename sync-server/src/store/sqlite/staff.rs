@@ -341,6 +341,15 @@ impl StaffStorage for SqliteStorage {
         })
     }
 
+    fn set_user_role(&self, user_id: i64, role: Role, org: &str) -> Result<bool, StorageError> {
+        self.write(|c| {
+            Ok(c.execute(
+                "UPDATE users SET role = ?2, org = ?3 WHERE id = ?1",
+                params![user_id, role.as_str(), org],
+            )? == 1)
+        })
+    }
+
     fn totp_secret(&self, user_id: i64) -> Result<Option<String>, StorageError> {
         self.read(|c| {
             Ok(c.query_row(
