@@ -33,6 +33,14 @@ pub fn missing_languages(pack: &Pack, item: &str) -> Vec<String> {
         .collect()
 }
 
+/// The item `id` of the pack, to change.
+fn item_mut<'a>(pack: &'a mut Pack, id: &str) -> Result<&'a mut protocol::content::Item, String> {
+    pack.items
+        .iter_mut()
+        .find(|i| i.id == id)
+        .ok_or_else(|| format!("no item \"{id}\""))
+}
+
 /// Sets an item's text in one language. An empty title removes that language's text (the
 /// kiosk falls back), except in the pack's default language, which every item needs.
 pub fn set_text(draft: &mut Draft, item: &str, lang: &str, text: ItemText) -> Result<(), String> {
@@ -40,12 +48,7 @@ pub fn set_text(draft: &mut Draft, item: &str, lang: &str, text: ItemText) -> Re
         return Err(format!("the pack has no language \"{lang}\""));
     }
     let default = draft.pack.default_language.clone();
-    let item = draft
-        .pack
-        .items
-        .iter_mut()
-        .find(|i| i.id == item)
-        .ok_or_else(|| format!("no item \"{item}\""))?;
+    let item = item_mut(&mut draft.pack, item)?;
     let clean = ItemText {
         title: text.title.trim().to_owned(),
         summary: text.summary.trim().to_owned(),
@@ -143,12 +146,7 @@ pub fn set_window(
     until: &str,
     daily: &str,
 ) -> Result<(), String> {
-    let item = draft
-        .pack
-        .items
-        .iter_mut()
-        .find(|i| i.id == item)
-        .ok_or_else(|| format!("no item \"{item}\""))?;
+    let item = item_mut(&mut draft.pack, item)?;
     let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
     let mut changed = item.clone();
     changed.shows_from = opt(from);
@@ -267,12 +265,7 @@ pub fn put_media(
     entry: MediaEntry,
     credit: Credit,
 ) -> Result<(), String> {
-    let it = draft
-        .pack
-        .items
-        .iter_mut()
-        .find(|i| i.id == item)
-        .ok_or_else(|| format!("no item \"{item}\""))?;
+    let it = item_mut(&mut draft.pack, item)?;
     match slot {
         Some(n) if n < it.media.len() => it.media[n] = entry.path.clone(),
         Some(n) => return Err(format!("item \"{item}\" has no picture {}", n + 1)),
@@ -288,12 +281,7 @@ pub fn put_media(
 
 /// Takes picture number `slot` out of an item.
 pub fn remove_media(draft: &mut Draft, item: &str, slot: usize) -> Result<(), String> {
-    let it = draft
-        .pack
-        .items
-        .iter_mut()
-        .find(|i| i.id == item)
-        .ok_or_else(|| format!("no item \"{item}\""))?;
+    let it = item_mut(&mut draft.pack, item)?;
     if slot >= it.media.len() {
         return Err(format!("item \"{item}\" has no picture {}", slot + 1));
     }

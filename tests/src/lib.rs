@@ -381,6 +381,37 @@ pub fn store_records(store: &Store) -> Vec<(u64, uuid::Uuid)> {
         .collect()
 }
 
+/// A staff unit's admin (`email`, `password`) and fairs of that unit (`id`, name), as the
+/// staff pages know them; `on` gives each fair its days (Vietnam time), else none.
+pub fn admin_and_fairs(
+    server: &TestServer,
+    email: &str,
+    password: &str,
+    org: &str,
+    fairs: &[(&str, &str)],
+    on: Option<(String, String)>,
+) {
+    let st = &server.state;
+    let now = protocol::now_ms();
+    let hash = sync_server::http::staff::hash_password(password).unwrap();
+    st.staff
+        .add_user(email, &hash, sync_server::store::Role::Admin, org, now)
+        .unwrap();
+    for (id, name) in fairs {
+        let (starts, ends) = on.clone().unwrap_or_default();
+        let event = sync_server::store::EventRow {
+            id: (*id).into(),
+            name: (*name).into(),
+            kind: "fair".into(),
+            org: org.into(),
+            starts,
+            ends,
+            ..Default::default()
+        };
+        st.leads.upsert_event(&event, now).unwrap();
+    }
+}
+
 /// The workspace's demo pack folder.
 pub fn demo_pack_dir() -> PathBuf {
     repo_root().join("assets/demo-pack")

@@ -14,7 +14,7 @@ use e2e::{RowExt, Table, TestServer};
 use kiosk_core::clock::Clock;
 use kiosk_core::pull::{ContentCache, Pulled};
 use kiosk_core::sync::{SyncClient, SyncConfig};
-use sync_server::store::{EventRow, Role};
+use sync_server::store::Role;
 
 const PASSWORD: &str = "a long staff password";
 const ITTPC: &str = "Investment, Trade and Tourism Promotion Centre";
@@ -27,29 +27,17 @@ const PILLAR_KO: &str = "투자 기회";
 
 fn fixture(dir: &Path) -> (TestServer, protocol::content::Manifest) {
     let server = TestServer::start(&dir.join("server"));
-    let st = &server.state;
-    let now = protocol::now_ms();
-    let hash = sync_server::http::staff::hash_password(PASSWORD).unwrap();
-    st.staff
-        .add_user("admin@dn.example", &hash, Role::Admin, ITTPC, now)
-        .unwrap();
-    for (id, name) in [
-        (HOME, "Khám phá Đồng Nai"),
-        (KOREA, "Korea Investment Forum 2026"),
-    ] {
-        st.leads
-            .upsert_event(
-                &EventRow {
-                    id: id.into(),
-                    name: name.into(),
-                    kind: "fair".into(),
-                    org: ITTPC.into(),
-                    ..Default::default()
-                },
-                now,
-            )
-            .unwrap();
-    }
+    e2e::admin_and_fairs(
+        &server,
+        "admin@dn.example",
+        PASSWORD,
+        ITTPC,
+        &[
+            (HOME, "Khám phá Đồng Nai"),
+            (KOREA, "Korea Investment Forum 2026"),
+        ],
+        None,
+    );
     let v1 = e2e::publish(&server, &e2e::demo_pack_dir());
     (server, v1)
 }

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use e2e::browser::*;
 use e2e::window::{check_png, keys, quote, run, set_pin, stderr};
 use e2e::{RowExt, Table, TestServer};
-use sync_server::store::{EventRow, Role};
 
 const PASSWORD: &str = "a long staff password";
 const ITTPC: &str = "Investment, Trade and Tourism Promotion Centre";
@@ -27,36 +26,20 @@ fn fleet_fixture_with(
     configure: impl FnOnce(&mut sync_server::config::ServerConfig),
 ) -> TestServer {
     let server = TestServer::start_with(&dir.join("server"), configure);
-    let st = &server.state;
-    let now = protocol::now_ms();
-    let hash = sync_server::http::staff::hash_password(PASSWORD).unwrap();
-    st.staff
-        .add_user("admin@dn.example", &hash, Role::Admin, ITTPC, now)
-        .unwrap();
-    for (id, name) in [
-        (HOME, "Khám phá Đồng Nai"),
-        (KOREA, "Korea Investment Forum 2026"),
-    ] {
-        st.leads
-            .upsert_event(
-                &EventRow {
-                    id: id.into(),
-                    name: name.into(),
-                    kind: "fair".into(),
-                    org: ITTPC.into(),
-                    // On today (Vietnam time): a silent kiosk needs someone now.
-                    starts: sync_server::store::time::day_label(
-                        sync_server::store::time::vn_day(now) - 1,
-                    ),
-                    ends: sync_server::store::time::day_label(
-                        sync_server::store::time::vn_day(now) + 1,
-                    ),
-                    ..Default::default()
-                },
-                now,
-            )
-            .unwrap();
-    }
+    // On today (Vietnam time): a silent kiosk needs someone now.
+    let today = sync_server::store::time::vn_day(protocol::now_ms());
+    let day = sync_server::store::time::day_label;
+    e2e::admin_and_fairs(
+        &server,
+        "admin@dn.example",
+        PASSWORD,
+        ITTPC,
+        &[
+            (HOME, "Khám phá Đồng Nai"),
+            (KOREA, "Korea Investment Forum 2026"),
+        ],
+        Some((day(today - 1), day(today + 1))),
+    );
     server
 }
 

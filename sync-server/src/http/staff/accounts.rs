@@ -118,23 +118,15 @@ async fn change_password(
     if chars < PASSWORD_MIN_CHARS || form.new.len() > 1024 {
         return back("short");
     }
+    // Hashing the new one also waits its turn at the login gate.
+    if !super::login::current_password_ok(&state, &cx, form.current, "password change").await? {
+        return back("wrong");
+    }
     let _permit = state
         .login_gate
         .acquire()
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let (hash, current) = (cx.user.password_hash.clone(), form.current);
-    let ok =
-        tokio::task::spawn_blocking(move || super::login::verify_password(&current, &hash)).await?;
-    if !ok {
-        cx.audit(
-            &state,
-            AuditAction::LoginFailed,
-            format!("{} (password change)", cx.user.email),
-        )
-        .await?;
-        return back("wrong");
-    }
     let new = form.new;
     let new_hash = tokio::task::spawn_blocking(move || super::login::hash_password(&new))
         .await?

@@ -164,30 +164,43 @@ async fn publish(
     if !cx.is_admin() {
         return Ok(cx.not_allowed(&state));
     }
+    publish_version(&state, &cx, &form.version, form.target.trim(), "").await?;
+    Ok(Redirect::to("/staff/content?done=published").into_response())
+}
+
+/// Publishes a stored version by default (`target` empty: every kiosk whose event has none of
+/// its own) or to one event staff know, and audits it (`how` says from where). NotFound: no
+/// such version or event.
+pub(super) async fn publish_version(
+    state: &AppState,
+    cx: &StaffCtx,
+    version: &str,
+    target: &str,
+    how: &str,
+) -> Result<(), AppError> {
     let (fleet, leads) = (state.fleet.clone(), state.leads.clone());
-    let (v, target) = (form.version.clone(), form.target.trim().to_owned());
-    let to = target.clone();
+    let (v, t) = (version.to_owned(), target.to_owned());
     let found = blocking(move || {
         let now = protocol::now_ms();
-        if target.is_empty() {
+        if t.is_empty() {
             return fleet.republish(&v, now);
         }
-        if !leads.events()?.iter().any(|e| e.id == target) {
+        if !leads.events()?.iter().any(|e| e.id == t) {
             return Ok(false);
         }
-        fleet.publish_to_event(&v, &target, now)
+        fleet.publish_to_event(&v, &t, now)
     })
     .await?;
     if !found {
         return Err(AppError::NotFound);
     }
-    let detail = if to.is_empty() {
-        form.version
-    } else {
-        format!("{} to {to}", form.version)
-    };
-    cx.audit(&state, AuditAction::Publish, detail).await?;
-    Ok(Redirect::to("/staff/content?done=published").into_response())
+    let to = if target.is_empty() { "default" } else { target };
+    cx.audit(
+        state,
+        AuditAction::Publish,
+        format!("{version} to {to}{how}"),
+    )
+    .await
 }
 
 /// An event's kiosks go back to the default version.

@@ -424,32 +424,14 @@ async fn publish(
         .await;
     }
     let manifest = draft::manifest(&d).map_err(|e| AppError::Internal(e.to_string()))?;
-    let target = form.target.trim().to_owned();
-    let (fleet, leads) = (state.fleet.clone(), state.leads.clone());
-    let (m, t) = (manifest.clone(), target.clone());
-    blocking(move || {
-        if !t.is_empty() && !leads.events()?.iter().any(|e| e.id == t) {
-            return Err(StorageError::NotFound);
-        }
-        let now = protocol::now_ms();
-        fleet.add_version(&m, now)?;
-        if t.is_empty() {
-            fleet.republish(&m.version, now)?;
-        } else {
-            fleet.publish_to_event(&m.version, &t, now)?;
-        }
-        Ok(())
-    })
-    .await?;
-    let to = if target.is_empty() {
-        "default".to_owned()
-    } else {
-        target
-    };
-    cx.audit(
+    let (fleet, m) = (state.fleet.clone(), manifest.clone());
+    blocking(move || fleet.add_version(&m, protocol::now_ms())).await?;
+    super::content::publish_version(
         &state,
-        AuditAction::Publish,
-        format!("{} to {to} (editor)", manifest.version),
+        &cx,
+        &manifest.version,
+        form.target.trim(),
+        " (editor)",
     )
     .await?;
     d.based_on = Some(manifest.version.clone());
@@ -527,25 +509,42 @@ async fn credit(
     cx: StaffCtx,
     CsrfForm(form): CsrfForm<CreditForm>,
 ) -> Result<Response, AppError> {
+    edit_item(&state, &cx, &form.item, None, "credit", |d| {
+        draft::set_credit(d, &form.path, &form.credit, &form.licence)
+            .map(|()| format!("credit {}", form.path))
+    })
+    .await
+}
+
+/// One change of an item in the draft: `step` makes it and says what it did, for the audit log,
+/// or says why not (shown on the item's page, in the language `text` edited, and nothing is
+/// saved); then back to the item's page saying `done`.
+async fn edit_item(
+    state: &AppState,
+    cx: &StaffCtx,
+    id: &str,
+    text: Option<&str>,
+    done: &str,
+    step: impl FnOnce(&mut Draft) -> Result<String, String>,
+) -> Result<Response, AppError> {
     if !cx.is_admin() {
-        return Ok(cx.not_allowed(&state));
+        return Ok(cx.not_allowed(state));
     }
-    let mut d = load(&state).await?.ok_or(AppError::NotFound)?;
-    if let Err(e) = draft::set_credit(&mut d, &form.path, &form.credit, &form.licence) {
-        return render_item(
-            &state,
-            &cx,
-            &form.item,
-            None,
-            notice(false, &e),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    save(&state, &cx, d, format!("credit {}", form.path)).await?;
+    let mut d = load(state).await?.ok_or(AppError::NotFound)?;
+    let what = match step(&mut d) {
+        Ok(what) => what,
+        Err(e) => {
+            let top = notice(false, &e);
+            return render_item(state, cx, id, text, top, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    save(state, cx, d, what).await?;
+    let text = text
+        .map(|l| format!("text={}&", urlencode(l)))
+        .unwrap_or_default();
     Ok(Redirect::to(&format!(
-        "/staff/content/draft/items/{}?done=credit",
-        urlencode(&form.item)
+        "/staff/content/draft/items/{}?{text}done={done}",
+        urlencode(id)
     ))
     .into_response())
 }
@@ -816,10 +815,6 @@ async fn save_text(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<TextForm>,
 ) -> Result<Response, AppError> {
-    if !cx.is_admin() {
-        return Ok(cx.not_allowed(&state));
-    }
-    let mut d = load(&state).await?.ok_or(AppError::NotFound)?;
     let text = ItemText {
         title: form.title,
         summary: form.summary,
@@ -827,24 +822,10 @@ async fn save_text(
         facts: form.facts.lines().map(str::to_owned).collect(),
         source: Some(form.source),
     };
-    if let Err(e) = draft::set_text(&mut d, &id, &form.lang, text) {
-        return render_item(
-            &state,
-            &cx,
-            &id,
-            Some(&form.lang),
-            notice(false, &e),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    save(&state, &cx, d, format!("text {id} {}", form.lang)).await?;
-    Ok(Redirect::to(&format!(
-        "/staff/content/draft/items/{}?text={}&done=text",
-        urlencode(&id),
-        urlencode(&form.lang)
-    ))
-    .into_response())
+    edit_item(&state, &cx, &id, Some(&form.lang), "text", |d| {
+        draft::set_text(d, &id, &form.lang, text).map(|()| format!("text {id} {}", form.lang))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -863,33 +844,11 @@ async fn save_window(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<WindowForm>,
 ) -> Result<Response, AppError> {
-    if !cx.is_admin() {
-        return Ok(cx.not_allowed(&state));
-    }
-    let mut d = load(&state).await?.ok_or(AppError::NotFound)?;
-    if let Err(e) = draft::set_window(
-        &mut d,
-        &id,
-        &form.shows_from,
-        &form.shows_until,
-        &form.daily,
-    ) {
-        return render_item(
-            &state,
-            &cx,
-            &id,
-            None,
-            notice(false, &e),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    save(&state, &cx, d, format!("window {id}")).await?;
-    Ok(Redirect::to(&format!(
-        "/staff/content/draft/items/{}?done=window",
-        urlencode(&id)
-    ))
-    .into_response())
+    edit_item(&state, &cx, &id, None, "window", |d| {
+        draft::set_window(d, &id, &form.shows_from, &form.shows_until, &form.daily)
+            .map(|()| format!("window {id}"))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -924,33 +883,11 @@ async fn remove_picture(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<SlotForm>,
 ) -> Result<Response, AppError> {
-    if !cx.is_admin() {
-        return Ok(cx.not_allowed(&state));
-    }
-    let mut d = load(&state).await?.ok_or(AppError::NotFound)?;
-    if let Err(e) = draft::remove_media(&mut d, &id, form.slot) {
-        return render_item(
-            &state,
-            &cx,
-            &id,
-            None,
-            notice(false, &e),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    save(
-        &state,
-        &cx,
-        d,
-        format!("remove picture {} of {id}", form.slot + 1),
-    )
-    .await?;
-    Ok(Redirect::to(&format!(
-        "/staff/content/draft/items/{}?done=remove",
-        urlencode(&id)
-    ))
-    .into_response())
+    edit_item(&state, &cx, &id, None, "remove", |d| {
+        draft::remove_media(d, &id, form.slot)
+            .map(|()| format!("remove picture {} of {id}", form.slot + 1))
+    })
+    .await
 }
 
 /// A picture uploaded for an item: checked, scaled, stored by hash, put in the draft with its
@@ -1047,34 +984,18 @@ async fn upload(
     })
     .await?
     .map_err(|e| AppError::Internal(e.to_string()))?;
-    let mut d = load(&state).await?.ok_or(AppError::NotFound)?;
-    let path = draft::media_path(&d, &file_name, &sha256);
-    let entry = MediaEntry {
-        path: path.clone(),
-        sha256,
-        size,
-    };
     let credit = Credit {
         credit: credit.trim().to_owned(),
         licence: licence.trim().to_owned(),
     };
-    if let Err(e) = draft::put_media(&mut d, &id, slot, entry, credit) {
-        return render_item(
-            &state,
-            &cx,
-            &id,
-            None,
-            refuse(e),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    save(&state, &cx, d, format!("picture {path} for {id}")).await?;
-    Ok(Redirect::to(&format!(
-        "/staff/content/draft/items/{}?done=upload",
-        urlencode(&id)
-    ))
-    .into_response())
+    // The path is named from the draft as it is when the picture goes in.
+    edit_item(&state, &cx, &id, None, "upload", |d| {
+        let path = draft::media_path(d, &file_name, &sha256);
+        let what = format!("picture {path} for {id}");
+        let entry = MediaEntry { path, sha256, size };
+        draft::put_media(d, &id, slot, entry, credit).map(|()| what)
+    })
+    .await
 }
 
 #[derive(Deserialize)]

@@ -53,6 +53,32 @@ pub(super) fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether `password` is the signed-in user's own (argon2 verifications wait their turn at
+/// the login gate); a wrong one is audited as a failed sign-in, saying what it was for.
+pub(super) async fn current_password_ok(
+    state: &AppState,
+    cx: &StaffCtx,
+    password: String,
+    what_for: &str,
+) -> Result<bool, AppError> {
+    let _permit = state
+        .login_gate
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let hash = cx.user.password_hash.clone();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await?;
+    if !ok {
+        cx.audit(
+            state,
+            AuditAction::LoginFailed,
+            format!("{} ({what_for})", cx.user.email),
+        )
+        .await?;
+    }
+    Ok(ok)
+}
+
 #[derive(Deserialize)]
 struct LangQuery {
     #[serde(alias = "ui")]

@@ -157,21 +157,14 @@ async fn turn_off(
     cx: StaffCtx,
     CsrfForm(form): CsrfForm<OffForm>,
 ) -> Result<Response, AppError> {
-    let _permit = state
-        .login_gate
-        .acquire()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let (hash, current) = (cx.user.password_hash.clone(), form.current);
-    let ok =
-        tokio::task::spawn_blocking(move || super::login::verify_password(&current, &hash)).await?;
+    let ok = super::login::current_password_ok(
+        &state,
+        &cx,
+        form.current,
+        "turning two-step sign-in off",
+    )
+    .await?;
     if !ok {
-        cx.audit(
-            &state,
-            AuditAction::LoginFailed,
-            format!("{} (turning two-step sign-in off)", cx.user.email),
-        )
-        .await?;
         return Ok(Redirect::to("/staff/account?done=wrong").into_response());
     }
     let staff = state.staff.clone();
