@@ -192,6 +192,7 @@ editor-shows-until = Shows until
 editor-daily = Daily hours
 editor-no-file = Choose a picture to upload first.
 editor-credit-needed = { $file }: give its credit and licence with the upload.
+editor-conflict = Not saved: another admin changed or discarded the draft meanwhile. This page shows it as it is now; make your change again.
 editor-done-start = The draft is open. Kiosks see nothing of it until you publish it.
 editor-done-discard = The draft was discarded; published versions are unchanged.
 editor-done-credit = Credit saved in the draft.

@@ -192,6 +192,7 @@ editor-shows-until = Hiển thị đến
 editor-daily = Khung giờ hằng ngày
 editor-no-file = Hãy chọn một hình để tải lên trước.
 editor-credit-needed = { $file }: hãy ghi tác giả và giấy phép khi tải lên.
+editor-conflict = Chưa lưu: trong lúc đó một quản trị viên khác đã sửa hoặc bỏ bản nháp. Trang này hiển thị bản nháp hiện tại; hãy thực hiện lại thay đổi.
 editor-done-start = Đã mở bản nháp. Kiosk không thấy gì cho đến khi bạn phát hành.
 editor-done-discard = Đã bỏ bản nháp; các phiên bản đã phát hành không thay đổi.
 editor-done-credit = Đã lưu tác giả vào bản nháp.

@@ -1,5 +1,9 @@
 //! Content packs: the document staff write as `pack.toml`, and the manifest the server
 //! publishes for kiosks (the same document plus each media file's sha256 and size).
+//!
+//! Like every wire type, these ignore fields they do not know, so that a kiosk of an older
+//! build still plays a manifest a newer server writes; `content validate` is where an unknown
+//! key in a pack (a misspelt one) is an error.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +16,6 @@ pub type Localised = BTreeMap<String, String>;
 pub const PILLARS: [&str; 5] = ["invest", "tourism", "culture", "products", "events"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Pack {
     pub id: String,
     pub version: String,
@@ -40,7 +43,6 @@ pub struct Pack {
 
 /// The rights information of one media file (the plan's content bank needs it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Credit {
     /// Who made it: a photographer, an agency, a department.
     pub credit: String,
@@ -49,7 +51,6 @@ pub struct Credit {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Pillar {
     pub id: String,
     #[serde(default)]
@@ -60,7 +61,6 @@ pub struct Pillar {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Item {
     pub id: String,
     pub pillar: String,
@@ -83,7 +83,6 @@ pub struct Item {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ItemText {
     pub title: String,
     #[serde(default)]
@@ -97,7 +96,6 @@ pub struct ItemText {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Playlist {
     pub id: String,
     #[serde(default = "default_seconds")]
@@ -110,7 +108,6 @@ fn default_seconds() -> f32 {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Event {
     pub id: String,
     pub playlist: String,
@@ -128,7 +125,6 @@ pub struct Event {
 
 /// A visiting foreign delegation. Its id is also the event id its records and leads carry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Delegation {
     pub id: String,
     #[serde(default)]
@@ -155,7 +151,6 @@ pub struct Delegation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Member {
     pub name: String,
     #[serde(default)]
@@ -167,7 +162,6 @@ pub struct Member {
 /// An ordered presentation made of content items; a closing slide with a QR code for the
 /// members' contacts follows the last one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Deck {
     pub id: String,
     #[serde(default)]
@@ -176,7 +170,6 @@ pub struct Deck {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Slide {
     /// The content item shown (its first picture, its title as the caption).
     pub item: String,

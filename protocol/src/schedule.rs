@@ -102,6 +102,14 @@ impl Item {
         None
     }
 
+    /// Whether the item's last day (or time) has passed at `unix_ms`: it will not show again.
+    pub fn ended_at(&self, unix_ms: i64) -> bool {
+        self.shows_until
+            .as_deref()
+            .and_then(|s| vietnam_ms(s, true))
+            .is_some_and(|until| unix_ms >= until)
+    }
+
     /// Whether the item shows at `unix_ms`. An item without a window always shows; a window
     /// that cannot be read (never published: import refuses it) does not hide it.
     pub fn shows_at(&self, unix_ms: i64) -> bool {
@@ -190,6 +198,7 @@ mod tests {
         assert!(!fair.shows_at(at("2026-11-20 12:00")), "afternoon");
         assert!(fair.shows_at(at("2026-11-22 11:59")), "last day counts");
         assert!(!fair.shows_at(at("2026-11-23 09:00")), "the day after");
+        assert!(!fair.ended_at(at("2026-11-22 23:59")) && fair.ended_at(at("2026-11-23 00:00")));
         assert!(item(None, None, None).shows_at(0));
         let night = item(None, None, Some("22:00-02:00"));
         assert!(night.shows_at(at("2026-11-20 23:00")));

@@ -66,7 +66,12 @@ pub fn validate(dir: &Path) -> (Option<Pack>, Vec<Problem>) {
             return (None, problems);
         }
     };
-    let pack: Pack = match toml::from_str(&text) {
+    // The wire types ignore keys they do not know (an older kiosk reads a newer manifest);
+    // in a pack an unknown key is a mistake to fix: collected here and refused.
+    let mut unknown: Vec<String> = Vec::new();
+    let parsed = toml::Deserializer::parse(&text)
+        .and_then(|de| serde_ignored::deserialize(de, |path| unknown.push(path.to_string())));
+    let pack: Pack = match parsed {
         Ok(p) => p,
         Err(e) => {
             let line = e.span().map(|s| text[..s.start].lines().count().max(1));
@@ -74,6 +79,19 @@ pub fn validate(dir: &Path) -> (Option<Pack>, Vec<Problem>) {
             return (None, problems);
         }
     };
+    for path in &unknown {
+        let key = path.rsplit('.').next().unwrap_or(path);
+        let line = line_of(&text, &format!("{key} ="), 1)
+            .or_else(|| line_of(&text, &format!("{key}="), 1))
+            .or_else(|| line_of(&text, key, 1));
+        problems.push(err(
+            &toml_path,
+            line,
+            format!(
+                "unknown key `{key}` (at {path}): a misspelt or misplaced key; use exactly the keys of the content guide"
+            ),
+        ));
+    }
     let item_line = |id: &str| line_of(&text, &format!("id = \"{id}\""), 1);
     let mut seen = HashSet::new();
     for p in &pack.pillars {
@@ -762,6 +780,24 @@ name = "Kim Minji"
         std::os::unix::fs::symlink(secret.path(), dir.path().join("media")).unwrap();
         let (_, problems) = validate(dir.path());
         assert!(problems.iter().any(|p| p.message.contains("symbolic link")));
+    }
+
+    #[test]
+    fn a_misspelt_key_is_refused_at_its_line() {
+        let (dir, text) = pack_dir("titel = \"Dr\"\n");
+        let (_, problems) = validate(dir.path());
+        let typo: Vec<_> = problems
+            .iter()
+            .filter(|p| p.message.contains("unknown key `titel`"))
+            .collect();
+        assert_eq!(typo.len(), 1, "{problems:?}");
+        assert_eq!(typo[0].severity, Severity::Error);
+        assert_eq!(typo[0].line, Some(line(&text, "titel =")));
+        assert!(
+            typo[0].message.contains("delegations.0.members.0.titel"),
+            "{}",
+            typo[0].message
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub fn start(manifest: &Manifest, user: &str, now_ms: i64) -> Draft {
         media: manifest.media.clone(),
         updated_ms: now_ms,
         updated_by: user.to_owned(),
+        revision: 0,
     }
 }
 
@@ -440,6 +441,7 @@ mod tests {
             }],
             updated_ms: 0,
             updated_by: "t".into(),
+            revision: 0,
         }
     }
 

@@ -118,7 +118,9 @@ impl LoadedPack {
 
     /// The attract loop's items for an event at `now_ms` (corrected time): its playlist's
     /// items that show then (every item when it names no playlist). When none of them shows,
-    /// the items that do; when no item shows at all, the whole playlist: never a blank loop.
+    /// the pack's items that do; then the playlist's items whose window has not ended (outside
+    /// their hours, or not begun); only when nothing else is left, the whole playlist: never a
+    /// blank loop, and an ended fair's item only as the very last resort.
     pub fn playlist(&self, event: Option<&str>, now_ms: i64) -> (Vec<&Item>, f32) {
         let pl = self
             .event(event)
@@ -141,7 +143,15 @@ impl LoadedPack {
             .iter()
             .filter(|i| i.shows_at(now_ms))
             .collect();
-        (if any.is_empty() { all } else { any }, secs)
+        if !any.is_empty() {
+            return (any, secs);
+        }
+        let not_ended: Vec<&Item> = all
+            .iter()
+            .copied()
+            .filter(|i| !i.ended_at(now_ms))
+            .collect();
+        (if not_ended.is_empty() { all } else { not_ended }, secs)
     }
 
     /// A pillar's items that show at `now_ms` (corrected time), in the pack's order.
@@ -240,12 +250,17 @@ mod tests {
         let afternoon = at("2026-12-09 15:00");
         assert_eq!(ids(p.playlist(Some("korea"), afternoon).0), ["always"]);
         assert_eq!(ids(p.items_in("events", afternoon)), ["always"]);
-        // Nothing at all showing: the playlist itself rather than a blank screen.
-        let mut none = pack();
-        none.pack.items.retain(|i| i.id == "fair-morning");
+        // Nothing else to show: the playlist's own item outside its hours, not a blank loop.
+        let mut own = pack();
+        own.pack.items.retain(|i| i.id == "fair-morning");
         assert_eq!(
-            ids(none.playlist(Some("korea"), afternoon).0),
+            ids(own.playlist(Some("korea"), afternoon).0),
             ["fair-morning"]
         );
+        // After the fair: what shows, never the ended item, while anything else is left.
+        let after = at("2026-12-11 09:00");
+        assert_eq!(ids(p.playlist(Some("korea"), after).0), ["always"]);
+        // Nothing at all left: the playlist itself rather than a blank screen.
+        assert_eq!(ids(own.playlist(Some("korea"), after).0), ["fair-morning"]);
     }
 }

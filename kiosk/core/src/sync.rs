@@ -774,8 +774,11 @@ async fn run(
                             || pulled_for != event)
                     {
                         last_pull = Some(std::time::Instant::now());
-                        pull_content(cache, c, event.as_deref(), &status, &ready.content).await;
-                        pulled_for = event;
+                        // A failed pull for a new event is asked again next round, not in
+                        // five minutes.
+                        if pull_content(cache, c, event.as_deref(), &status, &ready.content).await {
+                            pulled_for = event;
+                        }
                     }
                 }
                 Err(e) => {
@@ -835,13 +838,14 @@ async fn run(
 }
 
 /// One content update; its outcome goes to the status (and so to heartbeats and staff).
+/// Whether the server answered (with a new version, the same, or none).
 async fn pull_content(
     cache: &crate::pull::ContentCache,
     client: &SyncClient,
     event: Option<&str>,
     status: &Mutex<SyncStatus>,
     new_content: &Mutex<Option<crate::content::LoadedPack>>,
-) {
+) -> bool {
     use crate::pull::{PullError, Pulled};
     match cache.update(client, event).await {
         Ok(Pulled::Switched {
@@ -858,8 +862,9 @@ async fn pull_content(
                 s.content_version = Some(version);
                 s.content_error = None;
             }
+            true
         }
-        Ok(Pulled::UpToDate(_)) | Ok(Pulled::NothingPublished) => {}
+        Ok(Pulled::UpToDate(_)) | Ok(Pulled::NothingPublished) => true,
         Err(e) => {
             tracing::warn!(error = %e, "content update failed; the current version keeps playing");
             if let Ok(mut s) = status.lock()
@@ -867,6 +872,7 @@ async fn pull_content(
             {
                 s.content_error = Some(e.to_string());
             }
+            false
         }
     }
 }

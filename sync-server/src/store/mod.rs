@@ -821,6 +821,9 @@ pub struct Draft {
     pub media: Vec<MediaEntry>,
     pub updated_ms: i64,
     pub updated_by: String,
+    /// The revision it was read at (1 when first stored; 0: a new draft not stored yet):
+    /// saving it succeeds only if nobody saved or discarded the draft since.
+    pub revision: i64,
 }
 
 /// A draft from its stored columns.
@@ -830,6 +833,7 @@ pub fn draft_from(
     media: &str,
     updated_ms: i64,
     updated_by: String,
+    revision: i64,
 ) -> Result<Draft, StorageError> {
     let bad =
         |e: serde_json::Error| StorageError::Db(format!("the stored draft is unreadable: {e}"));
@@ -839,6 +843,7 @@ pub fn draft_from(
         media: serde_json::from_str(media).map_err(bad)?,
         updated_ms,
         updated_by,
+        revision,
     })
 }
 
@@ -872,7 +877,9 @@ pub trait FleetStorage: Send + Sync + 'static {
     /// Every event that has a version of its own.
     fn event_contents(&self) -> Result<Vec<EventContent>, StorageError>;
     fn draft(&self) -> Result<Option<Draft>, StorageError>;
-    fn save_draft(&self, draft: &Draft) -> Result<(), StorageError>;
+    /// Saves the draft if it is still at `draft.revision` (a new one: if there is none); false
+    /// when another save or a discard came first, and nothing was written.
+    fn save_draft(&self, draft: &Draft) -> Result<bool, StorageError>;
     fn discard_draft(&self) -> Result<(), StorageError>;
     /// A cheap stamp of the current version (row id, publication time): changes whenever
     /// another version becomes current, so a parsed manifest can be kept until then.

@@ -448,7 +448,7 @@ fn content_versions_and_media<S: Storage + FleetStorage>(s: &S) {
     // The one draft: saved, replaced, discarded.
     assert!(s.draft().unwrap().is_none());
     let m = manifest("demo#3", 4);
-    let mut d = Draft {
+    let d = Draft {
         based_on: Some(m.version.clone()),
         pack: m.pack.clone(),
         media: vec![protocol::content::MediaEntry {
@@ -458,14 +458,30 @@ fn content_versions_and_media<S: Storage + FleetStorage>(s: &S) {
         }],
         updated_ms: T0,
         updated_by: "admin@dn.example".into(),
+        revision: 0,
     };
-    s.save_draft(&d).unwrap();
-    assert_eq!(s.draft().unwrap().unwrap(), d);
-    d.pack.items.pop();
-    d.based_on = None;
-    s.save_draft(&d).unwrap();
-    assert_eq!(s.draft().unwrap().unwrap(), d);
+    assert!(s.save_draft(&d).unwrap());
+    assert!(!s.save_draft(&d).unwrap(), "a second new draft is refused");
+    assert_eq!(
+        s.draft().unwrap().unwrap(),
+        Draft {
+            revision: 1,
+            ..d.clone()
+        }
+    );
+    // Two admins read revision 1; the first save wins, the second is refused, not lost silently.
+    let mut first = s.draft().unwrap().unwrap();
+    let mut second = first.clone();
+    first.pack.items.pop();
+    first.based_on = None;
+    assert!(s.save_draft(&first).unwrap());
+    second.updated_by = "other@dn.example".into();
+    assert!(!s.save_draft(&second).unwrap());
+    let now = s.draft().unwrap().unwrap();
+    assert_eq!((now.pack.items.len(), now.revision), (3, 2));
+    // A save from before a discard does not bring the draft back.
     s.discard_draft().unwrap();
+    assert!(!s.save_draft(&now).unwrap());
     assert!(s.draft().unwrap().is_none());
 }
 conformance!(content_versions_and_media);

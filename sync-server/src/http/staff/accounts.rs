@@ -646,11 +646,30 @@ async fn welcome(
         .map_err(AppError::Internal)?;
     let hash = crate::store::sha256_hex(token.as_bytes());
     let staff = state.staff.clone();
-    let redeemed =
-        blocking(move || staff.redeem_user_link(&hash, &new_hash, protocol::now_ms())).await?;
-    let Some(user) = redeemed else {
+    let redeemed = blocking(move || {
+        let now = protocol::now_ms();
+        // Whether the link also turns a second factor off, to say so in the audit log.
+        let had_totp = match staff.user_link(&hash, now)? {
+            Some((u, _)) => staff.totp_secret(u.id)?.is_some(),
+            None => false,
+        };
+        Ok(staff
+            .redeem_user_link(&hash, &new_hash, now)?
+            .map(|u| (u, had_totp)))
+    })
+    .await?;
+    let Some((user, had_totp)) = redeemed else {
         return Ok(Redirect::to(&format!("/staff/welcome/{token}")).into_response());
     };
+    if had_totp {
+        super::context::audit(
+            &state,
+            Some(user.id),
+            AuditAction::UserTotpOff,
+            format!("{} (one-time link)", user.email),
+        )
+        .await?;
+    }
     super::context::audit(
         &state,
         Some(user.id),

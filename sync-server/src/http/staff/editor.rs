@@ -34,7 +34,11 @@ pub fn router() -> Router<AppState> {
         .route("/staff/content/draft/credit", post(credit))
         .route("/staff/content/draft/pillars/{id}", post(save_pillar))
         .route("/staff/content/draft/items/{id}", get(item_page))
-        .route("/staff/content/draft/items/{id}/text", post(save_text))
+        // A long text in CJK passes the 64 KiB of other staff forms: this one takes 512 KiB.
+        .route(
+            "/staff/content/draft/items/{id}/text",
+            post(save_text).layer(DefaultBodyLimit::max(512 << 10)),
+        )
         .route("/staff/content/draft/items/{id}/window", post(save_window))
         .route("/staff/content/draft/items/{id}/move", post(move_item))
         .route(
@@ -59,12 +63,28 @@ async fn load(state: &AppState) -> Result<Option<Draft>, AppError> {
     blocking(move || fleet.draft()).await
 }
 
-async fn save(state: &AppState, cx: &StaffCtx, mut d: Draft, what: String) -> Result<(), AppError> {
+/// Saves a change of the draft read at `d.revision` and audits it as `what`; false (nothing
+/// written) when another admin saved or discarded the draft since it was read.
+async fn save(
+    state: &AppState,
+    cx: &StaffCtx,
+    mut d: Draft,
+    what: String,
+) -> Result<bool, AppError> {
     d.updated_ms = protocol::now_ms();
     d.updated_by = cx.user.email.clone();
     let fleet = state.fleet.clone();
-    blocking(move || fleet.save_draft(&d)).await?;
-    cx.audit(state, AuditAction::ContentDraft, what).await
+    if !blocking(move || fleet.save_draft(&d)).await? {
+        return Ok(false);
+    }
+    cx.audit(state, AuditAction::ContentDraft, what).await?;
+    Ok(true)
+}
+
+/// The draft page saying that a change came too late to be saved.
+async fn changed_meanwhile(state: &AppState, cx: &StaffCtx) -> Result<Response, AppError> {
+    let top = notice(false, &cx.t(state, "editor-conflict"));
+    render_draft(state, cx, top, &[], StatusCode::CONFLICT).await
 }
 
 /// A text in the pack's languages, falling back as the kiosk does.
@@ -370,7 +390,9 @@ async fn start(
     .await?
     .ok_or(AppError::NotFound)?;
     let d = draft::start(&m, &cx.user.email, protocol::now_ms());
-    save(&state, &cx, d, format!("start from {}", form.version)).await?;
+    if !save(&state, &cx, d, format!("start from {}", form.version)).await? {
+        return changed_meanwhile(&state, &cx).await;
+    }
     Ok(Redirect::to("/staff/content/draft?done=start").into_response())
 }
 
@@ -435,6 +457,8 @@ async fn publish(
     )
     .await?;
     d.based_on = Some(manifest.version.clone());
+    // The draft remembers what it was published as, unless it changed meanwhile (then the
+    // newer edits stay, and say nothing of this publication).
     save(&state, &cx, d, format!("published as {}", manifest.version)).await?;
     Ok(Redirect::to("/staff/content?done=published").into_response())
 }
@@ -445,7 +469,13 @@ async fn export(State(state): State<AppState>, cx: StaffCtx) -> Result<Response,
     }
     let d = load(&state).await?.ok_or(AppError::NotFound)?;
     let media_dir = state.media_dir();
-    let name = format!("{}-draft.tar", d.pack.id);
+    let id: String = d
+        .pack
+        .id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    let name = format!("{}-draft.tar", if id.is_empty() { "pack" } else { &id });
     let tar = tokio::task::spawn_blocking(move || draft::export_tar(&d, &media_dir))
         .await?
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -538,7 +568,10 @@ async fn edit_item(
             return render_item(state, cx, id, text, top, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    save(state, cx, d, what).await?;
+    if !save(state, cx, d, what).await? {
+        let top = notice(false, &cx.t(state, "editor-conflict"));
+        return render_item(state, cx, id, text, top, StatusCode::CONFLICT).await;
+    }
     let text = text
         .map(|l| format!("text={}&", urlencode(l)))
         .unwrap_or_default();
@@ -790,7 +823,9 @@ async fn save_pillar(
         )
         .await;
     }
-    save(&state, &cx, d, format!("pillar {id}")).await?;
+    if !save(&state, &cx, d, format!("pillar {id}")).await? {
+        return changed_meanwhile(&state, &cx).await;
+    }
     Ok(Redirect::to("/staff/content/draft?done=pillar").into_response())
 }
 
@@ -866,8 +901,10 @@ async fn move_item(
         return Ok(cx.not_allowed(&state));
     }
     let mut d = load(&state).await?.ok_or(AppError::NotFound)?;
-    if draft::move_item(&mut d, &id, form.dir == "up") {
-        save(&state, &cx, d, format!("move {id} {}", form.dir)).await?;
+    if draft::move_item(&mut d, &id, form.dir == "up")
+        && !save(&state, &cx, d, format!("move {id} {}", form.dir)).await?
+    {
+        return changed_meanwhile(&state, &cx).await;
     }
     Ok(Redirect::to(&format!("/staff/content/draft#item-{}", urlencode(&id))).into_response())
 }

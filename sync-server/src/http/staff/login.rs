@@ -69,12 +69,21 @@ pub(super) async fn current_password_ok(
     let hash = cx.user.password_hash.clone();
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await?;
     if !ok {
-        cx.audit(
-            state,
-            AuditAction::LoginFailed,
-            format!("{} ({what_for})", cx.user.email),
-        )
-        .await?;
+        // Guessing from an open session counts as guessing at the sign-in form: the same
+        // lockout, and a locked account's sessions end.
+        let staff = state.staff.clone();
+        let (uid, email) = (cx.user.id, cx.user.email.clone());
+        let detail = format!("{email} ({what_for})");
+        tokio::task::spawn_blocking(move || {
+            let now = protocol::now_ms();
+            staff.audit(Some(uid), AuditAction::LoginFailed, &detail, now)?;
+            if staff.login_failed(&email, now)?.is_some() {
+                staff.audit(None, AuditAction::LoginLocked, &email, now)?;
+                staff.end_sessions(uid)?;
+            }
+            Ok::<_, StorageError>(())
+        })
+        .await??;
     }
     Ok(ok)
 }

@@ -26,10 +26,7 @@ pub fn router() -> Router<AppState> {
 /// The account page's section: on or off, and the way to change it.
 pub(crate) async fn section(state: &AppState, cx: &StaffCtx) -> Result<String, AppError> {
     let t = |id: &str| cx.t(state, id);
-    let staff = state.staff.clone();
-    let uid = cx.user.id;
-    let on = blocking(move || staff.totp_secret(uid)).await?.is_some();
-    let body = if on {
+    let body = if is_on(state, cx).await? {
         format!(
             "<p id=\"totp-state\">{}</p><form method=\"post\" action=\"/staff/account/totp/off\" id=\"totp-off-form\" style=\"max-width:420px\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
@@ -50,8 +47,17 @@ pub(crate) async fn section(state: &AppState, cx: &StaffCtx) -> Result<String, A
     Ok(format!("<h2>{}</h2>{body}", esc(&t("totp-title"))))
 }
 
+async fn is_on(state: &AppState, cx: &StaffCtx) -> Result<bool, AppError> {
+    let staff = state.staff.clone();
+    let uid = cx.user.id;
+    Ok(blocking(move || staff.totp_secret(uid)).await?.is_some())
+}
+
 /// A new secret to scan, with the form that proves the app has it.
 async fn setup_page(State(state): State<AppState>, cx: StaffCtx) -> Result<Response, AppError> {
+    if is_on(&state, &cx).await? {
+        return Ok(Redirect::to("/staff/account").into_response());
+    }
     Ok(render_setup(
         &state,
         &cx,
@@ -116,6 +122,11 @@ async fn turn_on(
     cx: StaffCtx,
     CsrfForm(form): CsrfForm<OnForm>,
 ) -> Result<Response, AppError> {
+    // A second factor already on is changed only by turning it off first, with the password:
+    // someone with a session alone cannot move it to their own phone.
+    if is_on(&state, &cx).await? {
+        return Ok(Redirect::to("/staff/account").into_response());
+    }
     let secret = form.secret.trim().to_owned();
     if !totp::valid_secret(&secret) {
         return Err(AppError::BadRequest(
@@ -139,12 +150,15 @@ async fn turn_on(
         staff.set_totp_secret(uid, Some(&secret))?;
         // The code just typed is spent: it cannot sign anyone in.
         staff.use_totp_step(uid, step as i64)?;
-        Ok(())
+        // Sessions opened with the password alone end; this browser goes on.
+        staff.end_sessions(uid)
     })
     .await?;
     cx.audit(&state, AuditAction::UserTotpOn, cx.user.email.clone())
         .await?;
-    Ok(Redirect::to("/staff/account?done=totp-on").into_response())
+    let mut resp = Redirect::to("/staff/account?done=totp-on").into_response();
+    super::login::start_session(&state, cx.user.id, &mut resp).await?;
+    Ok(resp)
 }
 
 #[derive(Deserialize)]

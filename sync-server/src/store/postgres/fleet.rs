@@ -177,31 +177,46 @@ impl FleetStorage for PostgresStorage {
     fn draft(&self) -> Result<Option<Draft>, StorageError> {
         self.with(|c| {
             c.query_opt(
-                "SELECT based_on, pack, media, updated_ms, updated_by FROM content_draft",
+                "SELECT based_on, pack, media, updated_ms, updated_by, revision FROM content_draft",
                 &[],
             )?
-            .map(|r| draft_from(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .map(|r| draft_from(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
             .transpose()
         })
     }
 
-    fn save_draft(&self, draft: &Draft) -> Result<(), StorageError> {
+    fn save_draft(&self, draft: &Draft) -> Result<bool, StorageError> {
         let (pack, media) = draft_json(draft)?;
+        let (pack, media) = (super::sync::pg_text(&pack), super::sync::pg_text(&media));
         self.with(|c| {
-            c.execute(
-                "INSERT INTO content_draft(id, based_on, pack, media, updated_ms, updated_by)
-                 VALUES (1, $1, $2, $3, $4, $5)
-                 ON CONFLICT (id) DO UPDATE SET based_on = $1, pack = $2, media = $3,
-                     updated_ms = $4, updated_by = $5",
-                &[
-                    &draft.based_on,
-                    &super::sync::pg_text(&pack).as_ref(),
-                    &super::sync::pg_text(&media).as_ref(),
-                    &draft.updated_ms,
-                    &draft.updated_by,
-                ],
-            )?;
-            Ok(())
+            let n = if draft.revision == 0 {
+                c.execute(
+                    "INSERT INTO content_draft(id, based_on, pack, media, updated_ms, updated_by, revision)
+                     VALUES (1, $1, $2, $3, $4, $5, 1) ON CONFLICT (id) DO NOTHING",
+                    &[
+                        &draft.based_on,
+                        &pack.as_ref(),
+                        &media.as_ref(),
+                        &draft.updated_ms,
+                        &draft.updated_by,
+                    ],
+                )?
+            } else {
+                c.execute(
+                    "UPDATE content_draft SET based_on = $1, pack = $2, media = $3,
+                         updated_ms = $4, updated_by = $5, revision = revision + 1
+                     WHERE id = 1 AND revision = $6",
+                    &[
+                        &draft.based_on,
+                        &pack.as_ref(),
+                        &media.as_ref(),
+                        &draft.updated_ms,
+                        &draft.updated_by,
+                        &draft.revision,
+                    ],
+                )?
+            };
+            Ok(n == 1)
         })
     }
 

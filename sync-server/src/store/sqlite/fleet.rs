@@ -175,37 +175,58 @@ impl FleetStorage for SqliteStorage {
 
     fn draft(&self) -> Result<Option<Draft>, StorageError> {
         self.read(|c| {
-            let row: Option<(Option<String>, String, String, i64, String)> = c
+            let row: Option<(Option<String>, String, String, i64, String, i64)> = c
                 .query_row(
-                    "SELECT based_on, pack, media, updated_ms, updated_by FROM content_draft",
+                    "SELECT based_on, pack, media, updated_ms, updated_by, revision
+                     FROM content_draft",
                     [],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                    |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                        ))
+                    },
                 )
                 .optional()?;
-            row.map(|(based_on, pack, media, updated_ms, updated_by)| {
-                draft_from(based_on, &pack, &media, updated_ms, updated_by)
-            })
+            row.map(
+                |(based_on, pack, media, updated_ms, updated_by, revision)| {
+                    draft_from(based_on, &pack, &media, updated_ms, updated_by, revision)
+                },
+            )
             .transpose()
         })
     }
 
-    fn save_draft(&self, draft: &Draft) -> Result<(), StorageError> {
+    fn save_draft(&self, draft: &Draft) -> Result<bool, StorageError> {
         let (pack, media) = draft_json(draft)?;
         self.write(|c| {
-            c.execute(
-                "INSERT INTO content_draft(id, based_on, pack, media, updated_ms, updated_by)
-                 VALUES (1, ?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(id) DO UPDATE SET based_on = ?1, pack = ?2, media = ?3,
-                     updated_ms = ?4, updated_by = ?5",
-                params![
-                    draft.based_on,
-                    pack,
-                    media,
-                    draft.updated_ms,
-                    draft.updated_by
-                ],
-            )?;
-            Ok(())
+            let n =
+                if draft.revision == 0 {
+                    c.execute(
+                    "INSERT INTO content_draft(id, based_on, pack, media, updated_ms, updated_by, revision)
+                     VALUES (1, ?1, ?2, ?3, ?4, ?5, 1) ON CONFLICT(id) DO NOTHING",
+                    params![draft.based_on, pack, media, draft.updated_ms, draft.updated_by],
+                )?
+                } else {
+                    c.execute(
+                        "UPDATE content_draft SET based_on = ?1, pack = ?2, media = ?3,
+                         updated_ms = ?4, updated_by = ?5, revision = revision + 1
+                     WHERE id = 1 AND revision = ?6",
+                        params![
+                            draft.based_on,
+                            pack,
+                            media,
+                            draft.updated_ms,
+                            draft.updated_by,
+                            draft.revision
+                        ],
+                    )?
+                };
+            Ok(n == 1)
         })
     }
 

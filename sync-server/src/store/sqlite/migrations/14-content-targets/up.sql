@@ -14,5 +14,8 @@ CREATE TABLE content_draft (
     pack       TEXT NOT NULL,
     media      TEXT NOT NULL,
     updated_ms INTEGER NOT NULL,
-    updated_by TEXT NOT NULL
+    updated_by TEXT NOT NULL,
+    -- 1 when stored, and one more at every save: a save made from an older read is refused,
+    -- never lost silently.
+    revision   INTEGER NOT NULL DEFAULT 0
 ) STRICT;
