@@ -199,3 +199,66 @@ fn posts_are_rate_limited_per_code() {
     assert_eq!(statuses[60], StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(f.server.rows(Table::Leads).len(), 60);
 }
+
+/// The page a visitor's phone opens shows the text their kiosk showed: the version published
+/// to the token's event when it has its own (and a newer one within a second of publishing),
+/// the default for any other event.
+#[test]
+fn the_item_page_reads_the_version_of_the_tokens_event() {
+    let f = fixture();
+    let storage = f.server.storage();
+    let fleet = &f.server.state.fleet;
+    let v1 = storage.current_manifest().unwrap().unwrap();
+    let with_title = |version: &str, title: &str| {
+        let mut m = v1.clone();
+        m.version = version.into();
+        let item = m
+            .pack
+            .items
+            .iter_mut()
+            .find(|i| i.id == "long-thanh-airport")
+            .unwrap();
+        item.text.get_mut("ko").unwrap().title = title.into();
+        assert!(fleet.add_version(&m, protocol::now_ms()).unwrap());
+        assert!(
+            fleet
+                .publish_to_event(&m.version, "korea-investment-2026", protocol::now_ms())
+                .unwrap()
+        );
+    };
+    with_title("korea@1", "롱탄 신공항");
+    let (_, korea) = token(&f, "long-thanh-airport", "ko");
+    let (_, home) = kiosk_core::qr::token(
+        &f.identity.token_key,
+        f.identity.kiosk_id,
+        protocol::now_ms(),
+        true,
+        "dong-nai-home",
+        "long-thanh-airport",
+        "ko",
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let page = |signed: String| {
+            let url = f.server.url();
+            async move {
+                reqwest::get(format!("{url}/p/{signed}"))
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(page(korea.clone()).await.contains("롱탄 신공항"));
+        let other = page(home.clone()).await;
+        assert!(
+            other.contains("롱탄 국제공항") && !other.contains("롱탄 신공항"),
+            "{other}"
+        );
+        // A newer version for the event reaches phones within a second.
+        with_title("korea@2", "롱탄 공항 2026");
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        assert!(page(korea).await.contains("롱탄 공항 2026"));
+    });
+}

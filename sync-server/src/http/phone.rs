@@ -295,6 +295,18 @@ pub struct PhoneCache {
     manifest: Mutex<Option<CachedManifest>>,
     /// When the current version was last checked (ms): checked at most once a second.
     checked_ms: std::sync::atomic::AtomicI64,
+    /// The versions published to one event, parsed once per publication, each checked at most
+    /// once a second: when it was checked, and its version (None: the event has none).
+    event_versions: Mutex<EventVersions>,
+}
+
+#[derive(Default)]
+struct EventVersions {
+    checked_ms: i64,
+    /// Event id → its version's name.
+    published: std::collections::HashMap<String, String>,
+    /// Version name → the parsed manifest (only versions some event plays).
+    parsed: std::collections::HashMap<String, std::sync::Arc<protocol::content::Manifest>>,
 }
 
 /// How long a checked current version is trusted: a publication reaches phones within this.
@@ -354,12 +366,60 @@ async fn event_manifest(
     if event.is_empty() {
         return Ok(None);
     }
-    let (storage, event) = (state.storage.clone(), event.to_owned());
-    Ok(
-        tokio::task::spawn_blocking(move || storage.event_manifest(&event))
-            .await??
-            .map(std::sync::Arc::new),
-    )
+    let now = protocol::now_ms();
+    let cache = state.phone_cache.clone();
+    let fresh = |v: &EventVersions| now - v.checked_ms < MANIFEST_CHECK_MS;
+    if let Ok(v) = cache.event_versions.lock()
+        && fresh(&v)
+    {
+        return Ok(v
+            .published
+            .get(event)
+            .and_then(|n| v.parsed.get(n))
+            .cloned());
+    }
+    // Once a second: which event plays which version (a small table, no manifest read), and a
+    // manifest read and parsed only for a version not seen before.
+    let (fleet, storage, event) = (state.fleet.clone(), state.storage.clone(), event.to_owned());
+    Ok(tokio::task::spawn_blocking(move || {
+        let published: std::collections::HashMap<String, String> = fleet
+            .event_contents()?
+            .into_iter()
+            .map(|e| (e.event_id, e.version))
+            .collect();
+        let known: std::collections::HashMap<String, std::sync::Arc<protocol::content::Manifest>> =
+            cache
+                .event_versions
+                .lock()
+                .map(|v| v.parsed.clone())
+                .unwrap_or_default();
+        let mut parsed = std::collections::HashMap::new();
+        for (event_id, version) in &published {
+            if parsed.contains_key(version) {
+                continue;
+            }
+            let m = match known.get(version) {
+                Some(m) => Some(m.clone()),
+                None => storage
+                    .event_manifest(event_id)?
+                    .filter(|m| &m.version == version)
+                    .map(std::sync::Arc::new),
+            };
+            if let Some(m) = m {
+                parsed.insert(version.clone(), m);
+            }
+        }
+        let found = published.get(&event).and_then(|n| parsed.get(n)).cloned();
+        if let Ok(mut v) = cache.event_versions.lock() {
+            *v = EventVersions {
+                checked_ms: now,
+                published,
+                parsed,
+            };
+        }
+        Ok::<_, crate::store::StorageError>(found)
+    })
+    .await??)
 }
 
 /// The current content version, parsed once per publication.
