@@ -118,19 +118,10 @@ async fn change_password(
     if chars < PASSWORD_MIN_CHARS || form.new.len() > 1024 {
         return back("short");
     }
-    // Hashing the new one also waits its turn at the login gate.
     if !super::login::current_password_ok(&state, &cx, form.current, "password change").await? {
         return back("wrong");
     }
-    let _permit = state
-        .login_gate
-        .acquire()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let new = form.new;
-    let new_hash = tokio::task::spawn_blocking(move || super::login::hash_password(&new))
-        .await?
-        .map_err(AppError::Internal)?;
+    let new_hash = super::login::hash_new_password(&state, form.new).await?;
     let staff = state.staff.clone();
     let email = cx.user.email.clone();
     // Ends every session of the user, this one included.
@@ -635,15 +626,7 @@ async fn welcome(
     if form.new.chars().count() < PASSWORD_MIN_CHARS || form.new.len() > 1024 {
         return back("short");
     }
-    let _permit = state
-        .login_gate
-        .acquire()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let new = form.new;
-    let new_hash = tokio::task::spawn_blocking(move || super::login::hash_password(&new))
-        .await?
-        .map_err(AppError::Internal)?;
+    let new_hash = super::login::hash_new_password(&state, form.new).await?;
     let hash = crate::store::sha256_hex(token.as_bytes());
     let staff = state.staff.clone();
     let redeemed = blocking(move || {

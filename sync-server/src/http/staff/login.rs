@@ -53,6 +53,21 @@ pub(super) fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// The argon2 hash of a new password, made when the login gate lets it (19 MiB a hash).
+pub(super) async fn hash_new_password(
+    state: &AppState,
+    password: String,
+) -> Result<String, AppError> {
+    let _permit = state
+        .login_gate
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await?
+        .map_err(AppError::Internal)
+}
+
 /// Whether `password` is the signed-in user's own (argon2 verifications wait their turn at
 /// the login gate); a wrong one is audited as a failed sign-in, saying what it was for.
 pub(super) async fn current_password_ok(
