@@ -30,19 +30,11 @@ fn load_font(mut commands: Commands, bytes: Res<FontBytes>, mut fonts: ResMut<As
     commands.insert_resource(Fonts(handle));
 }
 
-/// The face of Noto Sans CJK for a language: Han characters differ by region.
-pub fn family(lang: &str) -> &'static str {
-    match lang {
-        "ja" => "Noto Sans CJK JP",
-        "zh-Hans" | "zh" => "Noto Sans CJK SC",
-        "zh-Hant" => "Noto Sans CJK TC",
-        _ => "Noto Sans CJK KR",
-    }
-}
-
+/// The text style of a language at a size: the face of Noto Sans CJK that draws it
+/// ([`kiosk_core::fonts::family`]).
 pub fn font(lang: &str, size: f32) -> TextFont {
     TextFont {
-        font: FontSource::Family(family(lang).into()),
+        font: FontSource::Family(kiosk_core::fonts::family(lang).into()),
         font_size: FontSize::Px(size),
         ..default()
     }
