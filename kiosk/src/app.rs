@@ -60,6 +60,7 @@ pub fn build(
         languages: setup.languages,
         settings: setup.settings,
         clock,
+        preferred_lang: setup.preferred_lang,
     });
     app.add_systems(Startup, spawn_camera);
     app.add_plugins((

@@ -24,6 +24,8 @@ pub struct Setup {
     pub sync: SyncWorker,
     pub event: Option<String>,
     pub lang: String,
+    /// The language asked for at start (`--lang`), the attract loop's while it is offered.
+    pub preferred_lang: Option<String>,
     pub languages: Vec<String>,
     pub idle_ms: u64,
     pub countdown_ms: u64,
@@ -117,10 +119,8 @@ impl Setup {
             pack.languages(event.as_deref()),
             settings.as_ref().and_then(|s| s.languages.as_deref()),
         );
-        let lang = lang
-            .map(str::to_owned)
-            .or_else(|| languages.first().cloned())
-            .unwrap_or_else(|| "vi".into());
+        let preferred_lang = lang.map(str::to_owned);
+        let lang = kiosk_core::settings::attract_language(preferred_lang.as_deref(), &languages);
         Ok(Setup {
             pack,
             i18n,
@@ -131,6 +131,7 @@ impl Setup {
             sync,
             event,
             lang,
+            preferred_lang,
             languages,
             idle_ms: kiosk_core::settings::idle_ms(config.idle_seconds, settings.as_ref()),
             countdown_ms: config.countdown_seconds * 1000,
@@ -154,6 +155,8 @@ pub struct Content {
     pub settings: Option<kiosk_core::settings::KioskSettings>,
     /// The corrected clock, by which items' date and time windows are honoured offline.
     pub clock: Clock,
+    /// The language asked for at start (`--lang`).
+    pub preferred_lang: Option<String>,
 }
 
 impl Content {
@@ -169,13 +172,10 @@ impl Content {
         );
     }
 
-    /// Moves `lang` to the first language offered if it is not one of them.
-    pub fn keep_offered(&self, lang: &mut Lang) {
-        if !self.languages.contains(&lang.0)
-            && let Some(first) = self.languages.first()
-        {
-            lang.0 = first.clone();
-        }
+    /// The attract loop's language, which every new visitor starts in
+    /// ([`kiosk_core::settings::attract_language`]).
+    pub fn attract_language(&self) -> String {
+        kiosk_core::settings::attract_language(self.preferred_lang.as_deref(), &self.languages)
     }
 
     /// A pillar's items showing now (their windows read by the corrected clock).
@@ -269,6 +269,11 @@ impl Services {
     /// Settings the server sent, once, if any are ready (never blocks).
     pub fn take_new_settings(&self) -> Option<kiosk_core::settings::KioskSettings> {
         self.sync.take_new_settings()
+    }
+
+    /// The app shows this content version now: the one it showed before may leave the cache.
+    pub fn showing(&self, version: &str) {
+        self.sync.showing(version);
     }
 
     /// A content version the sync worker pulled, if one is ready (never blocks).

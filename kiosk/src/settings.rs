@@ -36,18 +36,14 @@ fn apply_new_settings(
     if let Some(hash) = &settings.staff_pin_hash {
         pin.0 = Some(hash.clone());
     }
-    let event_changed = content.event != settings.event_id;
     let languages_before = content.languages.clone();
     content.event = settings.event_id.clone();
     content.settings = Some(settings);
     content.refresh_languages();
-    // A visitor keeps the language they are reading; the attract loop takes an offered one
-    // when it returns, and a new event starts in its first language.
+    // A visitor keeps the language they are reading; the attract loop speaks the kiosk's
+    // (a new event's first language), and returns to it at every reset.
     if *screen.get() == Screen::Attract {
-        if event_changed {
-            lang.0.clear();
-        }
-        content.keep_offered(&mut lang);
+        lang.0 = content.attract_language();
     }
     // Screens show the languages offered: the one on screen is drawn again (a delegation's
     // presentation is left alone).

@@ -210,8 +210,7 @@ fn press_staff(
                 content.event = Some(id.clone());
                 // The event's first language is the attract loop's.
                 content.refresh_languages();
-                lang.0.clear();
-                content.keep_offered(&mut lang);
+                lang.0 = content.attract_language();
                 services.remember_event(id);
                 overlay.phase = Phase::Closed;
                 scanner.paused = false;

@@ -271,12 +271,70 @@ crate::wire_enum! {
 }
 
 /// The consent a visitor gave: which text, which version, in which language, when.
+///
+/// A text's version is taken from its content: `digest` is the sha256 of the exact text the
+/// visitor was shown, so changing a consent text in `locales/` makes a new version with no
+/// number to bump. The text travels with the lead once, so that the server can archive it
+/// ([`Consent::verified_text`]); leads made before digests carry only `version` 1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consent {
     pub text_id: String,
+    /// The first 32 bits of `digest` (1 for consents recorded before digests).
     pub version: u32,
     pub lang: String,
     pub at_ms: i64,
+    /// The sha256 (lower-case hex) of the exact text shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// The exact text shown (the server keeps it once per digest, not in each lead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+impl Consent {
+    /// The consent to `text`, shown as `text_id` in `lang`, given at `at_ms`.
+    pub fn shown(text_id: &str, lang: &str, text: &str, at_ms: i64) -> Consent {
+        let digest = Consent::digest_of(text);
+        Consent {
+            text_id: text_id.to_owned(),
+            version: u32::from_str_radix(&digest[..8], 16).unwrap_or(0),
+            lang: lang.to_owned(),
+            at_ms,
+            digest: Some(digest),
+            text: Some(text.to_owned()),
+        }
+    }
+
+    /// The sha256 of a text, in lower-case hex: the name of its version.
+    pub fn digest_of(text: &str) -> String {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The version as staff read it: the digest's first eight hex digits, or the old number.
+    pub fn version_label(&self) -> String {
+        match &self.digest {
+            Some(d) => d.chars().take(8).collect(),
+            None => self.version.to_string(),
+        }
+    }
+
+    /// The text sent with the consent, if it is the one its digest names.
+    pub fn verified_text(&self) -> Option<&str> {
+        let text = self.text.as_deref()?;
+        (self.digest.as_deref() == Some(Consent::digest_of(text).as_str())).then_some(text)
+    }
+
+    /// The consent as a lead keeps it: the digest names the text, kept once elsewhere.
+    pub fn without_text(&self) -> Consent {
+        Consent {
+            text: None,
+            ..self.clone()
+        }
+    }
 }
 
 crate::wire_enum! {
@@ -344,6 +402,38 @@ mod tests {
             event_id: Some("fair".into()),
             body,
         }
+    }
+
+    #[test]
+    fn a_consent_text_names_its_version_by_its_content() {
+        let a = Consent::shown("kiosk-consent-text", "ko", "동의합니다.", 5);
+        let b = Consent::shown("kiosk-consent-text", "ko", "동의합니다!", 5);
+        assert_ne!(a.digest, b.digest, "a changed text is a new version");
+        assert_ne!(a.version, b.version);
+        assert_eq!(a.verified_text(), Some("동의합니다."));
+        assert_eq!(a.version_label().len(), 8);
+        assert_eq!(
+            u32::from_str_radix(&a.version_label(), 16).unwrap(),
+            a.version
+        );
+        // A text that is not the one its digest names is not taken for it.
+        let forged = Consent {
+            text: Some("I agree to anything".into()),
+            ..a.clone()
+        };
+        assert_eq!(forged.verified_text(), None);
+        let kept = a.without_text();
+        assert_eq!((kept.text, kept.digest), (None, a.digest.clone()));
+        // A consent from a kiosk built before digests still reads, as version 1.
+        let old: Consent = serde_json::from_str(
+            r#"{"text_id":"kiosk-consent-text","version":1,"lang":"vi","at_ms":3}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (old.version_label(), old.digest.clone()),
+            ("1".to_owned(), None)
+        );
+        assert_eq!(old.verified_text(), None);
     }
 
     #[test]

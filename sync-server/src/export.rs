@@ -187,7 +187,7 @@ fn consent_cell(consent: Option<&Consent>) -> String {
         format!(
             "{} v{} ({}) {}",
             c.text_id,
-            c.version,
+            c.version_label(),
             c.lang,
             vietnam_time(c.at_ms)
         )
@@ -607,6 +607,8 @@ mod tests {
                 version: 3,
                 lang: "vi".into(),
                 at_ms: 1_740_861_000_000,
+                digest: None,
+                text: None,
             }),
         }
     }

@@ -324,12 +324,12 @@ pub fn sample_body(i: u64) -> RecordBody {
             },
             interests: vec!["invest".into()],
             source: protocol::LeadSource::KioskForm,
-            consent: Some(protocol::Consent {
-                text_id: "lead-consent".into(),
-                version: 1,
-                lang: lang.clone(),
-                at_ms: 0,
-            }),
+            consent: Some(protocol::Consent::shown(
+                "lead-consent",
+                &lang,
+                "I agree that the Đồng Nai Investment, Trade and Tourism Promotion Centre stores my contact details to follow up on my interest. I can ask at any time to see or erase them.",
+                0,
+            )),
             item: Some(item),
             lang: Some(lang),
             redacted: false,

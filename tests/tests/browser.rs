@@ -76,12 +76,12 @@ fn phone_lead(event: &str, kiosk: Uuid, name: &str, email: &str, country: &str) 
             title: String::new(),
         },
         interests: vec!["invest".into()],
-        consent: protocol::Consent {
-            text_id: "phone-consent-text".into(),
-            version: 1,
-            lang: "ko".into(),
-            at_ms: protocol::now_ms(),
-        },
+        consent: protocol::Consent::shown(
+            "phone-consent-text",
+            "ko",
+            "I agree that the promotion centre keeps my contact.",
+            protocol::now_ms(),
+        ),
     }
 }
 
@@ -605,13 +605,22 @@ fn phone_form_in_korean_on_a_phone_sized_screen() {
     assert_eq!(r.interests, [interest]);
     let consent = r.consent.as_ref().expect("consent stored");
     assert_eq!(
-        (
-            consent.text_id.as_str(),
-            consent.version,
-            consent.lang.as_str()
-        ),
-        ("phone-consent-text", 1, "ko")
+        (consent.text_id.as_str(), consent.lang.as_str()),
+        ("phone-consent-text", "ko")
     );
+    // Its version is the Korean words the form showed, archived once on the server.
+    let words = server.state.i18n.t("ko", "phone-consent-text");
+    assert_eq!(
+        consent.digest.as_deref(),
+        Some(protocol::Consent::digest_of(&words).as_str())
+    );
+    let archived = server
+        .state
+        .leads
+        .consent_text(consent.digest.as_deref().unwrap())
+        .unwrap()
+        .expect("the words of this version are kept");
+    assert_eq!(archived.text, words);
     assert!((protocol::now_ms() - consent.at_ms).abs() < 120_000);
     eprintln!("phone browser test: {:?}", started.elapsed());
 }

@@ -296,7 +296,10 @@ fn a_caption_and_a_photo_edited_in_the_browser_reach_only_the_kiosks_of_their_ev
     let other = e2e::enrol_store(&server, &dir.path().join("other.sqlite"), &server.url());
     let client = SyncClient::new(other, Clock::system(), SyncConfig::default()).unwrap();
     let cache = ContentCache::new(dir.path().join("other-cache"), 1 << 30);
-    match rt.block_on(cache.update(&client, Some(HOME))).unwrap() {
+    match rt
+        .block_on(cache.update(&client, Some(HOME), None))
+        .unwrap()
+    {
         Pulled::Switched { version, .. } => assert_eq!(version, v1.version),
         other => panic!("{other:?}"),
     }

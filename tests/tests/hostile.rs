@@ -1290,7 +1290,9 @@ fn hostile_a_manifest_cannot_fill_the_kiosks_disk_or_name_a_file_outside_its_cac
         .storage()
         .publish(&short, protocol::now_ms())
         .unwrap();
-    let err = f.rt.block_on(cache.update(&client, None)).unwrap_err();
+    let err =
+        f.rt.block_on(cache.update(&client, None, None))
+            .unwrap_err();
     assert!(
         matches!(err, kiosk_core::pull::PullError::TooLarge { .. }),
         "{err}"
@@ -1313,7 +1315,9 @@ fn hostile_a_manifest_cannot_fill_the_kiosks_disk_or_name_a_file_outside_its_cac
         .storage()
         .publish(&escape, protocol::now_ms())
         .unwrap();
-    let err = f.rt.block_on(cache.update(&client, None)).unwrap_err();
+    let err =
+        f.rt.block_on(cache.update(&client, None, None))
+            .unwrap_err();
     assert!(
         matches!(err, kiosk_core::pull::PullError::Manifest(_)),
         "{err}"

@@ -282,14 +282,33 @@ fn the_form_the_badge_and_the_thank_you_in_three_languages_landscape_and_portrai
             assert_eq!(form.contact.email, "hoa@dongnai.com");
             assert_eq!(form.item.as_deref(), Some(item.id.as_str()));
             assert_eq!(form.lang.as_deref(), Some(lang));
+            // Each consent carries the words its screen showed, in the visitor's language.
             let consent = form.consent.as_ref().unwrap();
             assert_eq!(consent.text_id, kiosk_core::form::CONSENT_ID);
             assert_eq!(consent.lang, lang);
+            assert_eq!(
+                consent.verified_text(),
+                Some(
+                    kiosk_core::form::consent_words(&l10n, kiosk_core::form::CONSENT_ID, lang)
+                        .as_str()
+                )
+            );
             let badge = &leads[1];
             assert_eq!(badge.source, protocol::record::LeadSource::Badge);
             assert_eq!(badge.contact.name, "김민준");
             assert_eq!(badge.contact.phone, "+82-2-555-0100");
-            assert!(badge.consent.is_some());
+            let consent = badge.consent.as_ref().unwrap();
+            assert_eq!(
+                consent.verified_text(),
+                Some(
+                    kiosk_core::form::consent_words(
+                        &l10n,
+                        kiosk_core::form::BADGE_CONSENT_ID,
+                        lang
+                    )
+                    .as_str()
+                )
+            );
         }
     }
 }
@@ -392,4 +411,92 @@ fn at_4k_the_layout_scales_and_text_renders() {
     let out = run(dir.path(), &script, (3840, 2160), &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     check_png(&shot, (3840, 2160));
+}
+
+/// A visitor reads in Japanese and walks away: the attract loop comes back in the kiosk's
+/// language (the first of its event's, Korean for the demo pack's first event), its views are
+/// recorded in it, and the next visitor starts in it.
+#[test]
+fn language_resets_between_visitors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let l10n = kiosk_core::i18n::Localiser::load(&root().join("locales")).unwrap();
+    let title = |l: &str| quote(&l10n.t(l, "home-title"));
+    let pack = pack();
+    let kiosk_lang = pack.pack.events[0].languages[0].clone();
+    assert_ne!(kiosk_lang, "ja");
+    let (attract, home) = (dir.path().join("attract.png"), dir.path().join("home.png"));
+    let script = format!(
+        "wait 2s\ntap 960 400\nwait 1s\ntap-text \"日本語\"\nwait 1s\nexpect-text {ja}\n\
+         wait 9s\nexpect-no-text {ja}\nscreenshot {attract}\nwait 2s\n\
+         tap 960 400\nwait 1s\nexpect-text {kiosk}\nexpect-no-text {ja}\nscreenshot {home}\nquit\n",
+        ja = title("ja"),
+        kiosk = title(&kiosk_lang),
+        attract = attract.display(),
+        home = home.display(),
+    );
+    let out = run(dir.path(), &script, (1920, 1080), &["--idle-seconds", "5"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    check_png(&attract, (1920, 1080));
+    check_png(&home, (1920, 1080));
+    let bodies: Vec<protocol::RecordBody> =
+        kiosk_core::store::Store::open(&data.join("kiosk.sqlite"))
+            .unwrap()
+            .all()
+            .unwrap()
+            .into_iter()
+            .map(|s| s.body)
+            .collect();
+    use protocol::record::{SessionEnd, SessionPhase};
+    let chose = bodies
+        .iter()
+        .position(
+            |b| matches!(b, protocol::RecordBody::LanguageSelected { lang, .. } if lang == "ja"),
+        )
+        .expect("the visitor chose Japanese");
+    let idle = bodies
+        .iter()
+        .position(|b| {
+            matches!(
+                b,
+                protocol::RecordBody::Session {
+                    phase: SessionPhase::End {
+                        reason: SessionEnd::Idle,
+                        ..
+                    },
+                    ..
+                }
+            )
+        })
+        .expect("the idle timeout ended the visit");
+    assert!(chose < idle);
+    let attract_langs: Vec<&str> = bodies[idle..]
+        .iter()
+        .filter_map(|b| match b {
+            protocol::RecordBody::View {
+                lang,
+                origin: protocol::ViewOrigin::Attract,
+                ..
+            } => Some(lang.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(!attract_langs.is_empty(), "{bodies:?}");
+    assert!(
+        attract_langs.iter().all(|l| *l == kiosk_lang),
+        "the attract loop after the Japanese visitor: {attract_langs:?}"
+    );
+    assert!(
+        !bodies[idle..]
+            .iter()
+            .any(|b| matches!(b, protocol::RecordBody::LanguageSelected { .. })),
+        "the next visitor did not have to choose the kiosk's language again"
+    );
+    if let Ok(keep) = std::env::var("PROMO_KEEP_SHOTS") {
+        let to = std::path::Path::new(&keep).join("language-reset");
+        std::fs::create_dir_all(&to).unwrap();
+        for p in [&attract, &home] {
+            std::fs::copy(p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
 }

@@ -149,9 +149,21 @@ fn a_lead_from_the_phone_is_stored_once_with_attribution_and_consent() {
         ("phone_form", "industrial-parks", "en")
     );
     assert_eq!(lead.text("interests"), "[\"invest\",\"products\"]");
+    // The consent names its version by the digest of the English words the form showed; the
+    // words themselves are archived once, not kept in the lead.
+    let words = f.server.state.i18n.t("en", "phone-consent-text");
+    let digest = protocol::Consent::digest_of(&words);
     assert!(
-        consent.contains("\"text_id\":\"phone-consent-text\"") && consent.contains("\"version\":1"),
+        consent.contains("\"text_id\":\"phone-consent-text\"")
+            && consent.contains(&format!("\"digest\":\"{digest}\""))
+            && !consent.contains(&words),
         "{consent}"
+    );
+    let archived = f.server.rows(Table::ConsentTexts);
+    assert_eq!(archived.len(), 1);
+    assert_eq!(
+        (archived[0].text("digest"), archived[0].text("text")),
+        (digest.as_str(), words.as_str())
     );
     assert_eq!(lead["kiosk"], f.server.kiosk_key(f.identity.kiosk_id));
 }

@@ -1,5 +1,6 @@
 //! Content pull: an update cut at random points and resumed always leaves the kiosk with a
-//! complete version; a new version is staged beside the playing one; a version that does
+//! complete version; a new version is staged beside the playing one, whose files stay while
+//! it is on screen; a version that does
 //! not fit the cache is refused and reported, and the old one keeps playing.
 
 use std::path::Path;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use e2e::proxy::{Fault, FaultProxy};
 use e2e::{TestServer, enrol_store};
 use kiosk_core::clock::Clock;
+use kiosk_core::content::LoadedPack;
 use kiosk_core::pull::{ContentCache, PullError, Pulled};
 use kiosk_core::sync::{SyncClient, SyncConfig};
 use sha2::{Digest, Sha256};
@@ -60,7 +62,7 @@ fn an_update_cut_at_random_points_resumes_and_always_plays_a_complete_version() 
 
     let update_until_switched = |expect_playing: Option<&str>| -> u32 {
         for attempt in 1..=2_000 {
-            let r = rt.block_on(cache.update(&client, None));
+            let r = rt.block_on(cache.update(&client, None, expect_playing));
             let playing = assert_complete(&cache);
             match r {
                 Ok(Pulled::Switched { .. }) => return attempt,
@@ -102,7 +104,7 @@ fn an_update_cut_at_random_points_resumes_and_always_plays_a_complete_version() 
             > 3
     );
     assert_eq!(
-        rt.block_on(cache.update(&client, None)).unwrap(),
+        rt.block_on(cache.update(&client, None, None)).unwrap(),
         Pulled::UpToDate(v1.version.clone())
     );
 
@@ -124,10 +126,26 @@ fn an_update_cut_at_random_points_resumes_and_always_plays_a_complete_version() 
         assert_complete(&cache).as_deref(),
         Some(v2.version.as_str())
     );
-    // Only the playing version's files stay.
-    let files = std::fs::read_dir(cache.media_dir()).unwrap().count();
-    let unique: std::collections::HashSet<_> = v2.media.iter().map(|m| &m.sha256).collect();
-    assert_eq!(files, unique.len());
+    // The version still on screen keeps its files (a visitor may be on one of its pages)...
+    let media_files = || -> std::collections::HashSet<String> {
+        std::fs::read_dir(cache.media_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let of = |m: &protocol::content::Manifest| -> std::collections::HashSet<String> {
+        m.media.iter().map(|m| m.sha256.clone()).collect()
+    };
+    let old_only: Vec<String> = of(&v1).difference(&of(&v2)).cloned().collect();
+    assert_eq!(old_only.len(), 1, "one picture changed");
+    assert_eq!(media_files(), &of(&v1) | &of(&v2));
+    let on_screen = LoadedPack::from_manifest(v1.clone(), &cache.media_dir());
+    for m in &v1.media {
+        assert!(on_screen.media_path(&m.path).exists(), "{}", m.path);
+    }
+    // ...until the kiosk shows the new one: then only the playing version's files stay.
+    cache.release(Some(&v2.version));
+    assert_eq!(media_files(), of(&v2));
     // The kiosk plays it from the cache.
     let pack = cache.current_pack().unwrap();
     for item in &pack.pack.items {
@@ -150,14 +168,14 @@ fn a_version_that_does_not_fit_is_refused_and_the_old_one_keeps_playing() {
     let total = v1.total_bytes();
 
     let small = ContentCache::new(dir.path().join("small"), total / 2);
-    let err = rt.block_on(small.update(&client, None)).unwrap_err();
+    let err = rt.block_on(small.update(&client, None, None)).unwrap_err();
     assert!(matches!(err, PullError::DoesNotFit { .. }), "{err}");
     assert!(err.to_string().contains("raise the kiosk's content quota"));
     assert!(small.current().is_none());
 
     let cache = ContentCache::new(dir.path().join("cache"), total + total / 2);
     assert!(matches!(
-        rt.block_on(cache.update(&client, None)).unwrap(),
+        rt.block_on(cache.update(&client, None, None)).unwrap(),
         Pulled::Switched { .. }
     ));
     // Every image replaced: the new version and the old one together exceed the quota.
@@ -173,7 +191,7 @@ fn a_version_that_does_not_fit_is_refused_and_the_old_one_keeps_playing() {
     )
     .unwrap();
     e2e::publish(&server, &pack_dir);
-    let err = rt.block_on(cache.update(&client, None)).unwrap_err();
+    let err = rt.block_on(cache.update(&client, None, None)).unwrap_err();
     assert!(matches!(err, PullError::DoesNotFit { .. }), "{err}");
     assert_eq!(
         assert_complete(&cache).as_deref(),

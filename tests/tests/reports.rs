@@ -376,12 +376,12 @@ fn fixture(backend: e2e::Backend) -> Fixture {
                         ..Default::default()
                     },
                     interests: vec!["invest".into()],
-                    consent: protocol::Consent {
-                        text_id: "phone-consent-text".into(),
-                        version: 1,
-                        lang: "ko".into(),
-                        at_ms: at,
-                    },
+                    consent: protocol::Consent::shown(
+                        "phone-consent-text",
+                        "ko",
+                        "I agree that the promotion centre keeps my contact.",
+                        at,
+                    ),
                 },
                 at,
             )

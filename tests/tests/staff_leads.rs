@@ -86,13 +86,20 @@ fn lead(
             title: String::new(),
         },
         interests: vec!["invest".into()],
-        consent: protocol::Consent {
-            text_id: "phone-consent-text".into(),
-            version: 1,
-            lang: "ko".into(),
-            at_ms: protocol::now_ms(),
-        },
+        consent: protocol::Consent::shown(
+            "phone-consent-text",
+            "ko",
+            &phone_consent_words("ko"),
+            protocol::now_ms(),
+        ),
     }
+}
+
+/// The phone form's consent text, as the server's locales word it.
+fn phone_consent_words(lang: &str) -> String {
+    kiosk_core::i18n::Localiser::load(&e2e::repo_root().join("locales"))
+        .unwrap()
+        .t(lang, "phone-consent-text")
 }
 
 struct Fixture {
@@ -750,4 +757,191 @@ fn kiosks_and_content_versions_are_managed_by_admins_and_seen_by_all(backend: Ba
             .iter()
             .any(|k| k.name == "Hall B" && k.revoked)
     );
+}
+
+// Each consent text's version is named by its words: leads pushed by a kiosk before and after
+// the text changed in `locales/`, a badge lead and a lead from a kiosk built before versions
+// each show on their staff page the words that lead agreed to; the server archives each
+// version once, when it first sees it, and the leads themselves keep only its digest.
+on_both_backends!(consent_text_of_each_version_is_kept);
+fn consent_text_of_each_version_is_kept(backend: Backend) {
+    use e2e::RowExt;
+    use kiosk_core::form::{BADGE_CONSENT_ID, CONSENT_ID, consent_words};
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture(dir.path(), backend);
+    let l10n = kiosk_core::i18n::Localiser::load(&e2e::repo_root().join("locales")).unwrap();
+    let before = consent_words(&l10n, CONSENT_ID, "ko");
+    // The text as a later edit of locales/ko/kiosk.ftl would make it.
+    let after = format!("{before} 보관 기간은 2년입니다.");
+    let badge_words = consent_words(&l10n, BADGE_CONSENT_ID, "ko");
+    assert!(badge_words.contains(&before) && badge_words.len() > before.len());
+
+    let clock = kiosk_core::clock::Clock::system();
+    let store_path = dir.path().join("kiosk.sqlite");
+    let identity = e2e::enrol_store(&f.server, &store_path, &f.server.url());
+    let mut store = kiosk_core::store::Store::open(&store_path).unwrap();
+    let lead = |name: &str, consent: Option<protocol::Consent>| protocol::record::LeadBody {
+        lead_id: Uuid::now_v7(),
+        contact: protocol::Contact {
+            name: name.into(),
+            email: format!("{}@example.kr", name.to_lowercase()),
+            country: "KR".into(),
+            ..Default::default()
+        },
+        interests: vec!["invest".into()],
+        source: protocol::LeadSource::KioskForm,
+        consent,
+        item: Some("long-thanh-airport".into()),
+        lang: Some("ko".into()),
+        redacted: false,
+    };
+    let now = protocol::now_ms();
+    let legacy = protocol::Consent {
+        text_id: CONSENT_ID.into(),
+        version: 1,
+        lang: "ko".into(),
+        at_ms: now,
+        digest: None,
+        text: None,
+    };
+    let kiosk_core::badge::Scan::Badge(scanned) =
+        kiosk_core::badge::parse("MECARD:N:Lee,Jiwoo;EMAIL:lee@example.kr;;")
+    else {
+        panic!("the badge parses")
+    };
+    let badge = kiosk_core::form::badge_lead(
+        &scanned,
+        Some("korea-investment-2026"),
+        "ko",
+        None,
+        &[],
+        &badge_words,
+        now,
+    );
+    let leads = [
+        lead(
+            "Kim",
+            Some(protocol::Consent::shown(CONSENT_ID, "ko", &before, now)),
+        ),
+        lead(
+            "Park",
+            Some(protocol::Consent::shown(CONSENT_ID, "ko", &after, now)),
+        ),
+        lead("Choi", Some(legacy)),
+        badge,
+    ];
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let push = |store: &mut kiosk_core::store::Store| {
+        let mut client = kiosk_core::sync::SyncClient::new(
+            identity.clone(),
+            clock.clone(),
+            kiosk_core::sync::SyncConfig::default(),
+        )
+        .unwrap();
+        rt.block_on(client.round(store)).unwrap();
+        assert_eq!(store.backlog().unwrap(), 0);
+    };
+    for l in &leads {
+        store
+            .append(
+                clock.now(),
+                Some("korea-investment-2026"),
+                protocol::RecordBody::Lead(Box::new(l.clone())),
+            )
+            .unwrap();
+    }
+    push(&mut store);
+    let archived = f.server.rows(e2e::Table::ConsentTexts);
+    assert_eq!(
+        archived.len(),
+        3,
+        "two form versions and the badge's: {archived:?}"
+    );
+    let first_seen: Vec<i64> = archived.iter().map(|r| r.int("first_seen_ms")).collect();
+    // The leads keep the digest, not the words.
+    for r in f.server.rows(e2e::Table::Leads) {
+        assert!(
+            !r.text("consent").contains(&before),
+            "{}",
+            r.text("consent")
+        );
+    }
+    // Seen again later, a version keeps its first sighting.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    store
+        .append(
+            clock.now(),
+            Some("korea-investment-2026"),
+            protocol::RecordBody::Lead(Box::new(lead(
+                "Jung",
+                Some(protocol::Consent::shown(CONSENT_ID, "ko", &before, now)),
+            ))),
+        )
+        .unwrap();
+    push(&mut store);
+    let again = f.server.rows(e2e::Table::ConsentTexts);
+    assert_eq!(
+        again
+            .iter()
+            .map(|r| r.int("first_seen_ms"))
+            .collect::<Vec<_>>(),
+        first_seen
+    );
+
+    rt.block_on(async {
+        let url = f.server.url();
+        let admin = sign_in(&url, "admin@dn.example").await;
+        let page = |id: Uuid| {
+            let http = admin.http.clone();
+            let url = url.clone();
+            async move {
+                let r = http
+                    .get(format!("{url}/staff/leads/{id}?lang=en"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+                r.text().await.unwrap()
+            }
+        };
+        let quote = |html: &str| -> String {
+            let at = html
+                .find("id=\"consent-text\"")
+                .expect("the consent's words");
+            let start = at + html[at..].find('>').unwrap() + 1;
+            let end = start + html[start..].find("</blockquote>").unwrap();
+            e2e::pages::unescape(&html[start..end])
+        };
+        let note = |html: &str| -> String {
+            let at = html
+                .find("id=\"consent-note\"")
+                .expect("a note on the words");
+            let start = at + html[at..].find('>').unwrap() + 1;
+            let end = start + html[start..].find("</p>").unwrap();
+            e2e::pages::unescape(&html[start..end])
+        };
+        let kim = page(leads[0].lead_id).await;
+        let park = page(leads[1].lead_id).await;
+        assert_eq!(quote(&kim), before);
+        assert_eq!(quote(&park), after, "the newer lead shows the newer words");
+        for (html, l) in [(&kim, &leads[0]), (&park, &leads[1])] {
+            let label = l.consent.as_ref().unwrap().version_label();
+            assert!(html.contains(&format!("version {label}")), "{label}");
+            assert!(note(html).contains("exactly as the visitor was shown"));
+        }
+        assert_ne!(
+            leads[0].consent.as_ref().unwrap().version_label(),
+            leads[1].consent.as_ref().unwrap().version_label()
+        );
+        let lee = page(leads[3].lead_id).await;
+        assert_eq!(
+            quote(&lee),
+            badge_words,
+            "the badge question and the consent"
+        );
+        // Before versions: today's words, and the page says so.
+        let choi = page(leads[2].lead_id).await;
+        assert!(choi.contains("version 1"));
+        assert!(note(&choi).contains("today's text"), "{}", note(&choi));
+    });
 }

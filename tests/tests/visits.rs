@@ -355,12 +355,12 @@ fn fixture(backend: Backend) -> Fixture {
                     ..Default::default()
                 },
                 interests: vec![],
-                consent: protocol::Consent {
-                    text_id: "phone-consent-text".into(),
-                    version: 1,
-                    lang: "ko".into(),
-                    at_ms: now,
-                },
+                consent: protocol::Consent::shown(
+                    "phone-consent-text",
+                    "ko",
+                    "I agree that the promotion centre keeps my contact.",
+                    now,
+                ),
             },
             now,
         )

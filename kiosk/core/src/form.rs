@@ -9,10 +9,24 @@ use icu_normalizer::{ComposingNormalizerBorrowed, DecomposingNormalizerBorrowed}
 use protocol::record::{Consent, Contact, LeadBody, LeadSource};
 use uuid::Uuid;
 
-/// The consent text the form shows (a Fluent message id in `kiosk.ftl`) and its version.
-/// Changing the text's meaning in any language means a new version.
+/// The consent text the form shows (a Fluent message id in `kiosk.ftl`). Its version is named
+/// by its words ([`Consent::shown`]): changing the text in any language makes a new version.
 pub const CONSENT_ID: &str = "kiosk-consent-text";
-pub const CONSENT_VERSION: u32 = 1;
+/// What a visitor agrees to on the badge screen: its question above the consent text.
+pub const BADGE_CONSENT_ID: &str = "kiosk-badge-consent";
+
+/// The words a visitor agrees to in `lang`, exactly as the screen shows them: the form's
+/// consent text, or the badge screen's question above that text.
+pub fn consent_words(i18n: &crate::i18n::Localiser, text_id: &str, lang: &str) -> String {
+    match text_id {
+        BADGE_CONSENT_ID => format!(
+            "{}\n\n{}",
+            i18n.t(lang, "badge-question"),
+            i18n.t(lang, CONSENT_ID)
+        ),
+        id => i18n.t(lang, id),
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {
@@ -341,11 +355,13 @@ impl LeadForm {
         errors
     }
 
-    /// The lead, when the form is valid. `now_ms` is when consent was given (corrected time).
+    /// The lead, when the form is valid. `consent` is the consent text's words as the form
+    /// showed them ([`consent_words`]); `now_ms` is when consent was given (corrected time).
     pub fn lead(
         &self,
         lang: &str,
         item: Option<&str>,
+        consent: &str,
         now_ms: i64,
     ) -> Result<LeadBody, Vec<FormError>> {
         let errors = self.errors();
@@ -365,12 +381,7 @@ impl LeadForm {
             },
             interests: self.interests.clone(),
             source: LeadSource::KioskForm,
-            consent: Some(Consent {
-                text_id: CONSENT_ID.to_owned(),
-                version: CONSENT_VERSION,
-                lang: lang.to_owned(),
-                at_ms: now_ms,
-            }),
+            consent: Some(Consent::shown(CONSENT_ID, lang, consent, now_ms)),
             item: item.map(str::to_owned),
             lang: Some(lang.to_owned()),
             redacted: false,
@@ -378,14 +389,16 @@ impl LeadForm {
     }
 }
 
-/// The lead a scanned badge makes once the visitor has said yes. The same badge scanned again
-/// at the same event gets the same lead id, so it updates its lead instead of adding one.
+/// The lead a scanned badge makes once the visitor has said yes to `consent` (the badge
+/// screen's words, [`consent_words`] of [`BADGE_CONSENT_ID`]). The same badge scanned again at
+/// the same event gets the same lead id, so it updates its lead instead of adding one.
 pub fn badge_lead(
     badge: &crate::badge::Badge,
     event: Option<&str>,
     lang: &str,
     item: Option<&str>,
     interests: &[String],
+    consent: &str,
     now_ms: i64,
 ) -> LeadBody {
     let c = &badge.contact;
@@ -404,12 +417,7 @@ pub fn badge_lead(
         contact: badge.contact.clone(),
         interests: interests.to_vec(),
         source: LeadSource::Badge,
-        consent: Some(Consent {
-            text_id: CONSENT_ID.to_owned(),
-            version: CONSENT_VERSION,
-            lang: lang.to_owned(),
-            at_ms: now_ms,
-        }),
+        consent: Some(Consent::shown(BADGE_CONSENT_ID, lang, consent, now_ms)),
         item: item.map(str::to_owned),
         lang: Some(lang.to_owned()),
         redacted: false,
@@ -635,7 +643,7 @@ mod tests {
                 FormError::ConsentMissing
             ]
         );
-        assert!(f.lead("en", None, 0).is_err());
+        assert!(f.lead("en", None, "I agree", 0).is_err());
     }
 
     #[test]
@@ -655,7 +663,7 @@ mod tests {
         assert!(!f.is_blank());
         f.set_consent(true);
         let lead = f
-            .lead("ko", Some("amata"), 1_800_000_000_000)
+            .lead("ko", Some("amata"), "동의합니다", 1_800_000_000_000)
             .expect("valid");
         assert_eq!(lead.contact.name, "Kim");
         assert_eq!(lead.contact.email, "kim@example.com");
@@ -663,7 +671,7 @@ mod tests {
         assert_eq!(lead.source, LeadSource::KioskForm);
         let consent = lead.consent.expect("consent");
         assert_eq!(consent.text_id, CONSENT_ID);
-        assert_eq!(consent.version, CONSENT_VERSION);
+        assert_eq!(consent.verified_text(), Some("동의합니다"));
         assert_eq!(consent.lang, "ko");
         assert_eq!(lead.item.as_deref(), Some("amata"));
         f.clear();
@@ -678,14 +686,40 @@ mod tests {
         else {
             panic!("parses")
         };
-        let one = badge_lead(&a, Some("ev"), "ko", None, &[], 1);
-        let again = badge_lead(&a, Some("ev"), "ko", Some("amata"), &[], 2);
-        let elsewhere = badge_lead(&a, Some("other"), "ko", None, &[], 3);
+        let one = badge_lead(&a, Some("ev"), "ko", None, &[], "공유할까요?", 1);
+        let again = badge_lead(&a, Some("ev"), "ko", Some("amata"), &[], "공유할까요?", 2);
+        let elsewhere = badge_lead(&a, Some("other"), "ko", None, &[], "공유할까요?", 3);
         assert_eq!(one.lead_id, again.lead_id);
         assert_ne!(one.lead_id, elsewhere.lead_id);
         assert_eq!(one.source, LeadSource::Badge);
         assert_eq!(one.contact.email, "kim@example.kr");
-        assert_eq!(one.consent.unwrap().text_id, CONSENT_ID);
+        assert_eq!(one.consent.unwrap().text_id, BADGE_CONSENT_ID);
+    }
+
+    #[test]
+    fn each_consent_is_the_words_its_screen_shows_and_a_changed_text_is_a_new_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |text: &str| {
+            std::fs::create_dir_all(dir.path().join("ko")).unwrap();
+            std::fs::write(
+                dir.path().join("ko/kiosk.ftl"),
+                format!("badge-question = 공유할까요?\nkiosk-consent-text = {text}\n"),
+            )
+            .unwrap();
+            crate::i18n::Localiser::load(dir.path()).unwrap()
+        };
+        let before = write("동의합니다.");
+        let form = consent_words(&before, CONSENT_ID, "ko");
+        let badge = consent_words(&before, BADGE_CONSENT_ID, "ko");
+        assert_eq!(form, "동의합니다.");
+        assert_eq!(badge, "공유할까요?\n\n동의합니다.");
+        let after = write("동의합니다. 언제든지 삭제를 요청할 수 있습니다.");
+        let changed = consent_words(&after, CONSENT_ID, "ko");
+        assert_ne!(
+            Consent::shown(CONSENT_ID, "ko", &form, 0).digest,
+            Consent::shown(CONSENT_ID, "ko", &changed, 0).digest,
+            "editing the text in locales/ makes a new version, with no number to bump"
+        );
     }
 
     #[test]

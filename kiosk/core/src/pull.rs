@@ -107,12 +107,23 @@ impl ContentCache {
             .map(|m| LoadedPack::from_manifest(m, &self.media_dir()))
     }
 
+    /// A version's manifest kept in the cache (the current one, or the one still on screen).
+    fn manifest(&self, version: &str) -> Option<Manifest> {
+        let path = self
+            .versions_dir()
+            .join(format!("{}.json", hex_name(version)));
+        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    }
+
     /// Asks the server for the version to play at `event` (its own, or the default) and, if
-    /// it is new, downloads what is missing, verifies it, and switches to it.
+    /// it is new, downloads what is missing, verifies it, and switches to it. `on_screen` is
+    /// the version the kiosk still shows (it adopts a new one between two attract items): its
+    /// files stay until [`ContentCache::release`] is told it is no longer shown.
     pub async fn update(
         &self,
         client: &SyncClient,
         event: Option<&str>,
+        on_screen: Option<&str>,
     ) -> Result<Pulled, PullError> {
         let url = format!(
             "{}/api/v1/content/current",
@@ -144,7 +155,11 @@ impl ContentCache {
         }
         let media = self.media_dir();
         std::fs::create_dir_all(&media).map_err(io(&media))?;
-        self.make_room(&manifest, playing.as_ref())?;
+        let shown = on_screen
+            .filter(|v| playing.as_ref().is_none_or(|p| p.version != *v))
+            .and_then(|v| self.manifest(v));
+        let kept: Vec<&Manifest> = playing.iter().chain(shown.iter()).collect();
+        self.make_room(&manifest, &kept)?;
         let mut downloaded = 0;
         let mut seen = HashSet::new();
         for m in &manifest.media {
@@ -165,7 +180,7 @@ impl ContentCache {
         let json = serde_json::to_vec(&manifest).map_err(|e| PullError::Manifest(e.to_string()))?;
         write_atomic(&versions.join(&name), &json)?;
         write_atomic(&self.root.join("current"), name.as_bytes())?;
-        self.collect_garbage(&manifest);
+        self.collect_garbage(&manifest, on_screen);
         Ok(Pulled::Switched {
             version: manifest.version,
             downloaded,
@@ -258,24 +273,22 @@ impl ContentCache {
             .unwrap_or(0)
     }
 
-    /// Evicts media that neither the current nor the new version uses; fails (before any
-    /// download) when the new version alone does not fit the quota.
-    fn make_room(&self, next: &Manifest, playing: Option<&Manifest>) -> Result<(), PullError> {
+    /// Evicts media that neither the new version nor a kept one (current, on screen) uses;
+    /// fails (before any download) when the new version and the kept ones do not fit the quota.
+    fn make_room(&self, next: &Manifest, kept: &[&Manifest]) -> Result<(), PullError> {
         let next_files: HashMap<&str, u64> = next
             .media
             .iter()
             .map(|m| (m.sha256.as_str(), m.size))
             .collect();
-        // The playing version's files that the new one does not share stay until the switch.
-        let playing_only: HashMap<&str, u64> = playing
-            .map(|p| {
-                p.media
-                    .iter()
-                    .filter(|m| !next_files.contains_key(m.sha256.as_str()))
-                    .map(|m| (m.sha256.as_str(), m.size))
-                    .collect()
-            })
-            .unwrap_or_default();
+        // The kept versions' files that the new one does not share stay until nothing shows
+        // them.
+        let playing_only: HashMap<&str, u64> = kept
+            .iter()
+            .flat_map(|p| p.media.iter())
+            .filter(|m| !next_files.contains_key(m.sha256.as_str()))
+            .map(|m| (m.sha256.as_str(), m.size))
+            .collect();
         let needed: u64 = next_files.values().sum();
         if needed + playing_only.values().sum::<u64>() > self.quota_bytes {
             return Err(PullError::DoesNotFit {
@@ -305,19 +318,44 @@ impl ContentCache {
         }
     }
 
-    /// After a switch: only the playing version's files and manifest stay.
-    fn collect_garbage(&self, current: &Manifest) {
-        let keep: HashSet<String> = current.media.iter().map(|m| m.sha256.clone()).collect();
+    /// The kiosk no longer shows any version but `on_screen` (it adopted the current one, or
+    /// started on it): the files and manifests of every other version but the current go.
+    pub fn release(&self, on_screen: Option<&str>) {
+        if let Some(current) = self.current() {
+            self.collect_garbage(&current, on_screen);
+        }
+    }
+
+    /// Only the current version's and the one on screen's files and manifests stay: a visitor
+    /// on a page of the version shown never loses its pictures to a switch.
+    fn collect_garbage(&self, current: &Manifest, on_screen: Option<&str>) {
+        let shown = on_screen
+            .filter(|v| *v != current.version)
+            .and_then(|v| self.manifest(v));
+        let keep: HashSet<String> = current
+            .media
+            .iter()
+            .chain(shown.iter().flat_map(|m| m.media.iter()))
+            .map(|m| m.sha256.clone())
+            .collect();
         self.remove_media_except(&keep);
-        let name = format!("{}.json", hex_name(&current.version));
+        let names: HashSet<String> = std::iter::once(&current.version)
+            .chain(shown.as_ref().map(|m| &m.version))
+            .map(|v| format!("{}.json", hex_name(v)))
+            .collect();
         if let Ok(dir) = std::fs::read_dir(self.versions_dir()) {
             for e in dir.flatten() {
-                if e.file_name().to_string_lossy() != name {
+                if !names.contains(e.file_name().to_string_lossy().as_ref()) {
                     let _ = std::fs::remove_file(e.path());
                 }
             }
         }
-        tracing::info!(version = %current.version, bytes = self.used_bytes(), "content version switched");
+        tracing::info!(
+            version = %current.version,
+            on_screen = ?shown.as_ref().map(|m| &m.version),
+            bytes = self.used_bytes(),
+            "content cache tidied"
+        );
     }
 }
 

@@ -127,14 +127,16 @@ impl Visitor {
 
     /// Ends the session (idle, explicit or shutdown): the current view and the session end.
     pub fn end(&mut self, reason: SessionEnd, now: u64) -> Vec<RecordBody> {
-        let mut out: Vec<RecordBody> = self.end_view(now).into_iter().collect();
+        // The idle wait itself was nobody's visit: after an idle timeout the view on screen and
+        // the session end at the last touch (a view that began later, at that instant).
+        let end = if reason == SessionEnd::Idle && self.session.is_some() {
+            self.last_touch
+        } else {
+            now
+        };
+        let view_end = self.view.as_ref().map_or(end, |v| end.max(v.since));
+        let mut out: Vec<RecordBody> = self.end_view(view_end).into_iter().collect();
         if let Some((id, start)) = self.session.take() {
-            // The idle time itself was nobody's visit: the session ends at the last touch.
-            let end = if reason == SessionEnd::Idle {
-                self.last_touch
-            } else {
-                now
-            };
             out.push(RecordBody::Session {
                 session_id: id,
                 phase: SessionPhase::End {
@@ -187,13 +189,9 @@ mod tests {
         v.begin_view("a", "ko", ViewOrigin::Visitor, 1_500);
         let end = v.end(SessionEnd::Idle, 62_000);
         assert_eq!(end.len(), 2);
-        assert!(matches!(
-            &end[0],
-            RecordBody::View {
-                dwell_ms: 60_500,
-                ..
-            }
-        ));
+        // The view opened at 1.5 s and the last touch was at 2 s: its dwell is 0.5 s, not the
+        // minute the idle timeout waited.
+        assert!(matches!(&end[0], RecordBody::View { dwell_ms: 500, .. }));
         assert!(matches!(
             &end[1],
             RecordBody::Session {
@@ -206,6 +204,67 @@ mod tests {
         ));
         assert!(!v.in_session());
         assert_eq!(v.tick(100_000), Idle::Active);
+    }
+
+    #[test]
+    fn dwell_excludes_the_idle_wait() {
+        let mut v = Visitor::new(60_000, 10_000);
+        v.touch(0);
+        v.begin_view("airport", "ko", ViewOrigin::Visitor, 1_000);
+        // The visitor reads, touching the page now and then, then walks away.
+        v.touch(9_000);
+        v.touch(21_000);
+        assert_eq!(v.tick(81_000), Idle::Reset);
+        let end = v.end(SessionEnd::Idle, 81_000);
+        assert_eq!(
+            end[0],
+            RecordBody::View {
+                item: "airport".into(),
+                lang: "ko".into(),
+                dwell_ms: 20_000,
+                origin: ViewOrigin::Visitor
+            },
+            "the dwell ends at the last touch"
+        );
+        assert!(matches!(
+            end[1],
+            RecordBody::Session {
+                phase: SessionPhase::End {
+                    reason: SessionEnd::Idle,
+                    duration_ms: 21_000
+                },
+                ..
+            }
+        ));
+        // A page left by the visitor ends when they left it, and the next one keeps counting
+        // only until the last touch.
+        v.touch(100_000);
+        v.begin_view("port", "ja", ViewOrigin::Visitor, 100_000);
+        v.touch(130_000);
+        let left = v.begin_view("river", "ja", ViewOrigin::Visitor, 130_000);
+        assert!(matches!(
+            left,
+            Some(RecordBody::View {
+                dwell_ms: 30_000,
+                ..
+            })
+        ));
+        let end = v.end(SessionEnd::Idle, 190_000);
+        assert!(
+            matches!(end[0], RecordBody::View { dwell_ms: 0, .. }),
+            "opened by the last touch: no touch after it is counted as reading it: {end:?}"
+        );
+        // Ended by staff or a shutdown, a view ends then.
+        v.touch(200_000);
+        v.begin_view("port", "en", ViewOrigin::Visitor, 200_000);
+        let end = v.end(SessionEnd::Explicit, 204_000);
+        assert!(matches!(
+            end[0],
+            RecordBody::View {
+                dwell_ms: 4_000,
+                ..
+            }
+        ));
     }
 
     #[test]

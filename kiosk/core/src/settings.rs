@@ -24,6 +24,17 @@ pub fn languages(available: Vec<String>, wanted: Option<&[String]>) -> Vec<Strin
     if chosen.is_empty() { available } else { chosen }
 }
 
+/// The language of the attract loop, which every new visitor starts in: the one the kiosk was
+/// started with (`--lang`) when it is offered, else the first offered (the event's, in the
+/// server's order). Never the last visitor's: the loop returns to it at every reset.
+pub fn attract_language(preferred: Option<&str>, offered: &[String]) -> String {
+    preferred
+        .filter(|p| offered.iter().any(|o| o == p))
+        .map(str::to_owned)
+        .or_else(|| offered.first().cloned())
+        .unwrap_or_else(|| "vi".to_owned())
+}
+
 /// Milliseconds without a touch before the attract loop returns.
 pub fn idle_ms(config_seconds: u64, settings: Option<&KioskSettings>) -> u64 {
     settings
@@ -58,6 +69,20 @@ pub fn boot_event(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_attract_language_is_the_kiosks_not_the_last_visitors() {
+        let offered = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let five = offered(&["ko", "en", "vi", "ja", "zh-Hans"]);
+        assert_eq!(super::attract_language(None, &five), "ko");
+        assert_eq!(super::attract_language(Some("ja"), &five), "ja");
+        // Started in a language the event no longer offers: the event's first.
+        assert_eq!(
+            super::attract_language(Some("ja"), &offered(&["en", "vi"])),
+            "en"
+        );
+        assert_eq!(super::attract_language(Some("ja"), &[]), "vi");
+    }
+
     use super::*;
 
     fn v(s: &[&str]) -> Vec<String> {

@@ -542,6 +542,8 @@ struct Ready {
     screenshot_wanted: std::sync::atomic::AtomicBool,
     /// The picture, encoded, waiting for the next round.
     screenshot: Mutex<Option<Vec<u8>>>,
+    /// The content version the app shows: its files stay in the cache until it shows another.
+    on_screen: Mutex<Option<String>>,
 }
 
 /// Where the app hands a screenshot to the worker, from any thread.
@@ -577,7 +579,10 @@ impl SyncWorker {
             ..Default::default()
         }));
         let st = status.clone();
-        let ready = Arc::new(Ready::default());
+        let ready = Arc::new(Ready {
+            on_screen: Mutex::new(content_version.clone()),
+            ..Default::default()
+        });
         let r = ready.clone();
         let thread = std::thread::Builder::new()
             .name("sync".into())
@@ -622,6 +627,15 @@ impl SyncWorker {
             .try_lock()
             .ok()
             .and_then(|mut n| n.take())
+    }
+
+    /// The app now shows this content version (it adopted it between two attract items): the
+    /// files of the one it showed before may go. Never blocks the caller.
+    pub fn showing(&self, version: &str) {
+        if let Ok(mut v) = self.ready.on_screen.lock() {
+            *v = Some(version.to_owned());
+        }
+        let _ = self.tx.send(Command::NewRecords);
     }
 
     /// Whether staff asked for a picture of the screen since the last call.
@@ -689,7 +703,16 @@ async fn run(
     let mut last_heartbeat: Option<std::time::Instant> = None;
     let mut last_pull: Option<std::time::Instant> = None;
     let mut pulled_for: Option<String> = None;
+    let mut released_for: Option<String> = None;
     loop {
+        let on_screen = ready.on_screen.lock().ok().and_then(|v| v.clone());
+        // The version the app showed before the one it shows now is no longer on any screen.
+        if let Some(cache) = &cache
+            && released_for != on_screen
+        {
+            cache.release(on_screen.as_deref());
+            released_for = on_screen.clone();
+        }
         let (content_version, content_error) = status
             .lock()
             .map(|s| (s.content_version.clone(), s.content_error.clone()))
@@ -776,7 +799,16 @@ async fn run(
                         last_pull = Some(std::time::Instant::now());
                         // A failed pull for a new event is asked again next round, not in
                         // five minutes.
-                        if pull_content(cache, c, event.as_deref(), &status, &ready.content).await {
+                        if pull_content(
+                            cache,
+                            c,
+                            event.as_deref(),
+                            on_screen.as_deref(),
+                            &status,
+                            &ready.content,
+                        )
+                        .await
+                        {
                             pulled_for = event;
                         }
                     }
@@ -843,11 +875,12 @@ async fn pull_content(
     cache: &crate::pull::ContentCache,
     client: &SyncClient,
     event: Option<&str>,
+    on_screen: Option<&str>,
     status: &Mutex<SyncStatus>,
     new_content: &Mutex<Option<crate::content::LoadedPack>>,
 ) -> bool {
     use crate::pull::{PullError, Pulled};
-    match cache.update(client, event).await {
+    match cache.update(client, event, on_screen).await {
         Ok(Pulled::Switched {
             version,
             downloaded,

@@ -51,7 +51,7 @@ pub(super) fn plugin(app: &mut App) {
         .init_resource::<Fading>()
         .add_systems(
             OnEnter(Screen::Attract),
-            (offered_language, spawn_attract).chain(),
+            (attract_language, spawn_attract).chain(),
         )
         .add_systems(OnExit(Screen::Attract), end_attract_view)
         .add_systems(
@@ -276,17 +276,21 @@ fn adopt_new_content(
         .clone()
         .filter(|e| pack.pack.event(e).is_some());
     content.event = event;
+    services.showing(&pack.version);
     content.pack = pack;
     content.refresh_languages();
-    content.keep_offered(&mut lang);
+    lang.0 = content.attract_language();
     state.index = 0;
     state.started = false;
 }
 
-/// The attract loop speaks a language the kiosk offers (a visitor kept theirs while settings
-/// from the server removed it).
-fn offered_language(content: Res<Content>, mut lang: ResMut<Lang>) {
-    content.keep_offered(&mut lang);
+/// The attract loop speaks the kiosk's language, never the last visitor's: its views are
+/// recorded in it, and the next visitor starts in it.
+fn attract_language(content: Res<Content>, mut lang: ResMut<Lang>) {
+    let l = content.attract_language();
+    if lang.0 != l {
+        lang.0 = l;
+    }
 }
 
 fn cycle_touch_line(

@@ -3,7 +3,7 @@
 //! data without recorded consent); "No" forgets the badge.
 
 use bevy::prelude::*;
-use kiosk_core::form::{CONSENT_ID, badge_lead};
+use kiosk_core::form::{BADGE_CONSENT_ID, CONSENT_ID, badge_lead, consent_words};
 use protocol::RecordBody;
 
 use super::{Saving, Screen, Visit};
@@ -158,6 +158,7 @@ fn answer(
                     &lang.0,
                     visit.item.as_deref(),
                     visit.form.interests(),
+                    &consent_words(&content.i18n, BADGE_CONSENT_ID, &lang.0),
                     services.recorder.clock().now().corrected_ms,
                 );
                 let name = badge.greeting_name().map(str::to_owned);

@@ -102,7 +102,15 @@ fn press_form(
                     break;
                 }
                 let now = services.recorder.clock().now().corrected_ms;
-                match visit.form.lead(&lang.0, visit.item.as_deref(), now) {
+                let consent = kiosk_core::form::consent_words(
+                    &content.i18n,
+                    kiosk_core::form::CONSENT_ID,
+                    &lang.0,
+                );
+                match visit
+                    .form
+                    .lead(&lang.0, visit.item.as_deref(), &consent, now)
+                {
                     Err(errors) => visit.errors = errors,
                     Ok(lead) => {
                         visit.errors.clear();

@@ -23,17 +23,18 @@ use crate::http::staff::html::esc;
 use crate::store::{PhoneLead, QrOpen, TokenKiosk};
 
 /// The languages of the phone pages, in their own names.
-pub const LANGUAGES: [(&str, &str); 5] = [
+pub const LANGUAGES: [(&str, &str); 6] = [
     ("vi", "Tiếng Việt"),
     ("en", "English"),
     ("ko", "한국어"),
     ("ja", "日本語"),
     ("zh-Hans", "简体中文"),
+    ("zh-Hant", "繁體中文"),
 ];
 
-/// The consent text visitors agree to: its id and version are stored with each lead.
+/// The consent text visitors agree to: its id, and its version named by its exact words in
+/// the visitor's language, are stored with each lead (the words once, by the archive).
 pub const CONSENT_ID: &str = "phone-consent-text";
-pub const CONSENT_VERSION: u32 = 1;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -985,12 +986,8 @@ async fn submit(
         lang: lang.clone(),
         contact,
         interests,
-        consent: protocol::Consent {
-            text_id: CONSENT_ID.to_owned(),
-            version: CONSENT_VERSION,
-            lang: lang.clone(),
-            at_ms: now,
-        },
+        // The words the form showed in this language, as `form_html` shows them.
+        consent: protocol::Consent::shown(CONSENT_ID, &lang, &tr(CONSENT_ID), now),
     };
     let phone = state.phone.clone();
     match tokio::task::spawn_blocking(move || phone.upsert_phone_lead(&lead, now)).await? {

@@ -52,13 +52,11 @@ impl Planned {
         declared_kind(&self.body)
     }
 
-    /// The lead's interests and consent as stored (JSON).
+    /// The lead's interests and consent as stored (JSON; the consent without its text, which
+    /// [`Finish::consent_texts`] archives once).
     pub fn lead_json(lead: &protocol::record::LeadBody) -> (String, Option<String>) {
         let interests = serde_json::to_string(&lead.interests).unwrap_or_default();
-        let consent = lead
-            .consent
-            .as_ref()
-            .and_then(|c| serde_json::to_string(c).ok());
+        let (consent, _) = super::leads::consent_to_store(lead.consent.as_ref(), 0);
         (interests, consent)
     }
 }
@@ -122,6 +120,8 @@ pub struct Finish {
     pub served: BTreeSet<String>,
     /// The server's offset to the kiosk's wall clock.
     pub clock_offset_ms: i64,
+    /// The consent texts the batch's new leads agreed to, by digest, to keep if they are new.
+    pub consent_texts: BTreeMap<String, super::ConsentText>,
     pub ack: PushAck,
 }
 
@@ -273,6 +273,7 @@ impl Plan {
             next_seq,
             served: BTreeSet::new(),
             clock_offset_ms: 0,
+            consent_texts: BTreeMap::new(),
             ack: PushAck {
                 inserted: 0,
                 duplicates: 0,
@@ -335,6 +336,13 @@ impl Plan {
                     v.views += 1;
                     // Clamped at resolve: a day at most, so a sum cannot overflow.
                     v.dwell_ms = v.dwell_ms.saturating_add(*dwell_ms as i64);
+                }
+                Some(RecordBody::Lead(lead)) => {
+                    if let (_, Some(text)) =
+                        super::leads::consent_to_store(lead.consent.as_ref(), self.now_ms)
+                    {
+                        f.consent_texts.entry(text.digest.clone()).or_insert(text);
+                    }
                 }
                 _ => {}
             }

@@ -45,13 +45,14 @@ pub enum Table {
     EventContent,
     ContentDraft,
     LoginChallenges,
+    ConsentTexts,
 }
 
 /// One row: column name to value.
 pub type Row = serde_json::Map<String, Value>;
 
 impl Table {
-    pub const ALL: [Table; 29] = [
+    pub const ALL: [Table; 30] = [
         Table::Kiosks,
         Table::KioskBoots,
         Table::KioskEvents,
@@ -81,6 +82,7 @@ impl Table {
         Table::EventContent,
         Table::ContentDraft,
         Table::LoginChallenges,
+        Table::ConsentTexts,
     ];
 
     /// Its name in SQL (a fixed identifier: nothing from a request reaches a query here).
@@ -115,6 +117,7 @@ impl Table {
             Table::EventContent => "event_content",
             Table::ContentDraft => "content_draft",
             Table::LoginChallenges => "login_challenges",
+            Table::ConsentTexts => "consent_texts",
         }
     }
 
@@ -149,6 +152,7 @@ impl Table {
             Table::EventContent => &["event_id"],
             Table::ContentDraft => &["id"],
             Table::LoginChallenges => &["token_hash"],
+            Table::ConsentTexts => &["digest"],
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use crate::store::time::{DAY_MS, day_start_ms};
-use crate::store::{LeadFilter, LeadRow, Scope};
+use crate::store::{ConsentText, LeadFilter, LeadRow, Scope};
 
 /// One condition on the leads (besides not being erased). The text is trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,9 +148,59 @@ pub fn consent_of(json: Option<&str>) -> Option<protocol::Consent> {
     json.and_then(|c| serde_json::from_str(c).ok())
 }
 
+/// The longest consent text archived (a real one is a few hundred characters).
+pub const CONSENT_TEXT_MAX: usize = 8 * 1024;
+
+/// How a lead keeps its consent: as JSON without its text (the digest names it), and the text
+/// to archive once per version, when it came with the text its digest names.
+pub fn consent_to_store(
+    consent: Option<&protocol::Consent>,
+    now_ms: i64,
+) -> (Option<String>, Option<ConsentText>) {
+    let Some(c) = consent else {
+        return (None, None);
+    };
+    let json = serde_json::to_string(&c.without_text()).ok();
+    let archived = c
+        .verified_text()
+        .filter(|t| t.len() <= CONSENT_TEXT_MAX)
+        .zip(c.digest.as_deref())
+        .map(|(text, digest)| ConsentText {
+            digest: digest.to_owned(),
+            text_id: c.text_id.clone(),
+            lang: c.lang.clone(),
+            text: text.to_owned(),
+            first_seen_ms: now_ms,
+        });
+    (json, archived)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lead_keeps_its_consent_without_the_text_which_is_archived_once() {
+        let shown = protocol::Consent::shown("kiosk-consent-text", "ja", "同意します。", 7);
+        let (json, archived) = consent_to_store(Some(&shown), 9);
+        let kept = consent_of(json.as_deref()).unwrap();
+        assert_eq!(kept.text, None);
+        assert_eq!(kept.digest, shown.digest);
+        let a = archived.unwrap();
+        assert_eq!(
+            (a.text.as_str(), a.lang.as_str(), a.first_seen_ms),
+            ("同意します。", "ja", 9)
+        );
+        // A text that is not its digest's, or too long, is not archived.
+        let forged = protocol::Consent {
+            text: Some("other".into()),
+            ..shown.clone()
+        };
+        assert!(consent_to_store(Some(&forged), 9).1.is_none());
+        let long = protocol::Consent::shown("x", "en", &"a".repeat(CONSENT_TEXT_MAX + 1), 1);
+        assert!(consent_to_store(Some(&long), 9).1.is_none());
+        assert_eq!(consent_to_store(None, 9), (None, None));
+    }
 
     fn lead(n: u128) -> LeadRow {
         LeadRow {

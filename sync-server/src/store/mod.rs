@@ -659,6 +659,17 @@ pub struct LeadFilter {
     pub q: String,
 }
 
+/// One version of a consent text, with its exact words, kept the first time a lead agreed
+/// to it (by its digest, the sha256 of the text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentText {
+    pub digest: String,
+    pub text_id: String,
+    pub lang: String,
+    pub text: String,
+    pub first_seen_ms: i64,
+}
+
 /// A lead as staff see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeadRow {
@@ -779,6 +790,8 @@ pub trait LeadStorage: Send + Sync + 'static {
     fn expire_raw_scans(&self, now_ms: i64) -> Result<usize, StorageError>;
     /// Leads older than their unit's retention period (not yet erased).
     fn expired_leads(&self, now_ms: i64) -> Result<Vec<Uuid>, StorageError>;
+    /// The version of a consent text that this digest names, as first seen.
+    fn consent_text(&self, digest: &str) -> Result<Option<ConsentText>, StorageError>;
 }
 
 /// A raw badge scan as a person's request shows it (its text may hold personal data).

@@ -181,12 +181,12 @@ fn fixtures<S: Storage + PhoneStorage>(s: &S) {
                 ..Default::default()
             },
             interests: vec![],
-            consent: protocol::Consent {
-                text_id: "phone-form".into(),
-                version: 1,
-                lang: "ko".into(),
-                at_ms: T0,
-            },
+            consent: protocol::Consent::shown(
+                "phone-form",
+                "ko",
+                "I agree that the promotion centre keeps my contact.",
+                T0,
+            ),
         },
         T0 + 2 * HOUR,
     )

@@ -322,12 +322,12 @@ fn an_erased_lead_stays_erased<S: Storage + StaffStorage + PhoneStorage>(s: &S) 
             ..Default::default()
         },
         interests: vec![],
-        consent: protocol::Consent {
-            text_id: "phone-form".into(),
-            version: 1,
-            lang: "ko".into(),
-            at_ms: T0,
-        },
+        consent: protocol::Consent::shown(
+            "phone-form",
+            "ko",
+            "I agree that the promotion centre keeps my contact.",
+            T0,
+        ),
     };
     assert!(!s.upsert_phone_lead(&phone, T0 + 5).unwrap());
     let park = PhoneLead {

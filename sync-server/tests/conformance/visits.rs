@@ -157,12 +157,12 @@ fn delegations_visits_opens_and_leads<S: Storage + PhoneStorage + VisitStorage>(
             ..Default::default()
         },
         interests: vec![],
-        consent: protocol::Consent {
-            text_id: "phone-form".into(),
-            version: 1,
-            lang: "ko".into(),
-            at_ms: T0,
-        },
+        consent: protocol::Consent::shown(
+            "phone-form",
+            "ko",
+            "I agree that the promotion centre keeps my contact.",
+            T0,
+        ),
     };
     assert!(s.upsert_phone_lead(&phone, T0 + 2 * MIN).unwrap());
     s.erase_lead(lee, T0 + 2 * MIN).unwrap();

@@ -383,22 +383,49 @@ async fn lead_page(
     };
     let consent = match &r.consent {
         Some(c) => {
-            // The very text the visitor agreed to, in their language.
-            let text = state.i18n.t(&c.lang, &c.text_id);
+            // The very text the visitor agreed to, in their language: the words of the version
+            // its digest names, as archived when that version was first agreed to.
+            let archived = match c.digest.clone() {
+                Some(digest) => {
+                    let leads = state.leads.clone();
+                    blocking(move || leads.consent_text(&digest)).await?
+                }
+                None => None,
+            };
+            let (text, note) = match (&archived, &c.digest) {
+                (Some(a), _) => (
+                    a.text.clone(),
+                    state.i18n.t_args(
+                        cx.lang,
+                        "lead-consent-archived",
+                        &[("since", &cx.when(Some(a.first_seen_ms)))],
+                    ),
+                ),
+                (None, Some(_)) => (String::new(), t("lead-consent-missing")),
+                (None, None) => (state.i18n.t(&c.lang, &c.text_id), t("lead-consent-legacy")),
+            };
+            let quote = if text.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "<blockquote id=\"consent-text\" lang=\"{}\">{}</blockquote>",
+                    esc(&c.lang),
+                    esc(&text)
+                )
+            };
             format!(
-                "<p>{}</p><blockquote lang=\"{}\">{}</blockquote>",
+                "<p>{}</p>{quote}<p class=\"muted\" id=\"consent-note\">{}</p>",
                 esc(&state.i18n.t_args(
                     cx.lang,
                     "lead-consent-line",
                     &[
                         ("id", &c.text_id),
-                        ("version", &c.version.to_string()),
+                        ("version", &c.version_label()),
                         ("lang", &c.lang),
                         ("at", &cx.when(Some(c.at_ms))),
                     ]
                 )),
-                esc(&c.lang),
-                esc(&text)
+                esc(&note)
             )
         }
         None => format!("<p class=\"muted\">{}</p>", esc(&t("lead-no-consent"))),

@@ -76,7 +76,7 @@ async fn privacy_page(
                     let consent = r
                         .consent
                         .as_ref()
-                        .map(|c| format!("{} v{} ({})", c.text_id, c.version, c.lang))
+                        .map(|c| format!("{} v{} ({})", c.text_id, c.version_label(), c.lang))
                         .unwrap_or_default();
                     format!(
                         "<tr><td><a href=\"/staff/leads/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

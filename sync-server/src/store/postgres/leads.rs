@@ -551,4 +551,41 @@ impl LeadStorage for PostgresStorage {
             .collect())
         })
     }
+
+    fn consent_text(&self, digest: &str) -> Result<Option<ConsentText>, StorageError> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "SELECT digest, text_id, lang, text, first_seen_ms FROM consent_texts
+                 WHERE digest = $1",
+                &[&pg_text(digest).as_ref()],
+            )?
+            .map(|r| ConsentText {
+                digest: r.get(0),
+                text_id: r.get(1),
+                lang: r.get(2),
+                text: r.get(3),
+                first_seen_ms: r.get(4),
+            }))
+        })
+    }
+}
+
+/// Keeps a consent text's version the first time a lead agrees to it (later sightings leave
+/// the first one as it was).
+pub(crate) fn archive_consent(
+    c: &mut impl GenericClient,
+    t: &ConsentText,
+) -> Result<(), StorageError> {
+    c.execute(
+        "INSERT INTO consent_texts(digest, text_id, lang, text, first_seen_ms)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        &[
+            &pg_text(&t.digest).as_ref(),
+            &pg_text(&t.text_id).as_ref(),
+            &pg_text(&t.lang).as_ref(),
+            &pg_text(&t.text).as_ref(),
+            &t.first_seen_ms,
+        ],
+    )?;
+    Ok(())
 }

@@ -33,7 +33,7 @@ use postgres::{Client, Config, NoTls};
 use crate::store::{KioskInfo, StorageError};
 
 /// The schema in numbered steps, the numbers SQLite's migrations have.
-const MIGRATIONS: [(i64, &str, &str); 15] = [
+const MIGRATIONS: [(i64, &str, &str); 16] = [
     (1, "core", include_str!("migrations/01-core/up.sql")),
     (2, "staff", include_str!("migrations/02-staff/up.sql")),
     (
@@ -89,6 +89,11 @@ const MIGRATIONS: [(i64, &str, &str); 15] = [
         include_str!("migrations/14-content-targets/up.sql"),
     ),
     (15, "totp", include_str!("migrations/15-totp/up.sql")),
+    (
+        16,
+        "consent-texts",
+        include_str!("migrations/16-consent-texts/up.sql"),
+    ),
 ];
 
 /// An advisory lock's key: servers starting together migrate one after the other.

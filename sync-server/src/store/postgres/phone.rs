@@ -47,8 +47,10 @@ impl PhoneStorage for PostgresStorage {
     fn upsert_phone_lead(&self, lead: &PhoneLead, now_ms: i64) -> Result<bool, StorageError> {
         let interests =
             serde_json::to_string(&lead.interests).map_err(|e| StorageError::Db(e.to_string()))?;
-        let consent =
-            serde_json::to_string(&lead.consent).map_err(|e| StorageError::Db(e.to_string()))?;
+        // The consent keeps its digest; the text shown is archived once per version.
+        let (consent, archived) =
+            crate::store::leads::consent_to_store(Some(&lead.consent), now_ms);
+        let consent = consent.unwrap_or_default();
         let t = |s: &str| pg_text(s).into_owned();
         self.with(|c| {
             let mut tx = c.transaction()?;
@@ -80,6 +82,9 @@ impl PhoneStorage for PostgresStorage {
                     &now_ms,
                 ],
             )?;
+            if let Some(text) = &archived {
+                super::leads::archive_consent(&mut tx, text)?;
+            }
             tx.commit()?;
             Ok(n > 0)
         })

@@ -998,6 +998,9 @@ fn write_finish(
             &[day, &kiosk.row, &pg_text(event).as_ref(), n],
         )?;
     }
+    for text in f.consent_texts.values() {
+        crate::store::postgres::leads::archive_consent(tx, text)?;
+    }
     if let Some((from, to)) = f.gap {
         tx.execute(
             "INSERT INTO seq_gaps(kiosk, from_seq, to_seq, noted_ms) VALUES ($1, $2, $3, $4)",

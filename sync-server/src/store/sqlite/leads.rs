@@ -516,6 +516,43 @@ impl LeadStorage for SqliteStorage {
             Ok(ids)
         })
     }
+
+    fn consent_text(&self, digest: &str) -> Result<Option<ConsentText>, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT digest, text_id, lang, text, first_seen_ms FROM consent_texts
+                 WHERE digest = ?1",
+                [digest],
+                |r| {
+                    Ok(ConsentText {
+                        digest: r.get(0)?,
+                        text_id: r.get(1)?,
+                        lang: r.get(2)?,
+                        text: r.get(3)?,
+                        first_seen_ms: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+    }
+}
+
+/// Keeps a consent text's version the first time a lead agrees to it (later sightings leave
+/// the first one as it was).
+pub(crate) fn archive_consent(c: &Connection, t: &ConsentText) -> Result<(), StorageError> {
+    c.prepare_cached(
+        "INSERT INTO consent_texts(digest, text_id, lang, text, first_seen_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![
+        t.digest,
+        t.text_id,
+        t.lang,
+        t.text,
+        t.first_seen_ms
+    ])?;
+    Ok(())
 }
 
 /// Replaces raw scans' text with nothing, keeping kind, reason and when it was erased.

@@ -35,6 +35,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/13-user-links/up.sql")),
         M::up(include_str!("migrations/14-content-targets/up.sql")),
         M::up(include_str!("migrations/15-totp/up.sql")),
+        M::up(include_str!("migrations/16-consent-texts/up.sql")),
     ])
 });
 

@@ -55,10 +55,13 @@ impl PhoneStorage for SqliteStorage {
     fn upsert_phone_lead(&self, lead: &PhoneLead, now_ms: i64) -> Result<bool, StorageError> {
         let interests =
             serde_json::to_string(&lead.interests).map_err(|e| StorageError::Db(e.to_string()))?;
-        let consent =
-            serde_json::to_string(&lead.consent).map_err(|e| StorageError::Db(e.to_string()))?;
+        // The consent keeps its digest; the text shown is archived once per version.
+        let (consent, archived) =
+            crate::store::leads::consent_to_store(Some(&lead.consent), now_ms);
+        let consent = consent.unwrap_or_default();
         self.write(|c| {
-            let n = c.execute(
+            let tx = c.transaction()?;
+            let n = tx.execute(
                 "INSERT INTO leads(lead_id, kiosk, event_id, item, lang, source, name, organisation,
                     email, phone, country, title, interests, consent, created_ms, updated_ms)
                  VALUES (?1, (SELECT id FROM kiosks WHERE uuid = ?2), ?3, ?4, ?5, 'phone_form', ?6, ?7,
@@ -84,6 +87,10 @@ impl PhoneStorage for SqliteStorage {
                     now_ms
                 ],
             )?;
+            if let Some(text) = &archived {
+                super::leads::archive_consent(&tx, text)?;
+            }
+            tx.commit()?;
             Ok(n > 0)
         })
     }

@@ -752,6 +752,9 @@ fn write_finish(
     for ((event, day), n) in &f.kiosk_days {
         days.execute(params![day, kiosk.row, event, n])?;
     }
+    for text in f.consent_texts.values() {
+        crate::store::sqlite::leads::archive_consent(c, text)?;
+    }
     if let Some((from, to)) = f.gap {
         c.execute(
             "INSERT INTO seq_gaps(kiosk, from_seq, to_seq, noted_ms) VALUES (?1, ?2, ?3, ?4)",
