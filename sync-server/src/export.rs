@@ -263,6 +263,30 @@ pub fn csv_table<S: AsRef<str>>(header: &[S], rows: &[Vec<String>]) -> Vec<u8> {
     out.finish()
 }
 
+/// One table of a CSV file of several: its title, header row and rows.
+pub struct CsvSection {
+    pub title: String,
+    pub head: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Several tables in one CSV file for Excel, one after another: each a title line, its header
+/// row and its rows, with an empty line between tables; written as [`csv()`] writes the leads.
+pub fn csv_sections(sections: &[CsvSection]) -> Vec<u8> {
+    let mut out = CsvOut::flexible(4096);
+    for (i, s) in sections.iter().enumerate() {
+        if i > 0 {
+            out.row::<&str>(&[]);
+        }
+        out.row(&[s.title.as_str()]);
+        out.row(&s.head);
+        for row in &s.rows {
+            out.row(row);
+        }
+    }
+    out.finish()
+}
+
 /// A CSV file being written to memory.
 struct CsvOut(::csv::Writer<Vec<u8>>);
 
@@ -271,12 +295,22 @@ const INFALLIBLE: &str = "writing CSV to memory cannot fail";
 
 impl CsvOut {
     fn new(capacity: usize) -> CsvOut {
+        CsvOut::build(capacity, false)
+    }
+
+    /// Rows of different lengths (tables one after another).
+    fn flexible(capacity: usize) -> CsvOut {
+        CsvOut::build(capacity, true)
+    }
+
+    fn build(capacity: usize, flexible: bool) -> CsvOut {
         let mut out = Vec::with_capacity(UTF8_BOM.len() + capacity);
         out.extend_from_slice(UTF8_BOM);
         CsvOut(
             ::csv::WriterBuilder::new()
                 .terminator(::csv::Terminator::CRLF)
                 .quote_style(::csv::QuoteStyle::Necessary)
+                .flexible(flexible)
                 .from_writer(out),
         )
     }

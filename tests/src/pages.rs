@@ -77,6 +77,16 @@ pub async fn get(http: &reqwest::Client, url: &str) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
+/// Keeps a page's HTML as `PROMO_KEEP_SHOTS/pages/<name>.html` when that variable is set, to
+/// be rendered and looked at (`chromium --headless --screenshot`).
+pub fn keep_html(name: &str, html: &str) {
+    if let Some(dir) = std::env::var_os("PROMO_KEEP_SHOTS") {
+        let dir = std::path::Path::new(&dir).join("pages");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.html")), html).unwrap();
+    }
+}
+
 pub fn unescape(s: &str) -> String {
     s.replace("&lt;", "<")
         .replace("&gt;", ">")

@@ -425,6 +425,9 @@ fn the_event_report_counts_exactly_what_the_kiosk_and_the_phones_recorded(backen
             "/staff/reports",
             "/staff/reports/yearly",
             "/staff/reports/yearly.xlsx",
+            "/staff/reports/yearly.csv",
+            "/staff/reports.csv",
+            "/staff/reports.xlsx",
         ] {
             let r = anon.get(format!("{url}{path}")).send().await.unwrap();
             assert_eq!(r.status(), 303, "{path} signed out");
@@ -433,6 +436,7 @@ fn the_event_report_counts_exactly_what_the_kiosk_and_the_phones_recorded(backen
         let ittpc = sign_in(&url, "ittpc@dn.example", PASSWORD).await;
         let (status, html) = get(&ittpc, &format!("{url}/staff/reports?event={KOREA}&ui=en")).await;
         assert_eq!(status, 200);
+        e2e::pages::keep_html("report-event-en", &html);
         assert!(html.contains("Korea investment fair"));
         assert!(
             html.contains("href=\"/staff/reports\" class=\"on\""),
@@ -523,6 +527,143 @@ fn the_event_report_counts_exactly_what_the_kiosk_and_the_phones_recorded(backen
         assert_eq!(row(&funnel, "qr-opened")[1..], ["2", "66.7 %"]);
         assert_eq!(row(&funnel, "phone-leads")[1..], ["3", "100.0 %"]);
 
+        // The funnel per item, language and hour of the day (Vietnam time): codes shown,
+        // opened on phones (and the rate), leads left on phones, every lead.
+        let items = table(&html, "funnel-items");
+        assert_eq!(
+            row(&items, "long-thanh-airport"),
+            [
+                "long-thanh-airport",
+                "Long Thành airport",
+                "1",
+                "2",
+                "200.0 %",
+                "3",
+                "5"
+            ]
+        );
+        assert_eq!(row(&items, "cat-tien")[2..], ["1", "0", "0.0 %", "0", "0"]);
+        assert_eq!(
+            row(&items, "bien-hoa-pottery")[2..],
+            ["1", "0", "0.0 %", "0", "0"]
+        );
+        let langs = table(&html, "funnel-langs");
+        assert_eq!(row(&langs, "en")[1..], ["1", "2", "200.0 %", "0", "0"]);
+        assert_eq!(row(&langs, "ko")[1..], ["2", "0", "0.0 %", "3", "5"]);
+        let hours_of_day = table(&html, "funnel-hours");
+        assert_eq!(
+            keys(&hours_of_day),
+            ["09", "10", "14"],
+            "the hours with something in them"
+        );
+        assert_eq!(
+            row(&hours_of_day, "09"),
+            ["09:00", "1", "1", "100.0 %", "1", "1"]
+        );
+        assert_eq!(
+            row(&hours_of_day, "10"),
+            ["10:00", "1", "1", "100.0 %", "2", "4"]
+        );
+        assert_eq!(row(&hours_of_day, "14")[1..3], ["1", "0"]);
+
+        // The same report as CSV and as XLSX, audited as exports.
+        let download = |path: String| {
+            let c = ittpc.clone();
+            async move {
+                let r = c.get(path).send().await.unwrap();
+                let status = r.status().as_u16();
+                let name = r
+                    .headers()
+                    .get(reqwest::header::CONTENT_DISPOSITION)
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .unwrap_or_default();
+                (status, name, r.bytes().await.unwrap().to_vec())
+            }
+        };
+        let (status, name, csv) =
+            download(format!("{url}/staff/reports.csv?event={KOREA}&ui=en")).await;
+        assert_eq!(status, 200);
+        assert!(
+            name.contains(&format!("promo-kiosk-report-{KOREA}.csv")),
+            "{name}"
+        );
+        assert!(csv.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
+        let lines: Vec<Vec<String>> = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&csv[3..])
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        let section = |title: &str| -> &[Vec<String>] {
+            let at = lines
+                .iter()
+                .position(|l| l.len() == 1 && l[0] == title)
+                .unwrap_or_else(|| panic!("no section {title}"));
+            let end = lines[at + 1..]
+                .iter()
+                .position(|l| l.len() == 1)
+                .map_or(lines.len(), |e| at + 1 + e);
+            &lines[at + 1..end]
+        };
+        let by_item = section("Funnel by item");
+        assert_eq!(by_item[0][..2], ["Item", "Title"]);
+        assert!(
+            by_item.contains(&vec![
+                "long-thanh-airport".into(),
+                "Long Thành airport".into(),
+                "1".into(),
+                "2".into(),
+                "3".into(),
+                "5".into()
+            ]),
+            "{by_item:?}"
+        );
+        let summary_rows = section("Summary");
+        assert!(summary_rows.contains(&vec!["QR codes shown".into(), "3".into()]));
+        assert_eq!(
+            section("Funnel by hour of the day (Vietnam time)").len(),
+            25
+        );
+        let (status, _, xlsx) =
+            download(format!("{url}/staff/reports.xlsx?event={KOREA}&ui=en")).await;
+        assert_eq!(status, 200);
+        {
+            use calamine::{Data, Reader};
+            let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx)).unwrap();
+            let names = book.sheet_names();
+            for want in [
+                "Summary",
+                "Funnel by item",
+                "Funnel by language",
+                "Leads by country",
+            ] {
+                assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
+            }
+            let sheet = book.worksheet_range("Funnel by item").unwrap();
+            let airport: Vec<Data> = sheet
+                .rows()
+                .find(|r| r[0] == Data::String("long-thanh-airport".into()))
+                .unwrap()
+                .to_vec();
+            assert_eq!(
+                airport[2..],
+                [
+                    Data::Float(1.0),
+                    Data::Float(2.0),
+                    Data::Float(3.0),
+                    Data::Float(5.0)
+                ]
+            );
+        }
+        // Another unit's event is not downloadable either.
+        let (status, _, _) = download(format!("{url}/staff/reports.csv?event={DELEGATION}")).await;
+        assert_eq!(status, 404);
+        let (status, _, yearly) =
+            download(format!("{url}/staff/reports/yearly.csv?year=2026&ui=en")).await;
+        assert_eq!(status, 200);
+        assert!(String::from_utf8_lossy(&yearly).contains("Top content"));
+
         // Countries as visitors typed them, " korea " counted with "Korea"; markup stays text.
         let countries = table(&html, "by-country");
         assert_eq!(row(&countries, "Korea"), ["Korea", "3"]);
@@ -589,6 +730,7 @@ fn the_event_report_counts_exactly_what_the_kiosk_and_the_phones_recorded(backen
 
         // Vietnamese: the same numbers with a decimal comma.
         let (_, vi) = get(&ittpc, &format!("{url}/staff/reports?event={KOREA}&ui=vi")).await;
+        e2e::pages::keep_html("report-event-vi", &vi);
         assert!(vi.contains("Thời gian xem theo nội dung"));
         assert_eq!(summary(&vi)["session-avg"], "360,0");
         assert_eq!(row(&table(&vi, "by-pillar"), "invest")[0], "Đầu tư");
@@ -645,6 +787,7 @@ fn the_yearly_report_per_unit_printable_and_as_xlsx(backend: e2e::Backend) {
         )
         .await;
         assert_eq!(status, 200);
+        e2e::pages::keep_html("report-yearly-en", &html);
         assert!(html.contains("Yearly report 2026"));
         assert!(html.contains("@media print"), "print CSS");
         let units = table(&html, "units");
@@ -696,6 +839,23 @@ fn the_yearly_report_per_unit_printable_and_as_xlsx(backend: e2e::Backend) {
         );
         assert_eq!(row(&top, "bien-hoa-pottery")[0], "3");
 
+        // The department's compilation (due 15 November) adds every unit up; each unit's own
+        // report is due on 5 November.
+        let dept = table(&html, "department-totals");
+        for (k, v) in [
+            ("events", "2"),
+            ("kiosk-days", "3"),
+            ("sessions", "5"),
+            ("views", "6"),
+            ("leads", "6"),
+        ] {
+            assert_eq!(row(&dept, k)[1], v, "department {k}");
+        }
+        assert_eq!(row(&table(&html, "department-markets"), "Korea")[1], "3");
+        assert!(html.contains("Due on 15 November 2026"));
+        assert!(html.contains(&format!("id=\"deadline-{slug}\"")));
+        assert!(html.contains("report is due on 5 November 2026."));
+
         // Another year: the same units, nothing counted.
         let (_, y2025) = get(
             &admin,
@@ -716,6 +876,11 @@ fn the_yearly_report_per_unit_printable_and_as_xlsx(backend: e2e::Backend) {
         .await;
         assert_eq!(keys(&table(&mine, "units")), [DOFA]);
         assert!(!mine.contains(KOREA));
+        assert!(
+            !mine.contains("id=\"department\""),
+            "a unit has no compilation"
+        );
+        assert!(mine.contains("report is due on 5 November 2026."));
 
         // XLSX, read back: numbers as numbers, text as text, no formulas.
         let r = admin
@@ -847,6 +1012,37 @@ fn the_migration_back_fill_and_the_triggers_give_the_roll_ups_ingest_gives() {
     .unwrap();
     conn.execute_batch(backfill).unwrap();
     assert_eq!(dump(&conn), from_ingest);
+
+    // Migration 17 fills the QR roll-up of the funnel from the records as ingest does.
+    let qr_rows = |conn: &rusqlite::Connection| -> Vec<(String, String, String, i64, String, i64)> {
+        let mut q = conn
+            .prepare("SELECT event_id, item, lang, hour, purpose, shown FROM rollup_qr ORDER BY 1, 2, 3, 4, 5")
+            .unwrap();
+        q.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    };
+    let qr_from_ingest = qr_rows(&conn);
+    assert_eq!(qr_from_ingest.len(), 3, "{qr_from_ingest:?}");
+    let migration = std::fs::read_to_string(
+        e2e::repo_root().join("sync-server/src/store/sqlite/migrations/17-funnel/up.sql"),
+    )
+    .unwrap();
+    let (_, backfill) = migration.split_once("-- The codes shown before").unwrap();
+    conn.execute_batch("DELETE FROM rollup_qr").unwrap();
+    conn.execute_batch(&backfill[backfill.find('\n').unwrap()..])
+        .unwrap();
+    assert_eq!(qr_rows(&conn), qr_from_ingest);
 
     // The day roll-up follows rollup_views through its triggers: insert, upsert, delete.
     let day_of = |conn: &rusqlite::Connection| -> (i64, i64) {

@@ -112,6 +112,8 @@ pub struct Finish {
     pub sessions: BTreeMap<(String, i64), SessionDelta>,
     /// (event, Vietnam day) → records
     pub kiosk_days: BTreeMap<(String, i64), i64>,
+    /// (event, item, lang, hour, purpose) → QR codes shown
+    pub qr_shown: BTreeMap<(String, String, String, i64, String), i64>,
     /// A hole the kiosk declared it can no longer fill: [from, to).
     pub gap: Option<(i64, i64)>,
     /// The kiosk's cursor after the batch.
@@ -269,6 +271,7 @@ impl Plan {
             kinds: BTreeMap::new(),
             sessions: BTreeMap::new(),
             kiosk_days: BTreeMap::new(),
+            qr_shown: BTreeMap::new(),
             gap: None,
             next_seq,
             served: BTreeSet::new(),
@@ -289,6 +292,7 @@ impl Plan {
         let mut kinds: HashMap<(&str, &'static str, i64), i64> = HashMap::new();
         let mut sessions: HashMap<(&str, i64), SessionDelta> = HashMap::new();
         let mut kiosk_days: HashMap<(&str, i64), i64> = HashMap::new();
+        let mut qr_shown: HashMap<(&str, &str, &str, i64, &str), i64> = HashMap::new();
         for (r, outcome) in self.records.iter().zip(&self.outcomes) {
             if r.seq == next_seq {
                 next_seq += 1;
@@ -337,6 +341,21 @@ impl Plan {
                     // Clamped at resolve: a day at most, so a sum cannot overflow.
                     v.dwell_ms = v.dwell_ms.saturating_add(*dwell_ms as i64);
                 }
+                Some(RecordBody::QrShown {
+                    purpose,
+                    item,
+                    lang,
+                    ..
+                }) => {
+                    let key = (
+                        event,
+                        item.as_deref().unwrap_or_default(),
+                        lang.as_str(),
+                        hour,
+                        purpose.as_str(),
+                    );
+                    *qr_shown.entry(key).or_default() += 1;
+                }
                 Some(RecordBody::Lead(lead)) => {
                     if let (_, Some(text)) =
                         super::leads::consent_to_store(lead.consent.as_ref(), self.now_ms)
@@ -363,6 +382,10 @@ impl Plan {
         f.kiosk_days = kiosk_days
             .into_iter()
             .map(|((e, d), n)| ((own(e), d), n))
+            .collect();
+        f.qr_shown = qr_shown
+            .into_iter()
+            .map(|((e, i, l, h, p), n)| ((own(e), own(i), own(l), h, own(p)), n))
             .collect();
         // A hole the kiosk can no longer fill is recorded, and the cursor moves past it.
         if self.pruned_below > next_seq {

@@ -46,13 +46,14 @@ pub enum Table {
     ContentDraft,
     LoginChallenges,
     ConsentTexts,
+    RollupQr,
 }
 
 /// One row: column name to value.
 pub type Row = serde_json::Map<String, Value>;
 
 impl Table {
-    pub const ALL: [Table; 30] = [
+    pub const ALL: [Table; 31] = [
         Table::Kiosks,
         Table::KioskBoots,
         Table::KioskEvents,
@@ -83,6 +84,7 @@ impl Table {
         Table::ContentDraft,
         Table::LoginChallenges,
         Table::ConsentTexts,
+        Table::RollupQr,
     ];
 
     /// Its name in SQL (a fixed identifier: nothing from a request reaches a query here).
@@ -118,6 +120,7 @@ impl Table {
             Table::ContentDraft => "content_draft",
             Table::LoginChallenges => "login_challenges",
             Table::ConsentTexts => "consent_texts",
+            Table::RollupQr => "rollup_qr",
         }
     }
 
@@ -153,6 +156,7 @@ impl Table {
             Table::ContentDraft => &["id"],
             Table::LoginChallenges => &["token_hash"],
             Table::ConsentTexts => &["digest"],
+            Table::RollupQr => &["event_id", "item", "lang", "hour", "purpose"],
         }
     }
 }

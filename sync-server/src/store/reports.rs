@@ -87,6 +87,11 @@ pub struct ReportData {
     pub qr_shown: i64,
     pub qr_opened: i64,
     pub phone_leads: i64,
+    /// The funnel per item (most codes shown first), per language and per hour of the day in
+    /// Vietnam time (24 rows, keys `00`–`23`).
+    pub funnel_items: Vec<FunnelRow>,
+    pub funnel_langs: Vec<FunnelRow>,
+    pub funnel_hours: Vec<FunnelRow>,
     /// Every lead (phone, kiosk form, badge), merged duplicates left out.
     pub leads: i64,
     /// Leads per country as visitors gave it (`""`: not given), most first.
@@ -106,6 +111,30 @@ impl ReportData {
             self.session_ms as f64 / self.sessions_ended as f64
         }
     }
+}
+
+/// One line of the funnel: QR codes shown on kiosks → opened on phones → leads (those left on
+/// phones, and every lead, kiosk form and badge included).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FunnelRow {
+    /// The item id, language tag or Vietnam hour (`00`–`23`).
+    pub key: String,
+    /// For an item: its pillar and titles from the published content.
+    pub pillar: String,
+    pub titles: BTreeMap<String, String>,
+    pub shown: i64,
+    pub opened: i64,
+    pub phone_leads: i64,
+    pub leads: i64,
+}
+
+/// A count of one (item, language, hour since the epoch) of a funnel step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunnelCell {
+    pub item: String,
+    pub lang: String,
+    pub hour: i64,
+    pub n: i64,
 }
 
 /// An event a report can be about.
@@ -287,6 +316,23 @@ pub trait ReportSource {
     fn qr_opens(&mut self, events: &Events, ms: Span) -> Result<i64, StorageError>;
     /// Leads of `events` made in `ms` (event_id `""` for `Events` other than `All`).
     fn lead_counts(&mut self, events: &Events, ms: Span) -> Result<Vec<LeadCount>, StorageError>;
+    /// QR codes of `events` shown in the hours of `hours`, per item, language and hour
+    /// (`rollup_qr`).
+    fn qr_shown_cells(
+        &mut self,
+        events: &Events,
+        hours: Span,
+    ) -> Result<Vec<FunnelCell>, StorageError>;
+    /// QR codes of `events` opened on phones in `ms`, per item, language and hour opened.
+    fn qr_open_cells(&mut self, events: &Events, ms: Span)
+    -> Result<Vec<FunnelCell>, StorageError>;
+    /// Leads of `events` made in `ms`, per item, language, hour made and whether left on a
+    /// phone.
+    fn lead_cells(
+        &mut self,
+        events: &Events,
+        ms: Span,
+    ) -> Result<Vec<(FunnelCell, bool)>, StorageError>;
     /// Every event row with its unit, for the yearly report.
     fn year_events(&mut self) -> Result<Vec<(String, YearEvent)>, StorageError>;
     /// Every organising unit's name.
@@ -541,6 +587,59 @@ pub fn report_data(
     out.qr_shown = src.kind_count(&events, "qr_shown", hours)?;
     let ms = Span::ms(from_ms, to_ms);
     out.qr_opened = src.qr_opens(&events, ms)?;
+
+    // The funnel per item, language and hour of the day (Vietnam time).
+    let mut items: BTreeMap<String, FunnelRow> = BTreeMap::new();
+    let mut langs: BTreeMap<String, FunnelRow> = BTreeMap::new();
+    let mut hours_of_day: Vec<FunnelRow> = (0..24)
+        .map(|h| FunnelRow {
+            key: format!("{h:02}"),
+            ..Default::default()
+        })
+        .collect();
+    let mut add = |c: &FunnelCell, step: &dyn Fn(&mut FunnelRow, i64)| {
+        step(items.entry(c.item.clone()).or_default(), c.n);
+        step(langs.entry(c.lang.clone()).or_default(), c.n);
+        step(&mut hours_of_day[(c.hour + 7).rem_euclid(24) as usize], c.n);
+    };
+    for c in src.qr_shown_cells(&events, hours)? {
+        add(&c, &|r, n| r.shown += n);
+    }
+    for c in src.qr_open_cells(&events, ms)? {
+        add(&c, &|r, n| r.opened += n);
+    }
+    for (c, phone) in src.lead_cells(&events, ms)? {
+        add(&c, &|r, n| {
+            r.leads += n;
+            if phone {
+                r.phone_leads += n;
+            }
+        });
+    }
+    let order = |rows: &mut Vec<FunnelRow>| {
+        rows.sort_by(|a, b| {
+            (b.shown, b.opened, b.leads, &a.key).cmp(&(a.shown, a.opened, a.leads, &b.key))
+        })
+    };
+    out.funnel_items = items
+        .into_iter()
+        .map(|(key, r)| {
+            let (pillar, titles) = content.items.get(&key).cloned().unwrap_or_default();
+            FunnelRow {
+                key,
+                pillar,
+                titles,
+                ..r
+            }
+        })
+        .collect();
+    order(&mut out.funnel_items);
+    out.funnel_langs = langs
+        .into_iter()
+        .map(|(key, r)| FunnelRow { key, ..r })
+        .collect();
+    order(&mut out.funnel_langs);
+    out.funnel_hours = hours_of_day;
 
     // Leads (erased ones count: their country stays for reports; merged duplicates do not).
     let mut countries = Countries::default();

@@ -225,7 +225,11 @@ fn fixtures<S: Storage + PhoneStorage>(s: &S) {
     push(s, &b, records, T0 + 3 * HOUR + 60_000);
 }
 
-fn the_event_report<S: Storage + PhoneStorage + StaffStorage + ReportStorage>(s: &S) {
+fn the_event_report<
+    S: Storage + PhoneStorage + StaffStorage + ReportStorage + sync_server::store::InspectStorage,
+>(
+    s: &S,
+) {
     fixtures(s);
     let r = s
         .report(&Scope::All, Some("fair-2026"), None, None)
@@ -280,6 +284,28 @@ fn the_event_report<S: Storage + PhoneStorage + StaffStorage + ReportStorage>(s:
         (r.qr_shown, r.qr_opened, r.phone_leads, r.leads),
         (1, 2, 1, 4)
     );
+    // The funnel per item, language and hour: the code shown on inv-1 in Korean at 05:26
+    // (Vietnam time), its two opens and the phone lead; the kiosk form's leads have no item.
+    let funnel =
+        |rows: &[sync_server::store::reports::FunnelRow]| -> Vec<(String, i64, i64, i64, i64)> {
+            rows.iter()
+                .filter(|r| r.shown + r.opened + r.leads > 0)
+                .map(|r| (r.key.clone(), r.shown, r.opened, r.phone_leads, r.leads))
+                .collect()
+        };
+    assert_eq!(
+        funnel(&r.funnel_items),
+        [("inv-1".into(), 1, 2, 1, 1), ("".into(), 0, 0, 0, 3)]
+    );
+    assert_eq!(r.funnel_items[0].titles["vi"], "Khu công nghiệp");
+    assert_eq!(funnel(&r.funnel_langs), [("ko".into(), 1, 2, 1, 4)]);
+    assert_eq!(r.funnel_hours.len(), 24);
+    assert_eq!(funnel(&r.funnel_hours), [("05".into(), 1, 2, 1, 4)]);
+    let rollup = s
+        .rows(sync_server::store::inspect::Table::RollupQr)
+        .unwrap();
+    assert_eq!(rollup.len(), 1, "{rollup:?}");
+    assert_eq!(rollup[0]["purpose"], "interest");
     assert_eq!(
         r.by_country,
         [("Korea".to_owned(), 3), ("Japan".to_owned(), 1)]

@@ -17,6 +17,7 @@ mod kiosks;
 pub(crate) mod leads;
 mod login;
 mod privacy;
+mod report_files;
 mod reports;
 mod two_step;
 mod visits;

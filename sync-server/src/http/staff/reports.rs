@@ -11,19 +11,19 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use charts_rs::{FunnelChart, HeatmapChart, HorizontalBarChart, PieChart};
-use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::context::{StaffCtx, blocking};
 use super::html::{esc, summary_table, table, td, td_n, th, th_n, urlencode};
+use super::report_files::{self, Format};
 use crate::AppState;
 use crate::error::AppError;
-use crate::store::reports::{DwellRow, ReportData, ReportEvent, UnitYear, YearlyData};
+use crate::store::reports::{DwellRow, FunnelRow, ReportData, ReportEvent, UnitYear, YearlyData};
 use crate::store::time::{DAY_MS, VN_OFFSET_MS, day_label, day_start_ms};
 use crate::store::{AuditAction, Scope, StorageError};
 
@@ -37,7 +37,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/reports", get(report_page))
         .route("/staff/reports/yearly", get(yearly_page))
+        .route("/staff/reports.csv", get(report_csv))
+        .route("/staff/reports.xlsx", get(report_xlsx))
         .route("/staff/reports/yearly.xlsx", get(yearly_xlsx))
+        .route("/staff/reports/yearly.csv", get(yearly_csv))
 }
 
 /// Print: the header, the filters and the links are left out; a unit starts a new page.
@@ -107,18 +110,23 @@ pub(crate) fn title_in<'a>(titles: &'a BTreeMap<String, String>, lang: &str) -> 
         .map(String::as_str)
 }
 
-fn item_title(r: &DwellRow, lang: &str) -> String {
+/// An item's title in the funnel: in the staff member's language, else its id.
+pub(crate) fn funnel_item_title(r: &FunnelRow, lang: &str) -> String {
     title_in(&r.titles, lang).unwrap_or(&r.key).to_owned()
 }
 
-fn pillar_title(state: &AppState, lang: &str, r: &DwellRow) -> String {
+pub(crate) fn item_title(r: &DwellRow, lang: &str) -> String {
+    title_in(&r.titles, lang).unwrap_or(&r.key).to_owned()
+}
+
+pub(crate) fn pillar_title(state: &AppState, lang: &str, r: &DwellRow) -> String {
     if r.key.is_empty() {
         return state.i18n.t(lang, "reports-other");
     }
     title_in(&r.titles, lang).unwrap_or(&r.key).to_owned()
 }
 
-fn lang_title(tag: &str) -> String {
+pub(crate) fn lang_title(tag: &str) -> String {
     let name = locales::native_name(tag);
     if name == tag {
         tag.to_owned()
@@ -127,7 +135,7 @@ fn lang_title(tag: &str) -> String {
     }
 }
 
-fn country_title(state: &AppState, lang: &str, country: &str) -> String {
+pub(crate) fn country_title(state: &AppState, lang: &str, country: &str) -> String {
     if country.is_empty() {
         state.i18n.t(lang, "reports-unknown-country")
     } else {
@@ -274,21 +282,34 @@ struct ReportQuery {
     to: String,
 }
 
-async fn report_page(
-    State(state): State<AppState>,
-    cx: StaffCtx,
-    Query(q): Query<ReportQuery>,
-) -> Result<Response, AppError> {
+/// What a report was asked for, as the filters read it.
+struct Chosen {
+    event: String,
+    from: String,
+    to: String,
+    /// The event's name (or "all events"), for titles and the audit log.
+    name: String,
+}
+
+fn c_here(q: &ReportQuery) -> String {
+    format!(
+        "/staff/reports?event={}&from={}&to={}",
+        urlencode(q.event.trim()),
+        urlencode(q.from.trim()),
+        urlencode(q.to.trim())
+    )
+}
+
+/// The events a report may be about and the report asked for (None: not an event in scope).
+async fn load_report(
+    state: &AppState,
+    cx: &StaffCtx,
+    q: &ReportQuery,
+) -> Result<Option<(Vec<ReportEvent>, ReportData, Chosen)>, AppError> {
     let (from, to) = (q.from.trim().to_owned(), q.to.trim().to_owned());
     let from_ms = day_start_ms(&from);
     let to_ms = day_start_ms(&to).map(|t| t + DAY_MS);
     let event = q.event.trim().to_owned();
-    let here = format!(
-        "/staff/reports?event={}&from={}&to={}",
-        urlencode(&event),
-        urlencode(&from),
-        urlencode(&to)
-    );
     let reports = state.reports.clone();
     let scope = cx.scope.clone();
     let ev = event.clone();
@@ -300,16 +321,52 @@ async fn report_page(
     .await?;
     let data = match data {
         Ok(d) => d,
-        Err(StorageError::NotFound) => return Ok(cx.not_found(&state, &here)),
+        Err(StorageError::NotFound) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let title = match events.iter().find(|e| e.id == event) {
-        Some(e) => format!("{} — {}", cx.t(&state, "reports-title"), e.name),
-        None => cx.t(&state, "reports-title"),
+    let name = events
+        .iter()
+        .find(|e| e.id == event)
+        .map(|e| e.name.clone())
+        .unwrap_or_else(|| cx.t(state, "reports-all-events"));
+    Ok(Some((
+        events,
+        data,
+        Chosen {
+            event,
+            from,
+            to,
+            name,
+        },
+    )))
+}
+
+async fn report_page(
+    State(state): State<AppState>,
+    cx: StaffCtx,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, AppError> {
+    let here = c_here(&q);
+    let Some((events, data, c)) = load_report(&state, &cx, &q).await? else {
+        return Ok(cx.not_found(&state, &here));
     };
+    let title = if c.event.is_empty() {
+        cx.t(&state, "reports-title")
+    } else {
+        format!("{} — {}", cx.t(&state, "reports-title"), c.name)
+    };
+    let query = format!(
+        "event={}&from={}&to={}",
+        urlencode(&c.event),
+        urlencode(&c.from),
+        urlencode(&c.to)
+    );
     let body = format!(
-        "{}{}",
-        report_filters(&state, &cx, &events, &event, &from, &to),
+        "{}<p class=\"links no-print\"><a id=\"report-csv\" href=\"/staff/reports.csv?{query}\">{}</a> · \
+         <a id=\"report-xlsx\" href=\"/staff/reports.xlsx?{query}\">{}</a></p>{}",
+        report_filters(&state, &cx, &events, &c.event, &c.from, &c.to),
+        esc(&cx.t(&state, "reports-csv")),
+        esc(&cx.t(&state, "reports-xlsx")),
         report_body(&state, cx.lang, &data)
     );
     Ok(cx.reports_page(&state, &title, &here, &body))
@@ -561,6 +618,72 @@ fn report_body(state: &AppState, lang: &str, d: &ReportData) -> String {
         )
     ));
 
+    // The funnel per item, language and hour of the day.
+    let funnel_head = |first: Vec<String>| -> Vec<String> {
+        let mut h = first;
+        for k in [
+            "reports-col-shown",
+            "reports-col-opened",
+            "reports-col-rate",
+            "reports-phone-leads",
+            "reports-leads",
+        ] {
+            h.push(th_n(&t(k)));
+        }
+        h
+    };
+    let funnel_rows = |rows: &[FunnelRow], label: &dyn Fn(&FunnelRow) -> Vec<String>| {
+        rows.iter()
+            .map(|r| {
+                format!(
+                    "<tr data-key=\"{}\">{}{}{}{}{}{}</tr>",
+                    esc(&r.key),
+                    label(r).iter().map(|c| td(c)).collect::<String>(),
+                    td_n(&r.shown.to_string()),
+                    td_n(&r.opened.to_string()),
+                    td_n(&pct(lang, r.opened, r.shown)),
+                    td_n(&r.phone_leads.to_string()),
+                    td_n(&r.leads.to_string()),
+                )
+            })
+            .collect::<Vec<String>>()
+    };
+    out.push_str(&format!(
+        "<h2>{}</h2>{}<h2>{}</h2>{}<h2>{}</h2>{}",
+        esc(&t("reports-funnel-by-item")),
+        table(
+            "funnel-items",
+            &funnel_head(vec![
+                th(&t("reports-col-item")),
+                th(&t("reports-col-title"))
+            ]),
+            &funnel_rows(&d.funnel_items, &|r| vec![
+                r.key.clone(),
+                funnel_item_title(r, lang)
+            ])
+        ),
+        esc(&t("reports-funnel-by-lang")),
+        table(
+            "funnel-langs",
+            &funnel_head(vec![th(&t("reports-col-lang"))]),
+            &funnel_rows(&d.funnel_langs, &|r| vec![lang_title(&r.key)])
+        ),
+        esc(&t("reports-funnel-by-hour")),
+        table(
+            "funnel-hours",
+            &funnel_head(vec![th(&t("reports-col-hour"))]),
+            // Hours with something in them (the downloads have all 24).
+            &funnel_rows(
+                &d.funnel_hours
+                    .iter()
+                    .filter(|r| r.shown + r.opened + r.leads > 0)
+                    .cloned()
+                    .collect::<Vec<_>>(),
+                &|r| vec![format!("{}:00", r.key)]
+            )
+        ),
+    ));
+
     // Leads by country.
     let chart = hbar_chart(
         d.by_country
@@ -650,7 +773,7 @@ async fn yearly(state: &AppState, scope: &Scope, year: i32) -> Result<YearlyData
     blocking(move || reports.yearly(&scope, year)).await
 }
 
-fn unit_name(state: &AppState, lang: &str, u: &UnitYear) -> String {
+pub(crate) fn unit_name(state: &AppState, lang: &str, u: &UnitYear) -> String {
     if u.org.is_empty() {
         state.i18n.t(lang, "reports-unassigned")
     } else {
@@ -658,7 +781,7 @@ fn unit_name(state: &AppState, lang: &str, u: &UnitYear) -> String {
     }
 }
 
-fn event_kind(state: &AppState, lang: &str, kind: &str) -> String {
+pub(crate) fn event_kind(state: &AppState, lang: &str, kind: &str) -> String {
     match kind {
         "fair" | "delegation" | "meeting" => state.i18n.t(lang, &format!("event-kind-{kind}")),
         "" => String::new(),
@@ -692,11 +815,13 @@ async fn yearly_page(
          <label>{}<input type=\"number\" name=\"year\" min=\"2000\" max=\"2100\" value=\"{year}\"></label>\
          <div><button type=\"submit\">{}</button></div></form>\
          <p class=\"links no-print\"><a id=\"xlsx-link\" href=\"/staff/reports/yearly.xlsx?year={year}\">{}</a> · \
+         <a id=\"csv-link\" href=\"/staff/reports/yearly.csv?year={year}\">{}</a> · \
          <a href=\"/staff/reports\">{}</a></p>\
          <p class=\"muted\">{} {} {}</p>",
         esc(&t("reports-year")),
         esc(&t("reports-show")),
         esc(&t("reports-xlsx")),
+        esc(&t("reports-csv")),
         esc(&t("reports-title")),
         esc(&t("reports-yearly-intro")),
         esc(&t("reports-vietnam-time")),
@@ -738,8 +863,13 @@ async fn yearly_page(
         ],
         &rows,
     ));
+    // The Department of Culture, Sports and Tourism compiles every unit's report: its page sees
+    // all units, and shows their totals with its own deadline.
+    if matches!(cx.scope, Scope::All) && !data.units.is_empty() {
+        body.push_str(&department_section(&state, lang, &data));
+    }
     for u in &data.units {
-        body.push_str(&unit_section(&state, lang, u));
+        body.push_str(&unit_section(&state, lang, u, year));
     }
     Ok(cx.reports_page(
         &state,
@@ -749,7 +879,87 @@ async fn yearly_page(
     ))
 }
 
-fn unit_section(state: &AppState, lang: &str, u: &UnitYear) -> String {
+/// Every unit's year added up, and the leads of every market, for the compilation due on
+/// 15 November (a kiosk that served two units' events on one day counts a kiosk-day for each).
+fn department_section(state: &AppState, lang: &str, data: &YearlyData) -> String {
+    let t = |id: &str| state.i18n.t(lang, id);
+    let sum = |f: &dyn Fn(&UnitYear) -> i64| data.units.iter().map(f).sum::<i64>();
+    let totals = [
+        (
+            "events",
+            "reports-events-held",
+            sum(&|u| u.events.len() as i64),
+        ),
+        ("kiosk-days", "reports-kiosk-days", sum(&|u| u.kiosk_days)),
+        ("sessions", "reports-sessions", sum(&|u| u.sessions)),
+        ("views", "reports-col-views", sum(&|u| u.views)),
+        ("leads", "reports-col-leads", sum(&|u| u.leads)),
+        (
+            "delegations",
+            "reports-delegations",
+            sum(&|u| u.delegations),
+        ),
+        ("visits", "reports-visits", sum(&|u| u.visits)),
+        ("attendees", "reports-attendees", sum(&|u| u.attendees)),
+        (
+            "delegation-leads",
+            "reports-delegation-leads",
+            sum(&|u| u.delegation_leads),
+        ),
+    ];
+    let rows: Vec<String> = totals
+        .iter()
+        .map(|(k, label, n)| {
+            format!(
+                "<tr data-key=\"{k}\"><th scope=\"row\">{}</th>{}</tr>",
+                esc(&t(label)),
+                td_n(&n.to_string())
+            )
+        })
+        .collect();
+    let mut markets: BTreeMap<&str, i64> = BTreeMap::new();
+    for u in &data.units {
+        for (c, n) in &u.by_country {
+            *markets.entry(c.as_str()).or_default() += n;
+        }
+    }
+    let mut markets: Vec<(&str, i64)> = markets.into_iter().collect();
+    markets.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let market_rows: Vec<String> = markets
+        .iter()
+        .map(|(c, n)| {
+            format!(
+                "<tr data-key=\"{}\">{}{}</tr>",
+                esc(c),
+                td(&country_title(state, lang, c)),
+                td_n(&n.to_string())
+            )
+        })
+        .collect();
+    format!(
+        "<section class=\"unit\" id=\"department\"><h2>{}</h2>\
+         <p class=\"deadline\" id=\"deadline-department\"><strong>{}</strong></p>{}<h3>{}</h3>{}</section>",
+        esc(&t("reports-department-title")),
+        esc(&state.i18n.t_args(
+            lang,
+            "reports-department-deadline",
+            &[("year", &data.year.to_string())]
+        )),
+        table(
+            "department-totals",
+            &[th(&t("reports-col-measure")), th_n(&t("reports-col-value"))],
+            &rows
+        ),
+        esc(&t("reports-markets")),
+        table(
+            "department-markets",
+            &[th(&t("reports-col-country")), th_n(&t("reports-col-leads"))],
+            &market_rows
+        ),
+    )
+}
+
+fn unit_section(state: &AppState, lang: &str, u: &UnitYear, year: i32) -> String {
     let t = |id: &str| state.i18n.t(lang, id);
     let events: Vec<String> = u
         .events
@@ -808,6 +1018,7 @@ fn unit_section(state: &AppState, lang: &str, u: &UnitYear) -> String {
     let id = |what: &str| format!("{what}-{}", slug(&u.org));
     format!(
         "<section class=\"unit\" data-org=\"{}\"><h2>{}</h2>\
+         <p class=\"deadline\" id=\"{}\"><strong>{}</strong></p>\
          <p class=\"row\"><span>{}: <strong>{}</strong></span><span>{}: <strong>{}</strong></span>\
          <span>{}: <strong>{}</strong></span><span>{}: <strong>{}</strong></span></p>\
          <p class=\"row\" id=\"{}\"><span>{}: <strong>{}</strong></span><span>{}: <strong>{}</strong></span>\
@@ -815,6 +1026,12 @@ fn unit_section(state: &AppState, lang: &str, u: &UnitYear) -> String {
          <h3>{}</h3>{}<h3>{}</h3>{}<h3>{}</h3>{}</section>",
         esc(&u.org),
         esc(&unit_name(state, lang, u)),
+        id("deadline"),
+        esc(&state.i18n.t_args(
+            lang,
+            "reports-unit-deadline",
+            &[("year", &year.to_string())]
+        )),
         esc(&t("reports-kiosk-days")),
         u.kiosk_days,
         esc(&t("reports-sessions")),
@@ -891,190 +1108,84 @@ fn slug(s: &str) -> String {
     }
 }
 
-/// Writes text as text, never as a formula: a cell that looks like one gets a quote prefix.
-pub(crate) fn write_text(
-    sheet: &mut Worksheet,
-    row: u32,
-    col: u16,
-    s: &str,
-) -> Result<(), XlsxError> {
-    if s.is_empty() {
-        return Ok(());
-    }
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        sheet.write_string_with_format(row, col, s, &Format::new().set_quote_prefix())?;
-    } else {
-        sheet.write_string(row, col, s)?;
-    }
-    Ok(())
-}
-
-pub(crate) fn header(sheet: &mut Worksheet, names: &[String]) -> Result<(), XlsxError> {
-    let bold = Format::new().set_bold();
-    for (i, n) in names.iter().enumerate() {
-        sheet.write_string_with_format(0, i as u16, n, &bold)?;
-        sheet.set_column_width(i as u16, 18)?;
-    }
-    sheet.set_freeze_panes(1, 0)?;
-    Ok(())
-}
-
-/// The yearly report as a workbook: units, events, leads by market, top content.
-fn yearly_workbook(state: &AppState, lang: &str, data: &YearlyData) -> Result<Vec<u8>, XlsxError> {
-    let t = |id: &str| state.i18n.t(lang, id);
-    let name = |id: &str| crate::export::sanitize_sheet_name(&t(id));
-    let secs_n = |ms: i64| (ms as f64 / 100.0).round() / 10.0;
-    let mut wb = Workbook::new();
-
-    let sheet = wb.add_worksheet();
-    sheet.set_name(name("reports-sheet-units"))?;
-    header(
-        sheet,
-        &[
-            t("reports-unit"),
-            t("reports-events-held"),
-            t("reports-kiosk-days"),
-            t("reports-sessions"),
-            t("reports-col-views"),
-            t("reports-col-dwell"),
-            t("reports-col-leads"),
-            t("reports-delegations"),
-            t("reports-visits"),
-            t("reports-attendees"),
-            t("reports-delegation-leads"),
-        ],
-    )?;
-    for (i, u) in data.units.iter().enumerate() {
-        let r = i as u32 + 1;
-        write_text(sheet, r, 0, &unit_name(state, lang, u))?;
-        sheet.write_number(r, 1, u.events.len() as f64)?;
-        sheet.write_number(r, 2, u.kiosk_days as f64)?;
-        sheet.write_number(r, 3, u.sessions as f64)?;
-        sheet.write_number(r, 4, u.views as f64)?;
-        sheet.write_number(r, 5, secs_n(u.dwell_ms))?;
-        sheet.write_number(r, 6, u.leads as f64)?;
-        sheet.write_number(r, 7, u.delegations as f64)?;
-        sheet.write_number(r, 8, u.visits as f64)?;
-        sheet.write_number(r, 9, u.attendees as f64)?;
-        sheet.write_number(r, 10, u.delegation_leads as f64)?;
-    }
-
-    let sheet = wb.add_worksheet();
-    sheet.set_name(name("reports-sheet-events"))?;
-    header(
-        sheet,
-        &[
-            t("reports-unit"),
-            t("reports-col-event"),
-            t("reports-col-name"),
-            t("reports-col-kind"),
-            t("event-f-starts"),
-            t("event-f-ends"),
-            t("reports-col-venue"),
-            t("reports-col-country"),
-            t("reports-col-responsible"),
-            t("reports-kiosk-days"),
-            t("reports-sessions"),
-            t("reports-col-views"),
-            t("reports-col-leads"),
-        ],
-    )?;
-    let mut r = 1u32;
-    for u in &data.units {
-        for e in &u.events {
-            write_text(sheet, r, 0, &unit_name(state, lang, u))?;
-            write_text(sheet, r, 1, &e.id)?;
-            write_text(sheet, r, 2, &e.name)?;
-            write_text(sheet, r, 3, &event_kind(state, lang, &e.kind))?;
-            write_text(sheet, r, 4, &e.starts)?;
-            write_text(sheet, r, 5, &e.ends)?;
-            write_text(sheet, r, 6, &e.venue)?;
-            write_text(sheet, r, 7, &e.country)?;
-            write_text(sheet, r, 8, &e.responsible)?;
-            sheet.write_number(r, 9, e.kiosk_days as f64)?;
-            sheet.write_number(r, 10, e.sessions as f64)?;
-            sheet.write_number(r, 11, e.views as f64)?;
-            sheet.write_number(r, 12, e.leads as f64)?;
-            r += 1;
-        }
-    }
-
-    let sheet = wb.add_worksheet();
-    sheet.set_name(name("reports-sheet-markets"))?;
-    header(
-        sheet,
-        &[
-            t("reports-unit"),
-            t("reports-col-country"),
-            t("reports-col-leads"),
-        ],
-    )?;
-    let mut r = 1u32;
-    for u in &data.units {
-        for (c, n) in &u.by_country {
-            write_text(sheet, r, 0, &unit_name(state, lang, u))?;
-            write_text(sheet, r, 1, &country_title(state, lang, c))?;
-            sheet.write_number(r, 2, *n as f64)?;
-            r += 1;
-        }
-    }
-
-    let sheet = wb.add_worksheet();
-    sheet.set_name(name("reports-sheet-content"))?;
-    header(
-        sheet,
-        &[
-            t("reports-unit"),
-            t("reports-col-rank"),
-            t("reports-col-item"),
-            t("reports-col-title"),
-            t("reports-col-views"),
-            t("reports-col-dwell"),
-            t("reports-col-avg"),
-        ],
-    )?;
-    let mut r = 1u32;
-    for u in &data.units {
-        for (i, item) in u.top_items.iter().enumerate() {
-            write_text(sheet, r, 0, &unit_name(state, lang, u))?;
-            sheet.write_number(r, 1, (i + 1) as f64)?;
-            write_text(sheet, r, 2, &item.key)?;
-            write_text(sheet, r, 3, &item_title(item, lang))?;
-            sheet.write_number(r, 4, item.views as f64)?;
-            sheet.write_number(r, 5, secs_n(item.dwell_ms))?;
-            sheet.write_number(r, 6, secs_n(item.avg_ms().round() as i64))?;
-            r += 1;
-        }
-    }
-    wb.save_to_buffer()
-}
-
 async fn yearly_xlsx(
     State(state): State<AppState>,
     cx: StaffCtx,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, AppError> {
+    yearly_file(state, cx, q, Format::Xlsx).await
+}
+
+async fn yearly_csv(
+    State(state): State<AppState>,
+    cx: StaffCtx,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, AppError> {
+    yearly_file(state, cx, q, Format::Csv).await
+}
+
+/// The yearly report as a file, audited as an export.
+async fn yearly_file(
+    state: AppState,
+    cx: StaffCtx,
+    q: YearQuery,
+    format: Format,
+) -> Result<Response, AppError> {
     let year = year_of(&q);
     let data = yearly(&state, &cx.scope, year).await?;
-    let bytes =
-        yearly_workbook(&state, cx.lang, &data).map_err(|e| AppError::Internal(e.to_string()))?;
-    let detail = format!("yearly report {year} xlsx, {} units", data.units.len());
-    cx.audit(&state, AuditAction::Export, detail).await?;
-    let mut resp = bytes.into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
+    let sheets = report_files::yearly_sheets(&state, cx.lang, &data);
+    let detail = format!(
+        "yearly report {year} {}, {} units",
+        format.ext(),
+        data.units.len()
     );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"promo-kiosk-report-{year}.xlsx\""
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
+    cx.audit(&state, AuditAction::Export, detail).await?;
+    report_files::download(&sheets, format, &format!("promo-kiosk-report-{year}"))
+}
+
+async fn report_csv(
+    State(state): State<AppState>,
+    cx: StaffCtx,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, AppError> {
+    report_file(state, cx, q, Format::Csv).await
+}
+
+async fn report_xlsx(
+    State(state): State<AppState>,
+    cx: StaffCtx,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, AppError> {
+    report_file(state, cx, q, Format::Xlsx).await
+}
+
+/// The event report (or every event in scope's) as a file, audited as an export.
+async fn report_file(
+    state: AppState,
+    cx: StaffCtx,
+    q: ReportQuery,
+    format: Format,
+) -> Result<Response, AppError> {
+    let chosen = load_report(&state, &cx, &q).await?;
+    let Some((_, data, c)) = chosen else {
+        return Ok(cx.not_found(&state, &c_here(&q)));
+    };
+    let sheets = report_files::event_sheets(&state, cx.lang, &data);
+    let detail = format!(
+        "report {} {}: event {}, from {} to {}",
+        format.ext(),
+        c.name,
+        c.event,
+        c.from,
+        c.to
+    );
+    cx.audit(&state, AuditAction::Export, detail).await?;
+    let name = if c.event.is_empty() {
+        "promo-kiosk-report-all-events".to_owned()
+    } else {
+        format!("promo-kiosk-report-{}", slug(&c.event))
+    };
+    report_files::download(&sheets, format, &name)
 }
 
 #[cfg(test)]

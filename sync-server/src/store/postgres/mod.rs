@@ -33,7 +33,7 @@ use postgres::{Client, Config, NoTls};
 use crate::store::{KioskInfo, StorageError};
 
 /// The schema in numbered steps, the numbers SQLite's migrations have.
-const MIGRATIONS: [(i64, &str, &str); 16] = [
+const MIGRATIONS: [(i64, &str, &str); 17] = [
     (1, "core", include_str!("migrations/01-core/up.sql")),
     (2, "staff", include_str!("migrations/02-staff/up.sql")),
     (
@@ -94,6 +94,7 @@ const MIGRATIONS: [(i64, &str, &str); 16] = [
         "consent-texts",
         include_str!("migrations/16-consent-texts/up.sql"),
     ),
+    (17, "funnel", include_str!("migrations/17-funnel/up.sql")),
 ];
 
 /// An advisory lock's key: servers starting together migrate one after the other.

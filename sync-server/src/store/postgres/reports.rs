@@ -247,6 +247,73 @@ impl ReportSource for Source<'_> {
             .collect())
     }
 
+    fn qr_shown_cells(
+        &mut self,
+        events: &Events,
+        hours: Span,
+    ) -> Result<Vec<FunnelCell>, StorageError> {
+        let w = Where::new(events, "event_id").span("hour", hours);
+        Ok(self
+            .0
+            .query(
+                &format!(
+                    "SELECT item, lang, hour, sum(shown)::BIGINT FROM rollup_qr WHERE {}
+                     GROUP BY item, lang, hour",
+                    w.sql()
+                ),
+                &w.args(),
+            )?
+            .iter()
+            .map(funnel_cell)
+            .collect())
+    }
+
+    fn qr_open_cells(
+        &mut self,
+        events: &Events,
+        ms: Span,
+    ) -> Result<Vec<FunnelCell>, StorageError> {
+        let w = Where::new(events, "event_id").span("at_ms", ms);
+        Ok(self
+            .0
+            .query(
+                &format!(
+                    "SELECT item, lang, floor(at_ms / 3600000.0)::BIGINT AS h, count(*)
+                     FROM qr_opens WHERE {} GROUP BY item, lang, h",
+                    w.sql()
+                ),
+                &w.args(),
+            )?
+            .iter()
+            .map(funnel_cell)
+            .collect())
+    }
+
+    fn lead_cells(
+        &mut self,
+        events: &Events,
+        ms: Span,
+    ) -> Result<Vec<(FunnelCell, bool)>, StorageError> {
+        let w = Where::new(events, "event_id")
+            .span("created_ms", ms)
+            .and("merged_into IS NULL AND source <> 'erased'");
+        Ok(self
+            .0
+            .query(
+                &format!(
+                    "SELECT coalesce(item, ''), coalesce(lang, ''),
+                        floor(created_ms / 3600000.0)::BIGINT AS h, count(*),
+                        source = 'phone_form'
+                     FROM leads WHERE {} GROUP BY 1, 2, 3, 5",
+                    w.sql()
+                ),
+                &w.args(),
+            )?
+            .iter()
+            .map(|r| (funnel_cell(r), r.get(4)))
+            .collect())
+    }
+
     fn year_events(&mut self) -> Result<Vec<(String, YearEvent)>, StorageError> {
         Ok(self
             .0
@@ -416,5 +483,14 @@ impl ReportStorage for PostgresStorage {
 
     fn yearly(&self, scope: &Scope, year: i32) -> Result<YearlyData, StorageError> {
         self.with(|c| yearly_data(&mut Source(c), scope, year))
+    }
+}
+
+fn funnel_cell(r: &::postgres::Row) -> FunnelCell {
+    FunnelCell {
+        item: r.get(0),
+        lang: r.get(1),
+        hour: r.get(2),
+        n: r.get(3),
     }
 }

@@ -998,6 +998,23 @@ fn write_finish(
             &[day, &kiosk.row, &pg_text(event).as_ref(), n],
         )?;
     }
+    // In key order, as every roll-up: two pushes never wait on each other's rows in a cycle.
+    for ((event, item, lang, hour, purpose), n) in &f.qr_shown {
+        tx.execute(
+            "INSERT INTO rollup_qr(event_id, item, lang, hour, purpose, shown)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (event_id, item, lang, hour, purpose) DO UPDATE
+             SET shown = rollup_qr.shown + excluded.shown",
+            &[
+                &pg_text(event).as_ref(),
+                &pg_text(item).as_ref(),
+                &pg_text(lang).as_ref(),
+                hour,
+                &pg_text(purpose).as_ref(),
+                n,
+            ],
+        )?;
+    }
     for text in f.consent_texts.values() {
         crate::store::postgres::leads::archive_consent(tx, text)?;
     }

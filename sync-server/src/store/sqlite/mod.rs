@@ -36,6 +36,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/14-content-targets/up.sql")),
         M::up(include_str!("migrations/15-totp/up.sql")),
         M::up(include_str!("migrations/16-consent-texts/up.sql")),
+        M::up(include_str!("migrations/17-funnel/up.sql")),
     ])
 });
 

@@ -67,6 +67,15 @@ impl Where {
     }
 }
 
+fn funnel_cell(r: &rusqlite::Row<'_>) -> rusqlite::Result<FunnelCell> {
+    Ok(FunnelCell {
+        item: r.get(0)?,
+        lang: r.get(1)?,
+        hour: r.get(2)?,
+        n: r.get(3)?,
+    })
+}
+
 fn query_map<T>(
     c: &Connection,
     sql: &str,
@@ -233,6 +242,63 @@ impl ReportSource for Source<'_> {
                     n: r.get(2)?,
                 })
             },
+        )
+    }
+
+    fn qr_shown_cells(
+        &mut self,
+        events: &Events,
+        hours: Span,
+    ) -> Result<Vec<FunnelCell>, StorageError> {
+        let w = Where::new(events, "event_id").span("hour", hours);
+        query_map(
+            self.0,
+            &format!(
+                "SELECT item, lang, hour, sum(shown) FROM rollup_qr WHERE {}
+                 GROUP BY item, lang, hour",
+                w.sql()
+            ),
+            &w.args,
+            funnel_cell,
+        )
+    }
+
+    fn qr_open_cells(
+        &mut self,
+        events: &Events,
+        ms: Span,
+    ) -> Result<Vec<FunnelCell>, StorageError> {
+        let w = Where::new(events, "event_id").span("at_ms", ms);
+        query_map(
+            self.0,
+            &format!(
+                "SELECT item, lang, at_ms / 3600000 AS h, count(*) FROM qr_opens WHERE {}
+                 GROUP BY item, lang, h",
+                w.sql()
+            ),
+            &w.args,
+            funnel_cell,
+        )
+    }
+
+    fn lead_cells(
+        &mut self,
+        events: &Events,
+        ms: Span,
+    ) -> Result<Vec<(FunnelCell, bool)>, StorageError> {
+        let w = Where::new(events, "event_id")
+            .span("created_ms", ms)
+            .and("merged_into IS NULL AND source <> 'erased'");
+        query_map(
+            self.0,
+            &format!(
+                "SELECT coalesce(item, ''), coalesce(lang, ''), created_ms / 3600000 AS h,
+                    count(*), source = 'phone_form'
+                 FROM leads WHERE {} GROUP BY 1, 2, 3, 5",
+                w.sql()
+            ),
+            &w.args,
+            |r| Ok((funnel_cell(r)?, r.get(4)?)),
         )
     }
 

@@ -752,6 +752,14 @@ fn write_finish(
     for ((event, day), n) in &f.kiosk_days {
         days.execute(params![day, kiosk.row, event, n])?;
     }
+    let mut qr = c.prepare_cached(
+        "INSERT INTO rollup_qr(event_id, item, lang, hour, purpose, shown)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT DO UPDATE SET shown = shown + excluded.shown",
+    )?;
+    for ((event, item, lang, hour, purpose), n) in &f.qr_shown {
+        qr.execute(params![event, item, lang, hour, purpose, n])?;
+    }
     for text in f.consent_texts.values() {
         crate::store::sqlite::leads::archive_consent(c, text)?;
     }
