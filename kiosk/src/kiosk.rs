@@ -178,6 +178,15 @@ impl Content {
         kiosk_core::settings::attract_language(self.preferred_lang.as_deref(), &self.languages)
     }
 
+    /// Sets the language back to the attract loop's (marked changed only if it changes, so
+    /// that nothing is redrawn for nothing).
+    pub fn reset_language(&self, lang: &mut ResMut<Lang>) {
+        let l = self.attract_language();
+        if lang.0 != l {
+            lang.0 = l;
+        }
+    }
+
     /// A pillar's items showing now (their windows read by the corrected clock).
     pub fn items_in(&self, pillar: &str) -> Vec<&protocol::content::Item> {
         self.pack.items_in(pillar, self.clock.now().corrected_ms)
@@ -271,9 +280,10 @@ impl Services {
         self.sync.take_new_settings()
     }
 
-    /// The app shows this content version now: the one it showed before may leave the cache.
-    pub fn showing(&self, version: &str) {
-        self.sync.showing(version);
+    /// The app shows the content version it took now: the one it showed before may leave the
+    /// cache.
+    pub fn showing(&self) {
+        self.sync.showing();
     }
 
     /// A content version the sync worker pulled, if one is ready (never blocks).

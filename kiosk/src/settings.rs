@@ -43,7 +43,7 @@ fn apply_new_settings(
     // A visitor keeps the language they are reading; the attract loop speaks the kiosk's
     // (a new event's first language), and returns to it at every reset.
     if *screen.get() == Screen::Attract {
-        lang.0 = content.attract_language();
+        content.reset_language(&mut lang);
     }
     // Screens show the languages offered: the one on screen is drawn again (a delegation's
     // presentation is left alone).

@@ -208,9 +208,10 @@ fn press_staff(
                     },
                 );
                 content.event = Some(id.clone());
-                // The event's first language is the attract loop's.
+                // The attract loop speaks the kiosk's language for the new event (`--lang` if
+                // it offers it, else its first).
                 content.refresh_languages();
-                lang.0 = content.attract_language();
+                content.reset_language(&mut lang);
                 services.remember_event(id);
                 overlay.phase = Phase::Closed;
                 scanner.paused = false;

@@ -85,3 +85,4 @@ reports-csv = Download as CSV
 reports-department-title = All units together: the Department of Culture, Sports and Tourism's compilation
 reports-department-deadline = Due on 15 November { $year }, compiled from every unit's report below.
 reports-unit-deadline = This unit's report is due on 5 November { $year }.
+reports-sheet-department = All units

@@ -85,3 +85,4 @@ reports-csv = Tải về dạng CSV
 reports-department-title = Tổng hợp toàn bộ các đơn vị: báo cáo của Sở Văn hóa, Thể thao và Du lịch
 reports-department-deadline = Hạn nộp ngày 15 tháng 11 năm { $year }, tổng hợp từ báo cáo của từng đơn vị dưới đây.
 reports-unit-deadline = Hạn nộp báo cáo của đơn vị này: ngày 5 tháng 11 năm { $year }.
+reports-sheet-department = Toàn bộ các đơn vị

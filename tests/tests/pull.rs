@@ -143,11 +143,34 @@ fn an_update_cut_at_random_points_resumes_and_always_plays_a_complete_version() 
     for m in &v1.media {
         assert!(on_screen.media_path(&m.path).exists(), "{}", m.path);
     }
-    // ...until the kiosk shows the new one: then only the playing version's files stay.
-    cache.release(Some(&v2.version));
-    assert_eq!(media_files(), of(&v2));
+    // A third version arrives while the app still shows v1 and v2 waits to be taken (or is
+    // being taken as v3 downloads): v2's files stay too.
+    let changed = pack_dir.join("media/tri-an-lake-1.png");
+    let mut img = image::open(&changed).unwrap().to_rgb8();
+    img.put_pixel(0, 0, image::Rgb([4, 5, 6]));
+    img.save(&changed).unwrap();
+    let text = std::fs::read_to_string(pack_dir.join("pack.toml")).unwrap();
+    std::fs::write(
+        pack_dir.join("pack.toml"),
+        text.replacen("version = \"2026.11.27\"", "version = \"2026.11.28\"", 1),
+    )
+    .unwrap();
+    let v3 = e2e::publish(&server, &pack_dir);
+    // Through the same faulty proxy: tried until it switches.
+    let switched = (0..2_000).any(|_| {
+        matches!(
+            rt.block_on(cache.update(&client, None, Some(&v1.version))),
+            Ok(Pulled::Switched { .. })
+        )
+    });
+    assert!(switched, "v3 never arrived");
+    assert_eq!(media_files(), &(&of(&v1) | &of(&v2)) | &of(&v3));
+    // ...until the kiosk shows the newest one: then only the playing version's files stay.
+    cache.release(Some(&v3.version));
+    assert_eq!(media_files(), of(&v3));
     // The kiosk plays it from the cache.
     let pack = cache.current_pack().unwrap();
+    assert_eq!(pack.version, v3.version);
     for item in &pack.pack.items {
         for m in &item.media {
             assert!(pack.media_path(m).exists(), "{m}");

@@ -900,8 +900,28 @@ fn the_yearly_report_per_unit_printable_and_as_xlsx(backend: e2e::Backend) {
         let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
         assert_eq!(
             book.sheet_names(),
-            ["Units", "Events", "Leads by market", "Top content"]
+            [
+                "All units",
+                "Units",
+                "Events",
+                "Leads by market",
+                "Top content"
+            ]
         );
+        // The department's compilation, first: its deadline, then the totals of all units.
+        let all = book.worksheet_range("All units").unwrap();
+        let rows: Vec<Vec<Data>> = all.rows().map(|r| r.to_vec()).collect();
+        assert_eq!(
+            rows[1][0],
+            Data::String(
+                "Due on 15 November 2026, compiled from every unit's report below.".into()
+            )
+        );
+        assert!(rows.contains(&vec![Data::String("Leads".into()), Data::Float(6.0)]));
+        assert!(rows.contains(&vec![
+            Data::String("Leads by market: Korea".into()),
+            Data::Float(3.0)
+        ]));
         let units = book.worksheet_range("Units").unwrap();
         let ittpc: Vec<Data> = units
             .rows()

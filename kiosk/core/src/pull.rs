@@ -180,7 +180,10 @@ impl ContentCache {
         let json = serde_json::to_vec(&manifest).map_err(|e| PullError::Manifest(e.to_string()))?;
         write_atomic(&versions.join(&name), &json)?;
         write_atomic(&self.root.join("current"), name.as_bytes())?;
-        self.collect_garbage(&manifest, on_screen);
+        // The version that was current may be waiting for the app to take it (or have just
+        // been taken, after `on_screen` was read): it stays until `release` is told what shows.
+        let previous = playing.as_ref().map(|p| p.version.as_str());
+        self.collect_garbage(&manifest, &[on_screen, previous]);
         Ok(Pulled::Switched {
             version: manifest.version,
             downloaded,
@@ -322,25 +325,29 @@ impl ContentCache {
     /// started on it): the files and manifests of every other version but the current go.
     pub fn release(&self, on_screen: Option<&str>) {
         if let Some(current) = self.current() {
-            self.collect_garbage(&current, on_screen);
+            self.collect_garbage(&current, &[on_screen]);
         }
     }
 
-    /// Only the current version's and the one on screen's files and manifests stay: a visitor
-    /// on a page of the version shown never loses its pictures to a switch.
-    fn collect_garbage(&self, current: &Manifest, on_screen: Option<&str>) {
-        let shown = on_screen
-            .filter(|v| *v != current.version)
-            .and_then(|v| self.manifest(v));
+    /// Only the current version's files and manifest stay, and those of the versions named in
+    /// `also` (the one on screen, one the app may be taking): a visitor on a page of the version
+    /// shown never loses its pictures to a switch.
+    fn collect_garbage(&self, current: &Manifest, also: &[Option<&str>]) {
+        let kept: Vec<Manifest> = also
+            .iter()
+            .flatten()
+            .filter(|v| **v != current.version)
+            .filter_map(|v| self.manifest(v))
+            .collect();
         let keep: HashSet<String> = current
             .media
             .iter()
-            .chain(shown.iter().flat_map(|m| m.media.iter()))
+            .chain(kept.iter().flat_map(|m| m.media.iter()))
             .map(|m| m.sha256.clone())
             .collect();
         self.remove_media_except(&keep);
         let names: HashSet<String> = std::iter::once(&current.version)
-            .chain(shown.as_ref().map(|m| &m.version))
+            .chain(kept.iter().map(|m| &m.version))
             .map(|v| format!("{}.json", hex_name(v)))
             .collect();
         if let Ok(dir) = std::fs::read_dir(self.versions_dir()) {
@@ -352,7 +359,7 @@ impl ContentCache {
         }
         tracing::info!(
             version = %current.version,
-            on_screen = ?shown.as_ref().map(|m| &m.version),
+            kept = ?kept.iter().map(|m| &m.version).collect::<Vec<_>>(),
             bytes = self.used_bytes(),
             "content cache tidied"
         );

@@ -622,19 +622,19 @@ impl SyncWorker {
     /// A content version pulled since the last call, ready to switch to. Never blocks: if the
     /// worker holds the lock, the answer is "not now".
     pub fn take_new_content(&self) -> Option<crate::content::LoadedPack> {
-        self.ready
-            .content
-            .try_lock()
-            .ok()
-            .and_then(|mut n| n.take())
+        let mut slot = self.ready.content.try_lock().ok()?;
+        let pack = slot.take()?;
+        // Marked as on screen while the worker cannot put another one in: what it tidies
+        // next keeps this version's files.
+        if let Ok(mut v) = self.ready.on_screen.lock() {
+            *v = Some(pack.version.clone());
+        }
+        Some(pack)
     }
 
-    /// The app now shows this content version (it adopted it between two attract items): the
-    /// files of the one it showed before may go. Never blocks the caller.
-    pub fn showing(&self, version: &str) {
-        if let Ok(mut v) = self.ready.on_screen.lock() {
-            *v = Some(version.to_owned());
-        }
+    /// The app now shows the version it took with [`SyncWorker::take_new_content`] (it
+    /// adopted it between two attract items): the files of the one it showed before may go.
+    pub fn showing(&self) {
         let _ = self.tx.send(Command::NewRecords);
     }
 

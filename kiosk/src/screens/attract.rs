@@ -276,10 +276,10 @@ fn adopt_new_content(
         .clone()
         .filter(|e| pack.pack.event(e).is_some());
     content.event = event;
-    services.showing(&pack.version);
+    services.showing();
     content.pack = pack;
     content.refresh_languages();
-    lang.0 = content.attract_language();
+    content.reset_language(&mut lang);
     state.index = 0;
     state.started = false;
 }
@@ -287,10 +287,7 @@ fn adopt_new_content(
 /// The attract loop speaks the kiosk's language, never the last visitor's: its views are
 /// recorded in it, and the next visitor starts in it.
 fn attract_language(content: Res<Content>, mut lang: ResMut<Lang>) {
-    let l = content.attract_language();
-    if lang.0 != l {
-        lang.0 = l;
-    }
+    content.reset_language(&mut lang);
 }
 
 fn cycle_touch_line(

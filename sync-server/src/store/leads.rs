@@ -160,7 +160,14 @@ pub fn consent_to_store(
     let Some(c) = consent else {
         return (None, None);
     };
-    let json = serde_json::to_string(&c.without_text()).ok();
+    let mut kept = c.without_text();
+    // A digest that is no sha256 names no version: the lead keeps its consent without one.
+    if kept.digest.as_deref().is_some_and(|d| {
+        d.len() != 64 || !d.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    }) {
+        kept.digest = None;
+    }
+    let json = serde_json::to_string(&kept).ok();
     let archived = c
         .verified_text()
         .filter(|t| t.len() <= CONSENT_TEXT_MAX)
@@ -199,6 +206,15 @@ mod tests {
         assert!(consent_to_store(Some(&forged), 9).1.is_none());
         let long = protocol::Consent::shown("x", "en", &"a".repeat(CONSENT_TEXT_MAX + 1), 1);
         assert!(consent_to_store(Some(&long), 9).1.is_none());
+        // A digest that is no sha256 is not kept.
+        let odd = protocol::Consent {
+            digest: Some("../../etc".into()),
+            text: None,
+            ..shown.clone()
+        };
+        let (json, archived) = consent_to_store(Some(&odd), 9);
+        assert!(archived.is_none());
+        assert_eq!(consent_of(json.as_deref()).unwrap().digest, None);
         assert_eq!(consent_to_store(None, 9), (None, None));
     }
 

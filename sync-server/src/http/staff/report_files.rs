@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{Format as CellFormat, Workbook, Worksheet, XlsxError};
 
 use super::reports::{
-    country_title, event_kind, funnel_item_title, item_title, lang_title, pillar_title, unit_name,
+    country_title, department_totals, event_kind, funnel_item_title, item_title, lang_title,
+    pillar_title, unit_name,
 };
 use crate::AppState;
 use crate::error::AppError;
@@ -62,14 +63,22 @@ pub(crate) struct Sheet {
     pub rows: Vec<Vec<Cell>>,
 }
 
-/// The file as a download that is not cached.
-pub(crate) fn download(sheets: &[Sheet], format: Format, name: &str) -> Result<Response, AppError> {
-    let (bytes, mime) = match format {
-        Format::Csv => (csv(sheets), "text/csv; charset=utf-8"),
-        Format::Xlsx => (
-            xlsx(sheets).map_err(|e| AppError::Internal(e.to_string()))?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
+/// The file as a download that is not cached (written off the async threads).
+pub(crate) async fn download(
+    sheets: Vec<Sheet>,
+    format: Format,
+    name: &str,
+) -> Result<Response, AppError> {
+    let bytes = tokio::task::spawn_blocking(move || match format {
+        Format::Csv => Ok(csv(&sheets)),
+        Format::Xlsx => xlsx(&sheets),
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mime = match format {
+        Format::Csv => "text/csv; charset=utf-8",
+        Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     };
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
@@ -105,10 +114,16 @@ fn xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, XlsxError> {
     for s in sheets {
         let sheet = wb.add_worksheet();
         let mut name = crate::export::sanitize_sheet_name(&s.name);
-        // Two tables whose names cut to the same 31 characters get a number.
+        // Two tables whose names cut to the same 31 characters get a number, kept by cutting
+        // the name shorter.
         let mut n = 2;
         while !names.insert(name.to_lowercase()) {
-            name = crate::export::sanitize_sheet_name(&format!("{} {n}", s.name));
+            let suffix = format!(" {n}");
+            let base: String = crate::export::sanitize_sheet_name(&s.name)
+                .chars()
+                .take(31 - suffix.len())
+                .collect();
+            name = format!("{}{suffix}", base.trim_end());
             n += 1;
         }
         sheet.set_name(name)?;
@@ -342,9 +357,45 @@ pub(crate) fn event_sheets(state: &AppState, lang: &str, d: &ReportData) -> Vec<
     out
 }
 
-/// The yearly report's tables: units, events, leads by market, top content.
-pub(crate) fn yearly_sheets(state: &AppState, lang: &str, data: &YearlyData) -> Vec<Sheet> {
+/// The yearly report's tables: the department's compilation of all units when asked (its
+/// totals, then its leads by market), units, events, leads by market, top content.
+pub(crate) fn yearly_sheets(
+    state: &AppState,
+    lang: &str,
+    data: &YearlyData,
+    department: bool,
+) -> Vec<Sheet> {
     let t = |id: &str| state.i18n.t(lang, id);
+    let mut out = Vec::new();
+    if department {
+        let (totals, markets) = department_totals(data);
+        let title = state.i18n.t_args(
+            lang,
+            "reports-department-deadline",
+            &[("year", &data.year.to_string())],
+        );
+        let mut rows: Vec<Vec<Cell>> = vec![vec![Cell::text(title), Cell::text("")]];
+        rows.extend(
+            totals
+                .iter()
+                .map(|(_, label, n)| vec![Cell::text(t(label)), Cell::int(*n)]),
+        );
+        rows.extend(markets.iter().map(|(c, n)| {
+            vec![
+                Cell::text(format!(
+                    "{}: {}",
+                    t("reports-markets"),
+                    country_title(state, lang, c)
+                )),
+                Cell::int(*n),
+            ]
+        }));
+        out.push(Sheet {
+            name: t("reports-sheet-department"),
+            head: vec![t("reports-col-measure"), t("reports-col-value")],
+            rows,
+        });
+    }
     let heads = |keys: &[&str]| keys.iter().map(|k| t(k)).collect::<Vec<_>>();
     let units = Sheet {
         name: t("reports-sheet-units"),
@@ -468,5 +519,6 @@ pub(crate) fn yearly_sheets(state: &AppState, lang: &str, data: &YearlyData) -> 
             })
             .collect(),
     };
-    vec![units, events, markets, content]
+    out.extend([units, events, markets, content]);
+    out
 }

@@ -110,13 +110,17 @@ pub(crate) fn title_in<'a>(titles: &'a BTreeMap<String, String>, lang: &str) -> 
         .map(String::as_str)
 }
 
-/// An item's title in the funnel: in the staff member's language, else its id.
+/// An item's title in the staff member's language, else its id.
+fn titled(titles: &BTreeMap<String, String>, key: &str, lang: &str) -> String {
+    title_in(titles, lang).unwrap_or(key).to_owned()
+}
+
 pub(crate) fn funnel_item_title(r: &FunnelRow, lang: &str) -> String {
-    title_in(&r.titles, lang).unwrap_or(&r.key).to_owned()
+    titled(&r.titles, &r.key, lang)
 }
 
 pub(crate) fn item_title(r: &DwellRow, lang: &str) -> String {
-    title_in(&r.titles, lang).unwrap_or(&r.key).to_owned()
+    titled(&r.titles, &r.key, lang)
 }
 
 pub(crate) fn pillar_title(state: &AppState, lang: &str, r: &DwellRow) -> String {
@@ -879,12 +883,15 @@ async fn yearly_page(
     ))
 }
 
-/// Every unit's year added up, and the leads of every market, for the compilation due on
-/// 15 November (a kiosk that served two units' events on one day counts a kiosk-day for each).
-fn department_section(state: &AppState, lang: &str, data: &YearlyData) -> String {
-    let t = |id: &str| state.i18n.t(lang, id);
+/// One figure of the department's compilation: its key in the page, its label, its value.
+pub(crate) type Total = (&'static str, &'static str, i64);
+
+/// Every unit's year added up (key, label, total), and the leads of every market, most first:
+/// the compilation due on 15 November (a kiosk that served two units' events on one day counts
+/// a kiosk-day for each).
+pub(crate) fn department_totals(data: &YearlyData) -> (Vec<Total>, Vec<(String, i64)>) {
     let sum = |f: &dyn Fn(&UnitYear) -> i64| data.units.iter().map(f).sum::<i64>();
-    let totals = [
+    let totals = vec![
         (
             "events",
             "reports-events-held",
@@ -907,6 +914,24 @@ fn department_section(state: &AppState, lang: &str, data: &YearlyData) -> String
             sum(&|u| u.delegation_leads),
         ),
     ];
+    let mut markets: BTreeMap<&str, i64> = BTreeMap::new();
+    for u in &data.units {
+        for (c, n) in &u.by_country {
+            *markets.entry(c.as_str()).or_default() += n;
+        }
+    }
+    let mut markets: Vec<(String, i64)> = markets
+        .into_iter()
+        .map(|(c, n)| (c.to_owned(), n))
+        .collect();
+    markets.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    (totals, markets)
+}
+
+/// The compilation of every unit's year, with its deadline.
+fn department_section(state: &AppState, lang: &str, data: &YearlyData) -> String {
+    let t = |id: &str| state.i18n.t(lang, id);
+    let (totals, markets) = department_totals(data);
     let rows: Vec<String> = totals
         .iter()
         .map(|(k, label, n)| {
@@ -917,14 +942,6 @@ fn department_section(state: &AppState, lang: &str, data: &YearlyData) -> String
             )
         })
         .collect();
-    let mut markets: BTreeMap<&str, i64> = BTreeMap::new();
-    for u in &data.units {
-        for (c, n) in &u.by_country {
-            *markets.entry(c.as_str()).or_default() += n;
-        }
-    }
-    let mut markets: Vec<(&str, i64)> = markets.into_iter().collect();
-    markets.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let market_rows: Vec<String> = markets
         .iter()
         .map(|(c, n)| {
@@ -1133,14 +1150,16 @@ async fn yearly_file(
 ) -> Result<Response, AppError> {
     let year = year_of(&q);
     let data = yearly(&state, &cx.scope, year).await?;
-    let sheets = report_files::yearly_sheets(&state, cx.lang, &data);
+    // The department's file holds its compilation too, as its page does.
+    let department = matches!(cx.scope, Scope::All) && !data.units.is_empty();
+    let sheets = report_files::yearly_sheets(&state, cx.lang, &data, department);
     let detail = format!(
         "yearly report {year} {}, {} units",
         format.ext(),
         data.units.len()
     );
     cx.audit(&state, AuditAction::Export, detail).await?;
-    report_files::download(&sheets, format, &format!("promo-kiosk-report-{year}"))
+    report_files::download(sheets, format, &format!("promo-kiosk-report-{year}")).await
 }
 
 async fn report_csv(
@@ -1185,7 +1204,7 @@ async fn report_file(
     } else {
         format!("promo-kiosk-report-{}", slug(&c.event))
     };
-    report_files::download(&sheets, format, &name)
+    report_files::download(sheets, format, &name).await
 }
 
 #[cfg(test)]
