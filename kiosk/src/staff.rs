@@ -105,43 +105,19 @@ pub(super) fn plugin(app: &mut App) {
         );
 }
 
-/// Whether a point of the window (logical pixels) is in the corner that opens the overlay.
-pub fn in_corner(position: Vec2, scale: &UiScale) -> bool {
-    let corner = CORNER_PX * scale.0;
-    position.x <= corner && position.y <= corner
-}
-
-/// A node over the attract loop's top-left corner that takes its taps, so that staff opening
-/// the overlay do not wake the kiosk into a visitor's session (sizes scale with `UiScale`).
-pub fn corner_guard() -> impl Bundle {
-    (
-        Name::new("Staff corner"),
-        Node {
-            position_type: PositionType::Absolute,
-            left: px(0),
-            top: px(0),
-            width: px(CORNER_PX),
-            height: px(CORNER_PX),
-            ..default()
-        },
-        bevy::ui::FocusPolicy::Block,
-        Interaction::None,
-        ZIndex(20),
-    )
-}
-
 fn watch_corner(
     mut touches: MessageReader<TouchInput>,
     mut overlay: ResMut<Overlay>,
     services: Res<Services>,
     scale: Res<UiScale>,
 ) {
+    let corner = CORNER_PX * scale.0;
     let now = services.mono_ms();
     for t in touches.read() {
         if t.phase != TouchPhase::Started || overlay.is_open() {
             continue;
         }
-        if !in_corner(t.position, &scale) {
+        if t.position.x > corner || t.position.y > corner {
             overlay.bypass_change_detection().taps.clear();
             continue;
         }

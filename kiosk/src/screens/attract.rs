@@ -103,7 +103,6 @@ fn spawn_attract(
         children![
             layer(0),
             layer(1),
-            crate::staff::corner_guard(),
             (
                 Name::new("Title card"),
                 ZIndex(10),
