@@ -11,8 +11,10 @@ use bevy::input::keyboard::{Key, KeyboardInput, NativeKeyCode};
 use bevy::input::touch::{TouchInput, TouchPhase};
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy::text::TextLayoutInfo;
 use bevy::ui::{ComputedNode, UiGlobalTransform};
 use bevy::window::{PrimaryWindow, WindowEvent};
+use kiosk_core::layout;
 use kiosk_core::script::{Line, Step};
 
 /// How long `expect-text` and `tap-text` look for their text before failing.
@@ -51,6 +53,8 @@ enum Phase {
     Finding,
     /// `expect-no-text`: since when the text has been absent (with other text on screen).
     Absent(Option<f64>),
+    /// `expect-layout`: waiting for a frame that keeps the layout rules.
+    Layout,
 }
 
 /// How long `expect-no-text` needs the text gone, so a frame between two screens (with nothing
@@ -196,6 +200,109 @@ fn find_text(world: &mut World, needle: &str) -> Option<Vec2> {
         .map(|(_, at)| *at)
 }
 
+/// The visible nodes as the layout engine placed them, in window pixels, checked against
+/// [`kiosk_core::layout`]'s rules; also how many texts are on screen.
+fn layout_violations(world: &mut World) -> (Vec<layout::Violation>, usize) {
+    let Some(window) = world
+        .query_filtered::<&Window, With<PrimaryWindow>>()
+        .single(world)
+        .ok()
+    else {
+        return (vec![], 0);
+    };
+    let screen = layout::Screen::new(
+        window.physical_width() as f32,
+        window.physical_height() as f32,
+    );
+    let rect = |node: &ComputedNode, at: &UiGlobalTransform| {
+        layout::Rect::centred(
+            (at.translation.x, at.translation.y),
+            (node.size.x, node.size.y),
+        )
+    };
+    // Every node's box and parent, to walk a text's containers (a container that scrolls or
+    // sizes to nothing holds no box).
+    let mut tree = std::collections::HashMap::new();
+    let mut entities = world.query::<(
+        Entity,
+        &ComputedNode,
+        &UiGlobalTransform,
+        Option<&Node>,
+        Option<&Name>,
+        Option<&ChildOf>,
+    )>();
+    for (e, node, at, style, name, parent) in entities.iter(world) {
+        let scrolls = style.is_some_and(|s| {
+            matches!(s.overflow.x, OverflowAxis::Scroll)
+                || matches!(s.overflow.y, OverflowAxis::Scroll)
+        });
+        let held = (node.size.x > 0.0 && node.size.y > 0.0 && !scrolls).then(|| {
+            (
+                name.map(|n| n.as_str().to_owned())
+                    .unwrap_or_else(|| "a box".to_owned()),
+                rect(node, at),
+            )
+        });
+        tree.insert(e, (held, parent.map(|p| p.parent())));
+    }
+    let mut nodes = Vec::new();
+    let mut texts = 0;
+    let mut q = world.query::<(
+        Entity,
+        &ComputedNode,
+        &UiGlobalTransform,
+        &InheritedVisibility,
+        Option<&Text>,
+        Option<&TextLayoutInfo>,
+        Has<Button>,
+        Option<&Name>,
+    )>();
+    for (e, node, at, vis, text, info, button, name) in q.iter(world) {
+        if !vis.get() || node.size.x <= 0.0 || node.size.y <= 0.0 {
+            continue;
+        }
+        let kind = match (text, info) {
+            (Some(t), Some(info)) if !t.0.trim().is_empty() => {
+                texts += 1;
+                // How far right the glyphs' ink reaches (a line's advance would count the
+                // space it breaks at), and how tall the lines are (diacritics may rise above
+                // their line, as in print).
+                let ink = info.glyphs.iter().fold(0.0f32, |far, g| {
+                    far.max(g.position.x + g.atlas_info.rect.width() / 2.0)
+                });
+                layout::Kind::Text {
+                    glyphs: (ink, info.size.y),
+                }
+            }
+            _ if button => layout::Kind::Control,
+            _ => continue,
+        };
+        let label = match (text, name) {
+            (Some(t), _) => t.0.clone(),
+            (None, Some(n)) => n.as_str().to_owned(),
+            (None, None) => format!("{e}"),
+        };
+        let mut containers = Vec::new();
+        let mut up = tree.get(&e).and_then(|(_, p)| *p);
+        while let Some(p) = up {
+            let Some((held, parent)) = tree.get(&p) else {
+                break;
+            };
+            if let Some(b) = held {
+                containers.push(b.clone());
+            }
+            up = *parent;
+        }
+        nodes.push(layout::Laid {
+            label,
+            kind,
+            rect: rect(node, at),
+            containers,
+        });
+    }
+    (layout::check(screen, &nodes), texts)
+}
+
 fn visible_texts(world: &mut World) -> Vec<String> {
     let mut q = world.query::<(&Text, &ComputedNode, &InheritedVisibility)>();
     q.iter(world)
@@ -256,6 +363,7 @@ fn step(world: &mut World, r: &mut Runner, t: f64) -> bool {
                         r.phase = Phase::Finding
                     }
                     Step::ExpectNoText(_) => r.phase = Phase::Absent(None),
+                    Step::ExpectLayout => r.phase = Phase::Layout,
                     Step::Swipe(x1, y1, x2, y2) => {
                         let (a, b) = (Vec2::new(*x1, *y1), Vec2::new(*x2, *y2));
                         let points = (0..=8).map(|i| a.lerp(b, i as f32 / 8.0)).collect();
@@ -385,6 +493,41 @@ fn step(world: &mut World, r: &mut Runner, t: f64) -> bool {
                     return false;
                 }
                 r.phase = Phase::Absent(since);
+                return false;
+            }
+            Phase::Layout => {
+                let (violations, texts) = layout_violations(world);
+                if violations.is_empty() && texts > 0 {
+                    r.pc += 1;
+                    r.phase = Phase::Start;
+                    continue;
+                }
+                if t - r.started_at < FIND_TIMEOUT_S {
+                    r.phase = Phase::Layout;
+                    return false;
+                }
+                let list: Vec<String> = violations.iter().take(16).map(|v| v.to_string()).collect();
+                let more = violations.len().saturating_sub(list.len());
+                fail(
+                    world,
+                    r,
+                    &line,
+                    &format!(
+                        "{} broken layout rule(s){}:\n  {}",
+                        violations.len(),
+                        if more > 0 {
+                            format!(" ({more} not listed)")
+                        } else {
+                            String::new()
+                        },
+                        if texts == 0 {
+                            "no text on screen".to_owned()
+                        } else {
+                            list.join("\n  ")
+                        }
+                    ),
+                );
+                r.pc = r.lines.len();
                 return false;
             }
             Phase::Gesture { points, step } => {

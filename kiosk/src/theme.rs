@@ -21,8 +21,194 @@ pub struct FontBytes(pub Option<Vec<u8>>);
 #[derive(Resource)]
 pub struct Fonts(#[allow(dead_code)] pub Option<Handle<Font>>);
 
+/// How the visitor asked to see the screens: larger text, high contrast. Chosen on the home
+/// screen, forgotten with the visit.
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Look {
+    pub large_text: bool,
+    pub high_contrast: bool,
+}
+
+/// Text sizes are given in pixels at 1080p and resolved against the `RemSize`: this is the
+/// size of one "pixel" of text, and large text is this much larger.
+const REM: f32 = 20.0;
+pub const LARGE_TEXT: f32 = 1.3;
+
+/// The colours of high contrast: white and yellow on black, borders on every control.
+pub mod contrast {
+    use bevy::prelude::Color;
+    pub const BACKGROUND: Color = Color::BLACK;
+    pub const TEXT: Color = Color::WHITE;
+    pub const ACCENT: Color = Color::srgb(1.0, 0.86, 0.0);
+    pub const BORDER_PX: f32 = 3.0;
+}
+
+/// What the look last painted on a node, so that a colour a screen sets afterwards (a field
+/// taking the focus) is told from the look's own.
+#[derive(Component)]
+struct Painted(Color);
+
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(PreStartup, load_font);
+    app.init_resource::<Look>()
+        .add_systems(PreStartup, load_font)
+        .add_systems(
+            PostUpdate,
+            (apply_text_size, apply_contrast).before(bevy::ui::UiSystems::Prepare),
+        );
+}
+
+fn apply_text_size(look: Res<Look>, mut rem: ResMut<bevy::text::RemSize>) {
+    let want = if look.large_text {
+        REM * LARGE_TEXT
+    } else {
+        REM
+    };
+    if rem.0 != want {
+        rem.0 = want;
+    }
+}
+
+fn same(a: Color, b: Color) -> bool {
+    a.to_srgba() == b.to_srgba()
+}
+
+/// In high contrast, every background a screen paints becomes black (controls get a white
+/// border, a yellow one when active), every text white (yellow where it was the accent).
+#[allow(clippy::type_complexity)]
+fn apply_contrast(
+    look: Res<Look>,
+    mut clear: ResMut<ClearColor>,
+    mut commands: Commands,
+    mut backgrounds: Query<
+        (Entity, &mut BackgroundColor, Option<&Painted>, Has<Button>),
+        Changed<BackgroundColor>,
+    >,
+    mut texts: Query<(Entity, &mut TextColor, Option<&Painted>), Changed<TextColor>>,
+) {
+    let want = if look.high_contrast {
+        contrast::BACKGROUND
+    } else {
+        palette::BACKGROUND
+    };
+    if !same(clear.0, want) {
+        clear.0 = want;
+    }
+    if !look.high_contrast {
+        return;
+    }
+    for (e, mut bg, painted, button) in &mut backgrounds {
+        if painted.is_some_and(|p| same(p.0, bg.0)) || bg.0.alpha() == 0.0 {
+            continue;
+        }
+        let active = same(bg.0, palette::BUTTON_ACTIVE) || same(bg.0, palette::ACCENT);
+        let black =
+            contrast::BACKGROUND.with_alpha(if button { 1.0 } else { bg.0.alpha().max(0.92) });
+        bg.0 = black;
+        commands.entity(e).insert(Painted(black));
+        if button {
+            // An outline, not a border: it takes no room, so nothing is laid out again.
+            let edge = if active {
+                contrast::ACCENT
+            } else {
+                contrast::TEXT
+            };
+            let width = if active { 2.0 } else { 1.0 } * contrast::BORDER_PX;
+            commands
+                .entity(e)
+                .insert(Outline::new(px(width), px(0), edge));
+        }
+    }
+    for (e, mut color, painted) in &mut texts {
+        if painted.is_some_and(|p| same(p.0, color.0)) {
+            continue;
+        }
+        let c = if same(color.0, palette::ACCENT) {
+            contrast::ACCENT
+        } else {
+            contrast::TEXT
+        };
+        color.0 = c;
+        commands.entity(e).insert(Painted(c));
+    }
+}
+
+/// The three bands of a portrait screen (the reach rule, `kiosk_core::layout`): the top
+/// quarter for what is only looked at (titles, pictures), the middle half for every control
+/// with Back and Home on its bottom edge (`nav`), the bottom quarter for what is looked at or
+/// scanned.
+pub fn bands(
+    top: impl Bundle,
+    middle: impl Bundle,
+    nav: impl Bundle,
+    bottom: impl Bundle,
+) -> impl Bundle {
+    let band = |name: &'static str, share: f32, justify: JustifyContent| {
+        (
+            Name::new(name),
+            Node {
+                width: percent(100),
+                height: percent(share),
+                flex_shrink: 0.0,
+                flex_direction: FlexDirection::Column,
+                justify_content: justify,
+                align_items: AlignItems::Center,
+                padding: UiRect::axes(px(40), px(24)),
+                row_gap: px(16),
+                ..default()
+            },
+        )
+    };
+    (
+        Node {
+            width: percent(100),
+            height: percent(100),
+            flex_direction: FlexDirection::Column,
+            ..default()
+        },
+        children![
+            (
+                band(
+                    "Top band",
+                    100.0 * kiosk_core::layout::REACH_TOP,
+                    JustifyContent::Center
+                ),
+                children![top]
+            ),
+            (
+                band(
+                    "Reach band",
+                    100.0 * (kiosk_core::layout::REACH_BOTTOM - kiosk_core::layout::REACH_TOP),
+                    JustifyContent::SpaceBetween
+                ),
+                children![middle, nav]
+            ),
+            (
+                band(
+                    "Bottom band",
+                    100.0 * (1.0 - kiosk_core::layout::REACH_BOTTOM),
+                    JustifyContent::Center
+                ),
+                children![bottom]
+            ),
+        ],
+    )
+}
+
+/// A row of controls (Back, Home, the screen's own), centred, wrapping when it must.
+pub fn row(children: impl Bundle) -> impl Bundle {
+    (
+        Name::new("Row"),
+        Node {
+            flex_direction: FlexDirection::Row,
+            flex_wrap: FlexWrap::Wrap,
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            column_gap: px(24),
+            row_gap: px(16),
+            ..default()
+        },
+        children,
+    )
 }
 
 fn load_font(mut commands: Commands, bytes: Res<FontBytes>, mut fonts: ResMut<Assets<Font>>) {
@@ -35,7 +221,8 @@ fn load_font(mut commands: Commands, bytes: Res<FontBytes>, mut fonts: ResMut<As
 pub fn font(lang: &str, size: f32) -> TextFont {
     TextFont {
         font: FontSource::Family(kiosk_core::fonts::family(lang).into()),
-        font_size: FontSize::Px(size),
+        // Resolved against the `RemSize`, which large text enlarges.
+        font_size: FontSize::Rem(size / REM),
         ..default()
     }
 }
@@ -49,6 +236,23 @@ pub fn label<T: Into<String>>(
 ) -> impl Bundle + use<T> {
     let text: String = text.into();
     (Text::new(text), font(lang, size), TextColor(color))
+}
+
+/// A paragraph: a text as wide as its container, wrapped to it (a text sized by its own
+/// content can be measured at one width and drawn at another).
+pub fn paragraph<T: Into<String>>(
+    text: T,
+    lang: &str,
+    size: f32,
+    color: Color,
+) -> impl Bundle + use<T> {
+    (
+        label(text, lang, size, color),
+        Node {
+            width: percent(100),
+            ..default()
+        },
+    )
 }
 
 /// A button: at least 64 px high at 1080p, with a label; `action` marks what it does.
@@ -71,7 +275,7 @@ pub fn button_colored<A: Component, T: Into<String>>(
 ) -> impl Bundle + use<A, T> {
     let text: String = text.into();
     (
-        Name::new("Button"),
+        Name::new(format!("Button {text}")),
         Button,
         action,
         Node {

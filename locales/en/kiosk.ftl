@@ -78,3 +78,10 @@ presenter-attendees = Number of attendees
 presenter-save = Save and end
 presenter-resume = Back to the slides
 presenter-save-failed = The visit could not be saved yet (the kiosk's storage reported an error). Press "Save and end" again; if it fails again, call technical support — nothing is lost.
+
+# The look, chosen on the home screen for one visit.
+large-text = A+  Larger text
+high-contrast = ◐  High contrast
+home-hint = Touch a topic to begin
+# Closes the on-screen keyboard.
+form-keyboard-done = Done

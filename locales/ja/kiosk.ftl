@@ -78,3 +78,10 @@ presenter-attendees = 参加人数
 presenter-save = 保存して終了
 presenter-resume = スライドに戻る
 presenter-save-failed = 訪問記録をまだ保存できません（キオスクの記憶装置のエラー）。「保存して終了」をもう一度押してください。再び失敗したら技術担当に連絡してください。データは失われません。
+
+# The look, chosen on the home screen for one visit.
+large-text = A+  大きな文字
+high-contrast = ◐  ハイコントラスト
+home-hint = テーマをタッチして始めましょう
+# Closes the on-screen keyboard.
+form-keyboard-done = 完了

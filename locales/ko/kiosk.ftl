@@ -78,3 +78,10 @@ presenter-attendees = 참석 인원
 presenter-save = 저장하고 종료
 presenter-resume = 슬라이드로 돌아가기
 presenter-save-failed = 방문 기록을 아직 저장하지 못했습니다(키오스크 저장소 오류). "저장하고 종료"를 다시 누르세요. 다시 실패하면 기술 지원에 연락하세요. 데이터는 보존됩니다.
+
+# The look, chosen on the home screen for one visit.
+large-text = A+  큰 글자
+high-contrast = ◐  고대비
+home-hint = 주제를 눌러 시작하세요
+# Closes the on-screen keyboard.
+form-keyboard-done = 완료

@@ -78,3 +78,10 @@ presenter-attendees = Số người tham dự
 presenter-save = Lưu và kết thúc
 presenter-resume = Tiếp tục trình chiếu
 presenter-save-failed = Chưa lưu được buổi làm việc (bộ nhớ kiosk báo lỗi). Bấm "Lưu và kết thúc" lần nữa; nếu vẫn lỗi, báo kỹ thuật — dữ liệu vẫn được giữ.
+
+# The look, chosen on the home screen for one visit.
+large-text = A+  Chữ lớn
+high-contrast = ◐  Tương phản cao
+home-hint = Chạm vào một chủ đề để bắt đầu
+# Closes the on-screen keyboard.
+form-keyboard-done = Xong

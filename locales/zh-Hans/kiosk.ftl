@@ -78,3 +78,10 @@ presenter-attendees = 出席人数
 presenter-save = 保存并结束
 presenter-resume = 返回幻灯片
 presenter-save-failed = 访问记录尚未保存（终端存储出错）。请再按一次"保存并结束"；如仍失败，请联系技术支持。数据不会丢失。
+
+# The look, chosen on the home screen for one visit.
+large-text = A+  大字体
+high-contrast = ◐  高对比度
+home-hint = 点击一个主题开始
+# Closes the on-screen keyboard.
+form-keyboard-done = 完成

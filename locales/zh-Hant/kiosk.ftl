@@ -78,3 +78,10 @@ presenter-attendees = 出席人數
 presenter-save = 儲存並結束
 presenter-resume = 返回投影片
 presenter-save-failed = 訪問紀錄尚未儲存（終端機儲存空間出錯）。請再按一次「儲存並結束」；如仍失敗，請聯絡技術支援。資料不會遺失。
+
+# The look, chosen on the home screen for one visit.
+large-text = A+  大字體
+high-contrast = ◐  高對比
+home-hint = 點選一個主題開始
+# Closes the on-screen keyboard.
+form-keyboard-done = 完成

@@ -238,9 +238,9 @@ fn the_form_the_badge_and_the_thank_you_in_three_languages_landscape_and_portrai
                  tap-text {leave}\nwait 1s\nexpect-text {form_title}\n\
                  tap-text {send}\nwait 1s\nexpect-text {err_name}\nexpect-text {err_consent}\n\
                  screenshot {form_errors}\n\
-                 tap-text \"⇧\"\n{name_keys}tap-text \"ã\"\n\
+                 tap-text {name_label}\nwait 1s\ntap-text \"⇧\"\n{name_keys}tap-text \"ã\"\n\
                  tap-text {email_label}\n{email_keys}tap-text \".com\"\n\
-                 tap-text {consent}\nwait 1s\nexpect-text \"Nguyễn\"\nscreenshot {form}\n\
+                 tap-text {done}\nwait 1s\ntap-text {consent}\nwait 1s\nexpect-text \"Nguyễn\"\nscreenshot {form}\n\
                  tap-text {send}\nwait 1s\nexpect-text {thanks}\nscreenshot {thanks_shot}\n\
                  type \"BEGIN:VCARD\\nVERSION:4.0\\nFN:김민준\\nORG:Hanwha\\nTEL;VALUE=uri:tel:+82-2-555-0100\\nEND:VCARD\\n\"\n\
                  wait 1s\nexpect-text {hello}\nexpect-text \"+82-2-555-0100\"\nscreenshot {badge}\n\
@@ -257,8 +257,10 @@ fn the_form_the_badge_and_the_thank_you_in_three_languages_landscape_and_portrai
                 err_consent = t("form-error-consent"),
                 form_errors = shots.join("form-errors.png").display(),
                 name_keys = keys("Nguyên"),
+                name_label = t("form-name"),
                 email_label = t("form-email"),
                 email_keys = keys("hoa@dongnai"),
+                done = t("form-keyboard-done"),
                 consent = t("form-consent"),
                 form = shots.join("form.png").display(),
                 thanks = quote(&l10n.t_args(lang, "thanks-title", &[("name", "Nguyễn")])),
@@ -428,17 +430,25 @@ fn language_resets_between_visitors() {
     let (attract, home) = (dir.path().join("attract.png"), dir.path().join("home.png"));
     let script = format!(
         "wait 2s\ntap 960 400\nwait 1s\ntap-text \"日本語\"\nwait 1s\nexpect-text {ja}\n\
+         tap-text {large}\nwait 1s\ntap-text {contrast}\nwait 1s\nscreenshot {ja_home}\n\
          wait 9s\nexpect-no-text {ja}\nscreenshot {attract}\nwait 2s\n\
          tap 960 400\nwait 1s\nexpect-text {kiosk}\nexpect-no-text {ja}\nscreenshot {home}\nquit\n",
         ja = title("ja"),
         kiosk = title(&kiosk_lang),
+        large = quote(&l10n.t("ja", "large-text")),
+        contrast = quote(&l10n.t("ja", "high-contrast")),
+        ja_home = dir.path().join("ja-home.png").display(),
         attract = attract.display(),
         home = home.display(),
     );
     let out = run(dir.path(), &script, (1920, 1080), &["--idle-seconds", "5"]);
     assert!(out.status.success(), "{}", stderr(&out));
     check_png(&attract, (1920, 1080));
-    check_png(&home, (1920, 1080));
+    // The Japanese visitor's high contrast (a black background) is not the next visitor's.
+    let ja_home = check_png(&dir.path().join("ja-home.png"), (1920, 1080));
+    assert_eq!(*ja_home.get_pixel(2, 2), image::Rgb([0, 0, 0]));
+    let next_home = check_png(&home, (1920, 1080));
+    assert_ne!(*next_home.get_pixel(2, 2), image::Rgb([0, 0, 0]));
     let bodies: Vec<protocol::RecordBody> =
         kiosk_core::store::Store::open(&data.join("kiosk.sqlite"))
             .unwrap()
@@ -470,6 +480,16 @@ fn language_resets_between_visitors() {
         })
         .expect("the idle timeout ended the visit");
     assert!(chose < idle);
+    // Both toggles were counted, and the next visitor's session turned neither on.
+    for target in ["look:large-text:on", "look:high-contrast:on"] {
+        let at = bodies
+            .iter()
+            .position(
+                |b| matches!(b, protocol::RecordBody::Interaction { target: t, .. } if t == target),
+            )
+            .unwrap_or_else(|| panic!("{target} was not recorded"));
+        assert!(chose < at && at < idle, "{target}");
+    }
     let attract_langs: Vec<&str> = bodies[idle..]
         .iter()
         .filter_map(|b| match b {
@@ -497,6 +517,127 @@ fn language_resets_between_visitors() {
         std::fs::create_dir_all(&to).unwrap();
         for p in [&attract, &home] {
             std::fs::copy(p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// The demo pack offering zh-Hant too (its texts fall back to zh-Hans), in a folder of its own.
+fn pack_with_zh_hant(to: &Path) -> PathBuf {
+    let from = root().join("assets").join("demo-pack");
+    let dir = to.join("pack");
+    std::fs::create_dir_all(dir.join("media")).unwrap();
+    for entry in std::fs::read_dir(from.join("media")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join("media").join(entry.file_name())).unwrap();
+    }
+    let toml = std::fs::read_to_string(from.join("pack.toml")).unwrap();
+    let offered: String = toml
+        .lines()
+        .map(|l| match l.strip_prefix("languages = ") {
+            Some(list) => format!("languages = {}", list.replace("]", ", \"zh-Hant\"]")),
+            None => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(offered, toml);
+    std::fs::write(dir.join("pack.toml"), offered).unwrap();
+    dir
+}
+
+#[test]
+fn no_text_overflows_and_controls_are_in_reach() {
+    let pack = pack();
+    let l10n = kiosk_core::i18n::Localiser::load(&root().join("locales")).unwrap();
+    let pillar = &pack.pack.pillars[0];
+    let item = pack.items_in(&pillar.id, protocol::now_ms())[0];
+    let keep = std::env::var_os("PROMO_KEEP_SHOTS").map(PathBuf::from);
+    let badge = "type \"BEGIN:VCARD\\nVERSION:4.0\\nFN:김민준\\nORG:Hanwha\\n\
+                 TEL;VALUE=uri:tel:+82-2-555-0100\\nEND:VCARD\\n\"\n";
+    for (w, h) in [(1080, 1920), (1920, 1080)] {
+        for lang in ["vi", "en", "ko", "ja", "zh-Hans", "zh-Hant"] {
+            let dir = tempfile::tempdir().unwrap();
+            let content = pack_with_zh_hant(dir.path());
+            let shots = dir.path().join("shots");
+            let t = |id: &str| quote(&l10n.t(lang, id));
+            let shot = |name: &str| format!("screenshot {}\n", shots.join(name).display());
+            // Every visitor screen, checked as laid out: once as everybody sees it, once
+            // with large text and high contrast on.
+            let visit = |tag: &str| {
+                format!(
+                    "tap-text {pillar}\nwait 1s\nexpect-layout\n{s_pillar}\
+                     tap-text {item_title}\nwait 2s\nexpect-layout\n{s_item}\
+                     tap-text {leave}\nwait 1s\nexpect-layout\n{s_form}\
+                     tap-text {done}\nwait 1s\nexpect-layout\n{s_review}\
+                     {badge}wait 1s\nexpect-text {yes}\nexpect-layout\n{s_badge}\
+                     tap-text {yes}\nwait 1s\nexpect-layout\n{s_thanks}\
+                     tap-text {home}\nwait 1s\n",
+                    pillar = quote(pack.localised(&pillar.title, lang)),
+                    item_title = quote(&pack.text(item, lang).unwrap().title),
+                    leave = t("leave-contact"),
+                    done = t("form-keyboard-done"),
+                    yes = t("badge-yes"),
+                    home = t("home"),
+                    s_pillar = shot(&format!("pillar{tag}.png")),
+                    s_item = shot(&format!("item{tag}.png")),
+                    s_form = shot(&format!("form{tag}.png")),
+                    s_review = shot(&format!("form-review{tag}.png")),
+                    s_badge = shot(&format!("badge{tag}.png")),
+                    s_thanks = shot(&format!("thanks{tag}.png")),
+                )
+            };
+            let script = format!(
+                "wait 2s\nexpect-layout\ntap {cx} {cy}\nwait 1s\ntap-text {native}\nwait 1s\n\
+                 expect-text {home_title}\nexpect-layout\n{s_home}{normal}\
+                 tap-text {large}\nwait 1s\ntap-text {contrast}\nwait 1s\nexpect-layout\n\
+                 {s_home_large}{large_visit}quit\n",
+                cx = w / 2,
+                cy = h / 3,
+                native = quote(kiosk_core::i18n::native_name(lang)),
+                home_title = t("home-title"),
+                s_home = shot("home.png"),
+                normal = visit(""),
+                large = t("large-text"),
+                contrast = t("high-contrast"),
+                s_home_large = shot("home-large.png"),
+                large_visit = visit("-large"),
+            );
+            let out = run(
+                dir.path(),
+                &script,
+                (w, h),
+                &["--content", content.to_str().unwrap()],
+            );
+            assert!(out.status.success(), "{lang} {w}x{h}: {}", stderr(&out));
+            let screens = [
+                "home",
+                "pillar",
+                "item",
+                "form",
+                "form-review",
+                "badge",
+                "thanks",
+            ];
+            for s in screens {
+                let normal = check_png(&shots.join(format!("{s}.png")), (w, h));
+                // White and yellow on black covers less of the screen: 0.5 % of it drawn.
+                let large = image::open(shots.join(format!("{s}-large.png")))
+                    .unwrap()
+                    .to_rgb8();
+                assert_eq!((large.width(), large.height()), (w, h));
+                let drawn = large.pixels().filter(|p| p.0 != [0, 0, 0]).count();
+                assert!(drawn > (w * h / 200) as usize, "{s}-large {lang} is blank");
+                // High contrast paints the background black; the usual one is not.
+                assert_ne!(*normal.get_pixel(2, 2), image::Rgb([0, 0, 0]), "{s} {lang}");
+                assert_eq!(*large.get_pixel(2, 2), image::Rgb([0, 0, 0]), "{s} {lang}");
+            }
+            if let Some(keep) = &keep {
+                let to = keep.join("layout").join(format!("{lang}-{w}x{h}"));
+                std::fs::create_dir_all(&to).unwrap();
+                for entry in std::fs::read_dir(&shots).unwrap() {
+                    let entry = entry.unwrap();
+                    std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+                }
+            }
         }
     }
 }

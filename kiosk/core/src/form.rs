@@ -257,6 +257,11 @@ impl LeadForm {
         self.focus = Some(field);
     }
 
+    /// No field takes the keys: the on-screen keyboard closes and what it covered shows.
+    pub fn close_keyboard(&mut self) {
+        self.focus = None;
+    }
+
     pub fn shift(&self) -> bool {
         self.shift
     }

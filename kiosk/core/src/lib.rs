@@ -12,6 +12,7 @@ pub mod fonts;
 pub mod form;
 /// Localisation lives in the `locales` crate, beside the Fluent files; re-exported here.
 pub use locales as i18n;
+pub mod layout;
 pub mod media;
 pub mod pin;
 pub mod presenter;

@@ -28,6 +28,10 @@ pub enum Step {
     /// Fails unless the screen shows text but not this text (for half a second on end, within a
     /// few seconds).
     ExpectNoText(String),
+    /// Fails unless the screen keeps the layout rules ([`crate::layout`]): every text fits its
+    /// boxes, every control is large enough and, in portrait, within reach. Waits a few
+    /// seconds for the screen to settle before failing with every broken rule.
+    ExpectLayout,
     Quit,
 }
 
@@ -235,6 +239,10 @@ pub fn parse(src: &str) -> Result<Vec<Line>, ParseError> {
                 want(1)?;
                 Step::ExpectNoText(args[0].clone())
             }
+            "expect-layout" => {
+                want(0)?;
+                Step::ExpectLayout
+            }
             "quit" => {
                 want(0)?;
                 Step::Quit
@@ -266,9 +274,11 @@ wait 500ms
 quit
 expect-text "한국어" 90s
 expect-no-text "Tiếng Việt"
+expect-layout
 "#;
         let lines = parse(src).unwrap();
-        assert_eq!(lines.len(), 12);
+        assert_eq!(lines.len(), 13);
+        assert_eq!(lines[12].step, Step::ExpectLayout);
         assert_eq!(
             lines[10].step,
             Step::ExpectTextWithin("한국어".into(), Duration::from_secs(90))
@@ -304,6 +314,7 @@ expect-no-text "Tiếng Việt"
             ("expect-text a b c", 1),
             ("expect-text a soon", 1),
             ("expect-no-text", 1),
+            ("expect-layout now", 1),
         ];
         for (src, line) in cases {
             let e = parse(src).unwrap_err();

@@ -27,6 +27,7 @@ fn spawn_badge(
     lang: Res<Lang>,
     visit: Res<Visit>,
     mut next: ResMut<NextState<Screen>>,
+    window: Single<&Window>,
 ) {
     let Some(badge) = &visit.badge else {
         next.set(visit.back_to.unwrap_or(Screen::Home));
@@ -54,6 +55,66 @@ fn spawn_badge(
     .chain(badge.code.clone())
     .collect();
     let lo = l.to_owned();
+    let tall = super::portrait(&window);
+    let hello = (
+        theme::label(hello, l, 64.0, palette::ACCENT),
+        TextLayout::justify(Justify::Center),
+    );
+    let question = (
+        theme::label(t("badge-question"), l, 36.0, palette::TEXT),
+        TextLayout::justify(Justify::Center),
+    );
+    let kept = (
+        Name::new("What is kept"),
+        Node {
+            flex_direction: FlexDirection::Column,
+            align_items: AlignItems::Center,
+            padding: UiRect::all(px(20)),
+            row_gap: px(6),
+            border_radius: BorderRadius::all(px(20)),
+            ..default()
+        },
+        BackgroundColor(palette::PANEL),
+        Children::spawn(SpawnIter(
+            shown
+                .into_iter()
+                .map(move |s| theme::label(s, &lo, 28.0, palette::TEXT)),
+        )),
+    );
+    let words = (
+        // A width without a clamp: a text is measured at its box's width before the clamp.
+        Node {
+            width: if tall { percent(100) } else { px(1100) },
+            ..default()
+        },
+        children![theme::paragraph(t(CONSENT_ID), l, 22.0, palette::MUTED)],
+    );
+    let answers = theme::row(children![
+        theme::button_colored(t("badge-yes"), l, 34.0, palette::BUTTON_ACTIVE, Answer::Yes),
+        theme::button(t("badge-no"), l, 34.0, Answer::No),
+    ]);
+    if tall {
+        commands.spawn((
+            Name::new("Badge"),
+            DespawnOnExit(Screen::Badge),
+            theme::bands(
+                hello,
+                (
+                    Node {
+                        width: percent(100),
+                        flex_direction: FlexDirection::Column,
+                        align_items: AlignItems::Center,
+                        row_gap: px(24),
+                        ..default()
+                    },
+                    children![question, kept, words],
+                ),
+                answers,
+                (),
+            ),
+        ));
+        return;
+    }
     commands.spawn((
         Name::new("Badge"),
         DespawnOnExit(Screen::Badge),
@@ -67,55 +128,7 @@ fn spawn_badge(
             padding: UiRect::all(px(60)),
             ..default()
         },
-        children![
-            theme::label(hello, l, 64.0, palette::ACCENT),
-            (
-                theme::label(t("badge-question"), l, 36.0, palette::TEXT),
-                TextLayout::justify(Justify::Center)
-            ),
-            (
-                Name::new("What is kept"),
-                Node {
-                    flex_direction: FlexDirection::Column,
-                    align_items: AlignItems::Center,
-                    padding: UiRect::all(px(20)),
-                    row_gap: px(6),
-                    border_radius: BorderRadius::all(px(20)),
-                    ..default()
-                },
-                BackgroundColor(palette::PANEL),
-                Children::spawn(SpawnIter(shown.into_iter().map(move |s| theme::label(
-                    s,
-                    &lo,
-                    28.0,
-                    palette::TEXT
-                )))),
-            ),
-            (
-                Node {
-                    max_width: px(1100),
-                    ..default()
-                },
-                children![theme::label(t(CONSENT_ID), l, 22.0, palette::MUTED)],
-            ),
-            (
-                Node {
-                    flex_direction: FlexDirection::Row,
-                    column_gap: px(40),
-                    ..default()
-                },
-                children![
-                    theme::button_colored(
-                        t("badge-yes"),
-                        l,
-                        34.0,
-                        palette::BUTTON_ACTIVE,
-                        Answer::Yes
-                    ),
-                    theme::button(t("badge-no"), l, 34.0, Answer::No),
-                ],
-            ),
-        ],
+        children![hello, question, kept, words, answers],
     ));
 }
 

@@ -23,6 +23,8 @@ enum FormAction {
     Consent,
     Submit,
     Cancel,
+    /// Closes the keyboard.
+    Done,
 }
 
 #[derive(Component)]
@@ -86,6 +88,7 @@ fn press_form(
         }
         match action {
             FormAction::Focus(f) => visit.form.set_focus(*f),
+            FormAction::Done => visit.form.close_keyboard(),
             FormAction::Key(k) => visit.form.press(k),
             FormAction::Interest(p) => visit.form.toggle_interest(p),
             FormAction::Consent => {
@@ -111,7 +114,11 @@ fn press_form(
                     .form
                     .lead(&lang.0, visit.item.as_deref(), &consent, now)
                 {
-                    Err(errors) => visit.errors = errors,
+                    Err(errors) => {
+                        // Close the keyboard so that every message shows where it belongs.
+                        visit.form.close_keyboard();
+                        visit.errors = errors;
+                    }
                     Ok(lead) => {
                         visit.errors.clear();
                         visit.save_failed = false;
@@ -168,12 +175,18 @@ fn draw_form(
             };
             let focused = form.focus() == Some(f);
             let value = format!("{}{}", form.value(f), if focused { "|" } else { "" });
+            // An empty value keeps its line, so that the row does not grow at the first letter.
+            let value = if value.is_empty() {
+                " ".to_owned()
+            } else {
+                value
+            };
             let error = visit
                 .errors
                 .iter()
                 .find(|e| e.field() == Some(f))
                 .map(|e| t(e.message_id()));
-            field_row(l, f, label, value, focused, error)
+            field_row(l, f, label, value, focused, error, tall)
         })
         .collect();
 
@@ -203,12 +216,11 @@ fn draw_form(
         String::new()
     };
 
-    let right = (
-        Name::new("Interests and consent"),
+    let interests = (
+        Name::new("Interests"),
         Node {
-            width: if tall { percent(100) } else { percent(44) },
             flex_direction: FlexDirection::Column,
-            row_gap: px(12),
+            row_gap: px(10),
             ..default()
         },
         children![
@@ -234,77 +246,74 @@ fn draw_form(
                     )
                 }))),
             ),
+        ],
+    );
+    let consent = (
+        Name::new("Consent"),
+        Button,
+        FormAction::Consent,
+        Node {
+            flex_direction: FlexDirection::Row,
+            column_gap: px(16),
+            align_items: AlignItems::Center,
+            padding: UiRect::all(px(10)),
+            border_radius: BorderRadius::all(px(16)),
+            ..default()
+        },
+        BackgroundColor(if form.consent() {
+            palette::BUTTON
+        } else {
+            palette::PANEL
+        }),
+        children![
             (
-                Name::new("Consent"),
-                Button,
-                FormAction::Consent,
                 Node {
-                    flex_direction: FlexDirection::Row,
-                    column_gap: px(16),
+                    width: px(64),
+                    height: px(64),
+                    min_width: px(64),
+                    justify_content: JustifyContent::Center,
                     align_items: AlignItems::Center,
-                    padding: UiRect::all(px(10)),
-                    border_radius: BorderRadius::all(px(16)),
+                    border: UiRect::all(px(3)),
+                    border_radius: BorderRadius::all(px(12)),
                     ..default()
                 },
-                BackgroundColor(if form.consent() {
-                    palette::BUTTON
-                } else {
-                    palette::PANEL
-                }),
-                children![
-                    (
-                        Node {
-                            width: px(64),
-                            height: px(64),
-                            min_width: px(64),
-                            justify_content: JustifyContent::Center,
-                            align_items: AlignItems::Center,
-                            border: UiRect::all(px(3)),
-                            border_radius: BorderRadius::all(px(12)),
-                            ..default()
-                        },
-                        BorderColor::all(palette::TEXT),
-                        children![theme::label(
-                            if form.consent() { "✓" } else { "" },
-                            l,
-                            40.0,
-                            palette::TEXT
-                        )],
-                    ),
-                    (
-                        Node {
-                            flex_direction: FlexDirection::Column,
-                            flex_shrink: 1.0,
-                            ..default()
-                        },
-                        children![
-                            theme::label(t("form-consent"), l, 24.0, palette::ACCENT),
-                            theme::label(t(kiosk_core::form::CONSENT_ID), l, 17.0, palette::TEXT),
-                        ],
-                    ),
-                ],
+                BorderColor::all(palette::TEXT),
+                children![theme::label(
+                    if form.consent() { "✓" } else { "" },
+                    l,
+                    40.0,
+                    palette::TEXT
+                )],
             ),
-            theme::label(consent_error.unwrap_or_default(), l, 20.0, palette::ACCENT),
             (
                 Node {
-                    flex_direction: FlexDirection::Row,
-                    column_gap: px(20),
-                    align_items: AlignItems::Center,
+                    flex_direction: FlexDirection::Column,
+                    flex_shrink: 1.0,
                     ..default()
                 },
                 children![
-                    theme::button_colored(
-                        t("form-submit"),
-                        l,
-                        30.0,
-                        palette::BUTTON_ACTIVE,
-                        FormAction::Submit
-                    ),
-                    theme::label(status, l, 22.0, palette::TEXT),
+                    theme::label(t("form-consent"), l, 24.0, palette::ACCENT),
+                    theme::label(t(kiosk_core::form::CONSENT_ID), l, 17.0, palette::TEXT),
                 ],
             ),
         ],
     );
+    let consent_error = theme::label(consent_error.unwrap_or_default(), l, 20.0, palette::ACCENT);
+    // Send and Cancel on the bottom edge; Done closes the keyboard to show what it covers.
+    let typing = form.focus().is_some();
+    let done = typing.then(|| theme::button(t("form-keyboard-done"), l, 28.0, FormAction::Done));
+    let nav = theme::row(Children::spawn((
+        Spawn(theme::button_colored(
+            t("form-submit"),
+            l,
+            30.0,
+            palette::BUTTON_ACTIVE,
+            FormAction::Submit,
+        )),
+        SpawnIter(done.into_iter()),
+        Spawn(theme::button(t("form-cancel"), l, 28.0, FormAction::Cancel)),
+        Spawn(theme::label(status, l, 22.0, palette::TEXT)),
+    )));
 
     let phone_hint = qr.0.clone().map(|(handle, short)| {
         (
@@ -339,6 +348,57 @@ fn draw_form(
             ],
         )
     });
+    let title = theme::label(t("form-title"), l, 40.0, palette::TEXT);
+    let column = |gap: f32| Node {
+        width: percent(100),
+        flex_direction: FlexDirection::Column,
+        row_gap: px(gap),
+        ..default()
+    };
+
+    if tall {
+        // The reach band holds the fields and, while typing, the keyboard; once it is closed,
+        // the interests and the consent. The title above, the phone's QR code below.
+        let keys = form
+            .focus()
+            .map(|field| keyboard(l, field, form.shift(), tall));
+        let review =
+            (!typing).then(|| (column(12.0), children![interests, consent, consent_error]));
+        commands.spawn((
+            Name::new("Form"),
+            FormRoot,
+            DespawnOnExit(Screen::Form),
+            theme::bands(
+                title,
+                (
+                    Name::new("Form body"),
+                    column(12.0),
+                    Children::spawn((
+                        Spawn((
+                            Node {
+                                width: percent(100),
+                                flex_direction: FlexDirection::Row,
+                                flex_wrap: FlexWrap::Wrap,
+                                column_gap: px(12),
+                                row_gap: px(8),
+                                ..default()
+                            },
+                            Children::spawn(SpawnIter(fields.into_iter())),
+                        )),
+                        SpawnIter(keys.into_iter()),
+                        SpawnIter(review.into_iter()),
+                    )),
+                ),
+                nav,
+                (
+                    Name::new("Phone"),
+                    column(0.0),
+                    Children::spawn(SpawnIter(phone_hint.into_iter())),
+                ),
+            ),
+        ));
+        return;
+    }
 
     let mut root = commands.spawn((
         Name::new("Form"),
@@ -352,35 +412,18 @@ fn draw_form(
             row_gap: px(14),
             ..default()
         },
-        children![(
-            Name::new("Header"),
-            Node {
-                flex_direction: FlexDirection::Row,
-                justify_content: JustifyContent::SpaceBetween,
-                align_items: AlignItems::Center,
-                ..default()
-            },
-            children![
-                theme::label(t("form-title"), l, 40.0, palette::TEXT),
-                theme::button(t("form-cancel"), l, 26.0, FormAction::Cancel),
-            ],
-        )],
+        children![title],
     ));
     root.with_children(|root| {
         let mut body = root.spawn(Node {
-            flex_direction: if tall {
-                FlexDirection::Column
-            } else {
-                FlexDirection::Row
-            },
+            flex_direction: FlexDirection::Row,
             column_gap: px(32),
-            row_gap: px(14),
             flex_grow: 1.0,
             ..default()
         });
         body.with_children(|body| {
             let mut left = body.spawn(Node {
-                width: if tall { percent(100) } else { percent(56) },
+                width: percent(56),
                 flex_direction: FlexDirection::Column,
                 row_gap: px(8),
                 ..default()
@@ -393,7 +436,16 @@ fn draw_form(
                     left.spawn(hint);
                 }
             });
-            body.spawn(right);
+            body.spawn((
+                Name::new("Interests and consent"),
+                Node {
+                    width: percent(44),
+                    flex_direction: FlexDirection::Column,
+                    row_gap: px(12),
+                    ..default()
+                },
+                children![interests, consent, consent_error, nav],
+            ));
         });
         if let Some(field) = form.focus() {
             root.spawn(keyboard(l, field, form.shift(), tall));
@@ -408,17 +460,19 @@ fn field_row(
     value: String,
     focused: bool,
     error: Option<String>,
+    pair: bool,
 ) -> impl Bundle + use<> {
+    // Each field's label above its value; on a portrait screen two fields share a row.
+    let lang_owned = lang.to_owned();
     (
         Name::new(format!("Field {field:?}")),
         Button,
         FormAction::Focus(field),
         Node {
-            flex_direction: FlexDirection::Row,
-            align_items: AlignItems::Center,
+            width: percent(if pair { 48.5 } else { 100.0 }),
+            flex_direction: FlexDirection::Column,
             min_height: px(64),
             padding: UiRect::axes(px(16), px(6)),
-            column_gap: px(16),
             border_radius: BorderRadius::all(px(14)),
             ..default()
         },
@@ -427,27 +481,16 @@ fn field_row(
         } else {
             palette::PANEL
         }),
-        children![
-            (
-                Node {
-                    width: px(250),
-                    min_width: px(250),
-                    ..default()
-                },
-                children![theme::label(label, lang, 20.0, palette::MUTED)],
+        // The message line only when there is a message: an empty one takes a line.
+        Children::spawn((
+            Spawn(theme::label(label, lang, 20.0, palette::MUTED)),
+            Spawn(theme::label(value, lang, 28.0, palette::TEXT)),
+            SpawnIter(
+                error
+                    .into_iter()
+                    .map(move |e| theme::label(e, lang_owned.as_str(), 18.0, palette::ACCENT)),
             ),
-            (
-                Node {
-                    flex_direction: FlexDirection::Column,
-                    flex_grow: 1.0,
-                    ..default()
-                },
-                children![
-                    theme::label(value, lang, 28.0, palette::TEXT),
-                    theme::label(error.unwrap_or_default(), lang, 18.0, palette::ACCENT),
-                ],
-            ),
-        ],
+        )),
     )
 }
 

@@ -5,7 +5,7 @@ use bevy::prelude::*;
 use super::{Action, Screen, language_bar, portrait};
 use crate::kiosk::{Content, Lang};
 use crate::media::MediaSlot;
-use crate::theme::{self, palette};
+use crate::theme::{self, Look, palette};
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(OnEnter(Screen::Home), spawn_home);
@@ -23,6 +23,7 @@ fn spawn_home(
     content: Res<Content>,
     lang: Res<Lang>,
     window: Single<&Window>,
+    look: Res<Look>,
 ) {
     let l = lang.0.as_str();
     let tall = portrait(&window);
@@ -50,6 +51,64 @@ fn spawn_home(
         })
         .collect();
     let lang_owned = l.to_owned();
+    let size = if tall { 280.0 } else { 300.0 };
+    // Large text takes room from the icons, so that the tiles keep their size.
+    let icon = size * if look.large_text { 0.24 } else { 0.36 };
+    let heading = (
+        Name::new("Heading"),
+        Node {
+            flex_direction: FlexDirection::Column,
+            align_items: AlignItems::Center,
+            row_gap: px(20),
+            ..default()
+        },
+        children![
+            (
+                theme::label(title, l, 72.0, palette::TEXT),
+                TextLayout::justify(Justify::Center)
+            ),
+            theme::label(choose, l, 30.0, palette::MUTED),
+        ],
+    );
+    let pillars = (
+        Name::new("Pillars"),
+        Node {
+            flex_direction: FlexDirection::Row,
+            flex_wrap: FlexWrap::Wrap,
+            justify_content: JustifyContent::Center,
+            column_gap: px(28),
+            row_gap: px(28),
+            ..default()
+        },
+        Children::spawn(SpawnIter(tiles.into_iter().map(
+            move |(id, name, count, path, color)| {
+                tile(&lang_owned, id, name, count, path, color, (size, icon))
+            },
+        ))),
+    );
+    let toggles = look_toggles(&content, l, *look);
+    if tall {
+        // The languages and the pillars in the reach band, the toggles on its bottom edge.
+        commands.spawn((
+            Name::new("Home"),
+            DespawnOnExit(Screen::Home),
+            theme::bands(
+                heading,
+                (
+                    Node {
+                        flex_direction: FlexDirection::Column,
+                        align_items: AlignItems::Center,
+                        row_gap: px(28),
+                        ..default()
+                    },
+                    children![language_bar(&content, l), pillars],
+                ),
+                toggles,
+                theme::label(content.t(l, "home-hint"), l, 30.0, palette::MUTED),
+            ),
+        ));
+        return;
+    }
     commands.spawn((
         Name::new("Home"),
         DespawnOnExit(Screen::Home),
@@ -57,14 +116,10 @@ fn spawn_home(
             width: percent(100),
             height: percent(100),
             flex_direction: FlexDirection::Column,
-            justify_content: if tall {
-                JustifyContent::SpaceBetween
-            } else {
-                JustifyContent::SpaceEvenly
-            },
+            justify_content: JustifyContent::SpaceEvenly,
             align_items: AlignItems::Center,
-            padding: UiRect::all(px(48)),
-            row_gap: px(32),
+            padding: UiRect::all(px(40)),
+            row_gap: px(24),
             ..default()
         },
         children![
@@ -75,30 +130,29 @@ fn spawn_home(
                     row_gap: px(20),
                     ..default()
                 },
-                children![
-                    theme::label(title, l, 72.0, palette::TEXT),
-                    theme::label(choose, l, 30.0, palette::MUTED),
-                    language_bar(&content, l),
-                ]
+                children![heading, language_bar(&content, l)]
             ),
-            (
-                Name::new("Pillars"),
-                Node {
-                    flex_direction: FlexDirection::Row,
-                    flex_wrap: FlexWrap::Wrap,
-                    justify_content: JustifyContent::Center,
-                    column_gap: px(28),
-                    row_gap: px(28),
-                    ..default()
-                },
-                Children::spawn(SpawnIter(tiles.into_iter().map(
-                    move |(id, name, count, icon, color)| {
-                        tile(&lang_owned, id, name, count, icon, color)
-                    }
-                ))),
-            ),
+            pillars,
+            toggles,
         ],
     ));
+}
+
+/// The two toggles of the look, each showing whether it is on.
+fn look_toggles(content: &Content, l: &str, look: Look) -> impl Bundle + use<> {
+    let toggle = |id: &str, on: bool, action: Action| {
+        let label = content.t(l, id);
+        let color = if on {
+            palette::BUTTON_ACTIVE
+        } else {
+            palette::BUTTON
+        };
+        theme::button_colored(label, l, 28.0, color, action)
+    };
+    theme::row(children![
+        toggle("large-text", look.large_text, Action::LargeText),
+        toggle("high-contrast", look.high_contrast, Action::HighContrast),
+    ])
 }
 
 fn tile(
@@ -108,11 +162,12 @@ fn tile(
     count: String,
     icon: Option<std::path::PathBuf>,
     color: Color,
+    (size, icon_size): (f32, f32),
 ) -> impl Bundle + use<> {
     let icon_bundle = (
         Node {
-            width: px(120),
-            height: px(120),
+            width: px(icon_size),
+            height: px(icon_size),
             ..default()
         },
         ImageNode::default().with_color(Color::NONE),
@@ -126,8 +181,8 @@ fn tile(
         Button,
         Action::Pillar(id),
         Node {
-            width: px(300),
-            height: px(300),
+            width: px(size),
+            min_height: px(size),
             flex_direction: FlexDirection::Column,
             justify_content: JustifyContent::Center,
             align_items: AlignItems::Center,

@@ -13,7 +13,6 @@ use crate::theme::{self, palette};
 
 /// Pixels a touch must travel sideways to count as a swipe (at 1080p).
 const SWIPE_PX: f32 = 120.0;
-const QR_PX: f32 = 260.0;
 
 #[derive(Component)]
 struct Gallery {
@@ -89,10 +88,13 @@ fn spawn_item(
     let gallery = (
         Name::new("Gallery"),
         Node {
-            width: if tall { percent(100) } else { percent(50) },
-            height: if tall { px(560) } else { percent(100) },
+            width: percent(100),
+            flex_grow: 1.0,
+            min_height: px(280),
             flex_direction: FlexDirection::Column,
             justify_content: JustifyContent::FlexEnd,
+            border_radius: BorderRadius::all(px(20)),
+            overflow: Overflow::clip(),
             ..default()
         },
         BackgroundColor(palette::PANEL),
@@ -127,42 +129,21 @@ fn spawn_item(
                     palette::TEXT
                 ),
                 Node {
-                    margin: UiRect::all(px(20)),
+                    margin: UiRect::all(px(16)),
                     ..default()
                 },
             ),
         ],
     );
-    let text_col = (
+    let texts = (
         Name::new("Text"),
         Node {
-            width: if tall { percent(100) } else { percent(50) },
-            flex_grow: 1.0,
+            width: percent(100),
             flex_direction: FlexDirection::Column,
-            padding: UiRect::all(px(40)),
-            row_gap: px(16),
+            row_gap: px(14),
             ..default()
         },
         children![
-            (
-                Node {
-                    flex_direction: FlexDirection::Row,
-                    column_gap: px(24),
-                    margin: UiRect::top(px(12)),
-                    ..default()
-                },
-                children![
-                    theme::button(back, &l, 30.0, Action::Go(Screen::Pillar)),
-                    theme::button(home, &l, 30.0, Action::Go(Screen::Home)),
-                    theme::button_colored(
-                        leave,
-                        &l,
-                        30.0,
-                        palette::BUTTON_ACTIVE,
-                        Action::Form(Some(item_id))
-                    ),
-                ]
-            ),
             theme::label(title, &l, 52.0, palette::TEXT),
             theme::label(summary, &l, 30.0, palette::ACCENT),
             theme::label(body, &l, 24.0, palette::TEXT),
@@ -180,36 +161,91 @@ fn spawn_item(
                     palette::TEXT
                 )))),
             ),
-            (
-                Name::new("QR codes"),
-                Node {
-                    flex_direction: FlexDirection::Row,
-                    column_gap: px(32),
-                    margin: UiRect::top(px(12)),
-                    ..default()
-                },
-                Children::spawn(SpawnIter(qr_panels.into_iter().map(
-                    move |(label, hint, handle, short)| qr_panel(&lq, label, hint, handle, short)
-                ))),
-            ),
-            theme::label(no_server.unwrap_or_default(), &l, 24.0, palette::MUTED),
         ],
     );
+    // Back and Home on the bottom edge of the content, beside the lead.
+    let nav = theme::row(children![
+        theme::button_colored(
+            leave,
+            &l,
+            30.0,
+            palette::BUTTON_ACTIVE,
+            Action::Form(Some(item_id))
+        ),
+        theme::button(back, &l, 30.0, Action::Go(Screen::Pillar)),
+        theme::button(home, &l, 30.0, Action::Go(Screen::Home)),
+    ]);
+    let qr_size = if tall { 230.0 } else { 220.0 };
+    let codes = (
+        Name::new("QR codes"),
+        Node {
+            flex_direction: FlexDirection::Row,
+            justify_content: JustifyContent::Center,
+            column_gap: px(32),
+            ..default()
+        },
+        Children::spawn(SpawnIter(qr_panels.into_iter().map(
+            move |(label, hint, handle, short)| qr_panel(&lq, label, hint, handle, short, qr_size),
+        ))),
+    );
+    let no_server = theme::label(no_server.unwrap_or_default(), &l, 24.0, palette::MUTED);
+    if tall {
+        // The picture on top, the text and every control in the reach band, the codes to
+        // scan below it.
+        commands.spawn((
+            Name::new("Item"),
+            DespawnOnExit(Screen::Item),
+            theme::bands(
+                gallery,
+                texts,
+                nav,
+                (codes_column(), children![codes, no_server]),
+            ),
+        ));
+        return;
+    }
     commands.spawn((
         Name::new("Item"),
         DespawnOnExit(Screen::Item),
         Node {
             width: percent(100),
             height: percent(100),
-            flex_direction: if tall {
-                FlexDirection::Column
-            } else {
-                FlexDirection::Row
-            },
+            flex_direction: FlexDirection::Row,
+            padding: UiRect::all(px(32)),
+            column_gap: px(40),
             ..default()
         },
-        children![gallery, text_col],
+        children![
+            (
+                Node {
+                    width: percent(50),
+                    flex_direction: FlexDirection::Column,
+                    row_gap: px(24),
+                    ..default()
+                },
+                children![gallery, (codes_column(), children![codes, no_server])],
+            ),
+            (
+                Node {
+                    width: percent(50),
+                    flex_direction: FlexDirection::Column,
+                    justify_content: JustifyContent::SpaceBetween,
+                    row_gap: px(24),
+                    ..default()
+                },
+                children![texts, nav],
+            ),
+        ],
     ));
+}
+
+fn codes_column() -> impl Bundle {
+    Node {
+        flex_direction: FlexDirection::Column,
+        align_items: AlignItems::Center,
+        row_gap: px(8),
+        ..default()
+    }
 }
 
 fn qr_panel(
@@ -218,12 +254,13 @@ fn qr_panel(
     hint: String,
     qr: Handle<Image>,
     short: String,
+    size: f32,
 ) -> impl Bundle + use<> {
     (
         Node {
             flex_direction: FlexDirection::Column,
             align_items: AlignItems::Center,
-            width: px(QR_PX + 40.0),
+            width: px(size + 80.0),
             row_gap: px(8),
             padding: UiRect::all(px(16)),
             border_radius: BorderRadius::all(px(20)),
@@ -234,8 +271,8 @@ fn qr_panel(
             theme::label(label, lang, 28.0, palette::ACCENT),
             (
                 Node {
-                    width: px(QR_PX),
-                    height: px(QR_PX),
+                    width: px(size),
+                    height: px(size),
                     ..default()
                 },
                 ImageNode::new(qr)

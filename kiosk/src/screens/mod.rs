@@ -93,6 +93,10 @@ pub enum Action {
     Form(Option<String>),
     /// The next (+1) or previous (-1) page of a pillar's items.
     Page(i32),
+    /// Turns large text on or off for this visit.
+    LargeText,
+    /// Turns high contrast on or off for this visit.
+    HighContrast,
 }
 
 pub(super) fn plugin(app: &mut App) {
@@ -114,9 +118,12 @@ pub(super) fn plugin(app: &mut App) {
         ));
 }
 
-/// A new visitor starts with nothing of the last one's.
-fn forget_visit(mut visit: ResMut<Visit>) {
+/// A new visitor starts with nothing of the last one's, and sees the screens as everybody does.
+fn forget_visit(mut visit: ResMut<Visit>, mut look: ResMut<theme::Look>) {
     *visit = Visit::default();
+    if *look != theme::Look::default() {
+        *look = theme::Look::default();
+    }
 }
 
 /// Shows the thank-you once the lead is durable; on a store error, says so where the visitor is.
@@ -214,6 +221,7 @@ pub fn signed_qr_for(
 }
 
 /// Acts on a button as soon as it is pressed (touch screens have no hover).
+#[allow(clippy::too_many_arguments)]
 fn press_buttons(
     query: Query<(&Interaction, &Action), Changed<Interaction>>,
     mut next: ResMut<NextState<Screen>>,
@@ -223,6 +231,7 @@ fn press_buttons(
     mut visit: ResMut<Visit>,
     services: Res<Services>,
     content: Res<Content>,
+    mut look: ResMut<theme::Look>,
 ) {
     for (interaction, action) in &query {
         if *interaction != Interaction::Pressed {
@@ -267,6 +276,24 @@ fn press_buttons(
             Action::Item(i) => {
                 selection.item = i.clone();
                 next.set(Screen::Item);
+            }
+            Action::LargeText | Action::HighContrast => {
+                let (name, on) = if *action == Action::LargeText {
+                    look.large_text = !look.large_text;
+                    ("large-text", look.large_text)
+                } else {
+                    look.high_contrast = !look.high_contrast;
+                    ("high-contrast", look.high_contrast)
+                };
+                // Counted, so that the reports show how many visitors needed it.
+                services.record(
+                    &content,
+                    protocol::RecordBody::Interaction {
+                        target: format!("look:{name}:{}", if on { "on" } else { "off" }),
+                        item: None,
+                    },
+                );
+                next.set(*screen.get());
             }
             Action::Form(item) => {
                 visit.item = item.clone();

@@ -18,6 +18,7 @@ fn spawn_pillar(
     lang: Res<Lang>,
     mut selection: ResMut<Selection>,
     window: Single<&Window>,
+    look: Res<theme::Look>,
 ) {
     let l = lang.0.clone();
     let tall = portrait(&window);
@@ -32,7 +33,9 @@ fn spawn_pillar(
         .unwrap_or_default();
     let color = super::home::pillar_color(pillar.and_then(|p| p.color.as_deref()));
     let all = content.items_in(&selection.pillar);
-    let per_page = if tall { 8 } else { 6 };
+    let all_count = all.len();
+    // Two rows of two in the reach band of a portrait screen, two rows of three on a landscape one.
+    let per_page = if tall { 4 } else { 6 };
     let pages = all.len().div_ceil(per_page).max(1);
     let page = selection.page.min(pages - 1);
     selection.page = page;
@@ -42,40 +45,38 @@ fn spawn_pillar(
         .take(per_page)
         .map(|item| {
             let text = content.pack.text(item, &l);
+            // Large text shows the titles only, so that a page still fits (the summary is the
+            // item page's first line).
+            let summary = text
+                .filter(|_| !look.large_text)
+                .map(|t| t.summary.clone())
+                .unwrap_or_default();
             (
                 item.id.clone(),
                 text.map(|t| t.title.clone()).unwrap_or_default(),
-                text.map(|t| t.summary.clone()).unwrap_or_default(),
+                summary,
                 item.media.first().map(|m| content.pack.media_path(m)),
             )
         })
         .collect();
     let back = content.t(&l, "back");
+    let count = content
+        .i18n
+        .t_args(&l, "items-count", &[("count", &all_count.to_string())]);
     let lang_cards = l.clone();
-    // Three cards a row on a landscape screen, two on a portrait one.
     let card_width = if tall { 480.0 } else { 560.0 };
-    let header = (
-        Name::new("Header"),
-        Node {
-            width: percent(100),
-            flex_direction: FlexDirection::Row,
-            align_items: AlignItems::Center,
-            column_gap: px(32),
-            ..default()
-        },
-        children![
-            theme::button(back, &l, 32.0, Action::Go(Screen::Home)),
-            theme::label(title, &l, 60.0, palette::TEXT),
-        ],
+    let image_height = if tall { 170.0 } else { 150.0 };
+    let heading = (
+        theme::label(title, &l, 60.0, palette::TEXT),
+        TextLayout::justify(Justify::Center),
     );
     // Page buttons only when there is more than one page; the arrows need no translation.
     let pager = (
         Name::new("Pages"),
         Node {
             flex_direction: FlexDirection::Row,
-            justify_content: JustifyContent::Center,
             align_items: AlignItems::Center,
-            column_gap: px(32),
+            column_gap: px(24),
             display: if pages > 1 {
                 Display::Flex
             } else {
@@ -89,6 +90,10 @@ fn spawn_pillar(
             theme::button("›", &l, 40.0, Action::Page(1)),
         ],
     );
+    let nav = theme::row(children![
+        pager,
+        theme::button(back, &l, 32.0, Action::Go(Screen::Home)),
+    ]);
     let grid = (
         Name::new("Items"),
         Node {
@@ -102,30 +107,50 @@ fn spawn_pillar(
         },
         Children::spawn(SpawnIter(cards.into_iter().map(
             move |(id, title, summary, image)| {
-                card(&lang_cards, id, title, summary, image, color, card_width)
+                card(
+                    &lang_cards,
+                    id,
+                    title,
+                    summary,
+                    image,
+                    color,
+                    card_width,
+                    image_height,
+                )
             },
         ))),
     );
+    if tall {
+        commands.spawn((
+            Name::new("Pillar"),
+            DespawnOnExit(Screen::Pillar),
+            theme::bands(
+                heading,
+                grid,
+                nav,
+                theme::label(count, &l, 30.0, palette::MUTED),
+            ),
+        ));
+        return;
+    }
     commands.spawn((
         Name::new("Pillar"),
         DespawnOnExit(Screen::Pillar),
         Node {
             width: percent(100),
             height: percent(100),
-            flex_direction: if tall {
-                FlexDirection::ColumnReverse
-            } else {
-                FlexDirection::Column
-            },
-            justify_content: JustifyContent::FlexStart,
-            padding: UiRect::all(px(40)),
-            row_gap: px(28),
+            flex_direction: FlexDirection::Column,
+            justify_content: JustifyContent::SpaceBetween,
+            align_items: AlignItems::Center,
+            padding: UiRect::all(px(32)),
+            row_gap: px(20),
             ..default()
         },
-        children![header, grid, pager],
+        children![heading, grid, nav],
     ));
 }
 
+#[allow(clippy::too_many_arguments)]
 fn card(
     lang: &str,
     id: String,
@@ -134,6 +159,7 @@ fn card(
     image: Option<std::path::PathBuf>,
     color: Color,
     width: f32,
+    image_height: f32,
 ) -> impl Bundle + use<> {
     (
         Name::new(format!("Item {id}")),
@@ -151,8 +177,8 @@ fn card(
         children![
             (
                 Node {
-                    width: px(560),
-                    height: px(240),
+                    width: percent(100),
+                    height: px(image_height),
                     ..default()
                 },
                 ImageNode::default().with_color(Color::NONE),
