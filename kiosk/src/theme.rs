@@ -43,6 +43,11 @@ pub mod contrast {
     pub const BORDER_PX: f32 = 3.0;
 }
 
+/// Marks a node in its active state (a focused field, a ticked box, the thank-you's tick), which
+/// high contrast shows with a yellow outline, since it paints every background black.
+#[derive(Component)]
+pub struct Active(pub bool);
+
 /// What the look last painted on a node, so that a colour a screen sets afterwards (a field
 /// taking the focus) is told from the look's own.
 #[derive(Component)]
@@ -80,7 +85,13 @@ fn apply_contrast(
     mut clear: ResMut<ClearColor>,
     mut commands: Commands,
     mut backgrounds: Query<
-        (Entity, &mut BackgroundColor, Option<&Painted>, Has<Button>),
+        (
+            Entity,
+            &mut BackgroundColor,
+            Option<&Painted>,
+            Has<Button>,
+            Option<&Active>,
+        ),
         Changed<BackgroundColor>,
     >,
     mut texts: Query<(Entity, &mut TextColor, Option<&Painted>), Changed<TextColor>>,
@@ -96,16 +107,17 @@ fn apply_contrast(
     if !look.high_contrast {
         return;
     }
-    for (e, mut bg, painted, button) in &mut backgrounds {
+    for (e, mut bg, painted, button, marked) in &mut backgrounds {
+        let marked = marked.is_some_and(|a| a.0);
         if painted.is_some_and(|p| same(p.0, bg.0)) || bg.0.alpha() == 0.0 {
             continue;
         }
-        let active = same(bg.0, palette::BUTTON_ACTIVE) || same(bg.0, palette::ACCENT);
+        let active = marked || same(bg.0, palette::BUTTON_ACTIVE) || same(bg.0, palette::ACCENT);
         let black =
             contrast::BACKGROUND.with_alpha(if button { 1.0 } else { bg.0.alpha().max(0.92) });
         bg.0 = black;
         commands.entity(e).insert(Painted(black));
-        if button {
+        if button || marked {
             // An outline, not a border: it takes no room, so nothing is laid out again.
             let edge = if active {
                 contrast::ACCENT

@@ -265,6 +265,7 @@ fn draw_form(
         } else {
             palette::PANEL
         }),
+        theme::Active(form.consent()),
         children![
             (
                 Node {
@@ -481,6 +482,7 @@ fn field_row(
         } else {
             palette::PANEL
         }),
+        theme::Active(focused),
         // The message line only when there is a message: an empty one takes a line.
         Children::spawn((
             Spawn(theme::label(label, lang, 20.0, palette::MUTED)),

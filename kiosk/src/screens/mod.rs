@@ -105,6 +105,8 @@ pub(super) fn plugin(app: &mut App) {
         .init_resource::<Visit>()
         .init_resource::<Saving>()
         .add_systems(OnEnter(Screen::Attract), forget_visit)
+        // A host presents as everybody sees it, whatever the last visitor chose.
+        .add_systems(OnEnter(Screen::Presenter), reset_look)
         .add_systems(Update, (press_buttons, finish_saving))
         .add_plugins((
             attract::plugin,
@@ -119,8 +121,12 @@ pub(super) fn plugin(app: &mut App) {
 }
 
 /// A new visitor starts with nothing of the last one's, and sees the screens as everybody does.
-fn forget_visit(mut visit: ResMut<Visit>, mut look: ResMut<theme::Look>) {
+fn forget_visit(mut visit: ResMut<Visit>, look: ResMut<theme::Look>) {
     *visit = Visit::default();
+    reset_look(look);
+}
+
+fn reset_look(mut look: ResMut<theme::Look>) {
     if *look != theme::Look::default() {
         *look = theme::Look::default();
     }

@@ -60,6 +60,7 @@ fn spawn_thanks(
                     ..default()
                 },
                 BackgroundColor(palette::BUTTON),
+                theme::Active(true),
                 children![theme::label("✓", l, 140.0, palette::TEXT)],
             ),
             (
