@@ -567,6 +567,8 @@ fn no_text_overflows_and_controls_are_in_reach() {
                     "tap-text {pillar}\nwait 1s\nexpect-layout\n{s_pillar}\
                      tap-text {item_title}\nwait 2s\nexpect-layout\n{s_item}\
                      tap-text {leave}\nwait 1s\nexpect-layout\n{s_form}\
+                     tap-text {send}\nwait 1s\nexpect-text {err_name}\nexpect-layout\n\
+                     tap-text {name_label}\nwait 1s\n\
                      tap-text {done}\nwait 1s\nexpect-layout\n{s_review}\
                      {badge}wait 1s\nexpect-text {yes}\nexpect-layout\n{s_badge}\
                      tap-text {yes}\nwait 1s\nexpect-layout\n{s_thanks}\
@@ -575,6 +577,9 @@ fn no_text_overflows_and_controls_are_in_reach() {
                     item_title = quote(&pack.text(item, lang).unwrap().title),
                     leave = t("leave-contact"),
                     done = t("form-keyboard-done"),
+                    send = t("form-submit"),
+                    err_name = t("form-error-name"),
+                    name_label = t("form-name"),
                     yes = t("badge-yes"),
                     home = t("home"),
                     s_pillar = shot(&format!("pillar{tag}.png")),
