@@ -34,13 +34,13 @@ pub struct Look {
 const REM: f32 = 20.0;
 pub const LARGE_TEXT: f32 = 1.3;
 
-/// The colours of high contrast: white and yellow on black, borders on every control.
+/// The colours of high contrast: white and yellow on black, an outline on every control.
 pub mod contrast {
     use bevy::prelude::Color;
     pub const BACKGROUND: Color = Color::BLACK;
     pub const TEXT: Color = Color::WHITE;
     pub const ACCENT: Color = Color::srgb(1.0, 0.86, 0.0);
-    pub const BORDER_PX: f32 = 3.0;
+    pub const OUTLINE_PX: f32 = 3.0;
 }
 
 /// Marks a node in its active state (a focused field, a ticked box, the thank-you's tick), which
@@ -48,10 +48,14 @@ pub mod contrast {
 #[derive(Component)]
 pub struct Active(pub bool);
 
-/// What the look last painted on a node, so that a colour a screen sets afterwards (a field
-/// taking the focus) is told from the look's own.
+/// What the look last painted as a node's background, and as its text's colour, so that a
+/// colour a screen sets afterwards (a field taking the focus) is told from the look's own.
+/// Two components, so that a node with both never takes one for the other.
 #[derive(Component)]
-struct Painted(Color);
+struct PaintedBackground(Color);
+
+#[derive(Component)]
+struct PaintedText(Color);
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Look>()
@@ -78,7 +82,7 @@ fn same(a: Color, b: Color) -> bool {
 }
 
 /// In high contrast, every background a screen paints becomes black (controls get a white
-/// border, a yellow one when active), every text white (yellow where it was the accent).
+/// outline, a yellow one when active), every text white (yellow where it was the accent).
 #[allow(clippy::type_complexity)]
 fn apply_contrast(
     look: Res<Look>,
@@ -88,13 +92,13 @@ fn apply_contrast(
         (
             Entity,
             &mut BackgroundColor,
-            Option<&Painted>,
+            Option<&PaintedBackground>,
             Has<Button>,
             Option<&Active>,
         ),
         Changed<BackgroundColor>,
     >,
-    mut texts: Query<(Entity, &mut TextColor, Option<&Painted>), Changed<TextColor>>,
+    mut texts: Query<(Entity, &mut TextColor, Option<&PaintedText>), Changed<TextColor>>,
 ) {
     let want = if look.high_contrast {
         contrast::BACKGROUND
@@ -116,7 +120,7 @@ fn apply_contrast(
         let black =
             contrast::BACKGROUND.with_alpha(if button { 1.0 } else { bg.0.alpha().max(0.92) });
         bg.0 = black;
-        commands.entity(e).insert(Painted(black));
+        commands.entity(e).insert(PaintedBackground(black));
         if button || marked {
             // An outline, not a border: it takes no room, so nothing is laid out again.
             let edge = if active {
@@ -124,7 +128,7 @@ fn apply_contrast(
             } else {
                 contrast::TEXT
             };
-            let width = if active { 2.0 } else { 1.0 } * contrast::BORDER_PX;
+            let width = if active { 2.0 } else { 1.0 } * contrast::OUTLINE_PX;
             commands
                 .entity(e)
                 .insert(Outline::new(px(width), px(0), edge));
@@ -140,7 +144,7 @@ fn apply_contrast(
             contrast::TEXT
         };
         color.0 = c;
-        commands.entity(e).insert(Painted(c));
+        commands.entity(e).insert(PaintedText(c));
     }
 }
 
