@@ -174,6 +174,25 @@ impl Canvas {
         });
     }
 
+    /// A disc of radius `r` stretched `tall` times in height, whose edge reaches out to
+    /// `outline(angle)` times the radius, at most 1.3 (a rambutan's hairs, a durian's thorns).
+    fn spiky(
+        &mut self,
+        (x, y): (f32, f32),
+        r: f32,
+        tall: f32,
+        outline: impl Fn(f32) -> f32,
+        c: Col,
+    ) {
+        let (rx, ry) = (r * 1.3 / ASPECT, r * 1.3 * tall);
+        self.paint((x - rx, y - ry, x + rx, y + ry), |px, py| {
+            let (dx, dy) = ((px - x) * ASPECT, (py - y) / tall);
+            let a = dy.atan2(dx);
+            let reach = r * outline(a);
+            (dx.hypot(dy) < reach).then_some((c, 1.0))
+        });
+    }
+
     /// A straight stroke `w` wide (shares of the height).
     fn line(&mut self, (ax, ay): (f32, f32), (bx, by): (f32, f32), w: f32, c: Col) {
         let pad = w;
@@ -758,36 +777,22 @@ fn scene(id: &str, variant: u32, base: Col) -> RgbImage {
                     c.ellipse(x + r * 0.1, y - r * 1.05, r * 0.35, r * 0.18, GREEN);
                 }
                 "long-khanh-rambutan" => {
-                    c.paint(
-                        (
-                            x - r * 1.3 / ASPECT,
-                            y - r * 1.3,
-                            x + r * 1.3 / ASPECT,
-                            y + r * 1.3,
-                        ),
-                        |px, py| {
-                            let (dx, dy) = ((px - x) * ASPECT, py - y);
-                            let a = dy.atan2(dx);
-                            let reach = r * (1.0 + 0.18 * (a * 24.0).sin().abs());
-                            (dx.hypot(dy) < reach).then_some(([0.85, 0.15, 0.15], 1.0))
-                        },
+                    c.spiky(
+                        (x, y),
+                        r,
+                        1.0,
+                        |a| 1.0 + 0.18 * (a * 24.0).sin().abs(),
+                        [0.85, 0.15, 0.15],
                     );
                     c.circle(x - r * 0.25, y - r * 0.25, r * 0.25, [0.95, 0.4, 0.35]);
                 }
                 "durian" => {
-                    c.paint(
-                        (
-                            x - r * 1.3 / ASPECT,
-                            y - r * 1.4,
-                            x + r * 1.3 / ASPECT,
-                            y + r * 1.4,
-                        ),
-                        |px, py| {
-                            let (dx, dy) = ((px - x) * ASPECT, (py - y) / 1.2);
-                            let a = dy.atan2(dx);
-                            let reach = r * (1.0 + 0.12 * (a * 16.0).cos().max(0.0));
-                            (dx.hypot(dy) < reach).then_some(([0.5, 0.55, 0.2], 1.0))
-                        },
+                    c.spiky(
+                        (x, y),
+                        r,
+                        1.2,
+                        |a| 1.0 + 0.12 * (a * 16.0).cos().max(0.0),
+                        [0.5, 0.55, 0.2],
                     );
                     c.ellipse(
                         x + r * 0.1 / ASPECT,
