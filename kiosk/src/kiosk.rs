@@ -83,7 +83,7 @@ impl Setup {
             Err(e) => eprintln!("warning: an interrupted visit could not be recorded: {e}"),
         }
         let identity = store.identity()?;
-        let stored_event = store.meta("event_id")?;
+        let stored_event = store.meta(kiosk_core::store::EVENT_KEY)?;
         let settings = store.applied_settings()?;
         let pin_hash = store
             .meta("staff_pin_hash")?
@@ -99,9 +99,16 @@ impl Setup {
                         || settings.as_ref().is_some_and(|s| s.revision > 0)
                 });
         let clock = Clock::system();
+        // The recorder wakes the sync worker after each write; the worker's heartbeats go
+        // through the recorder.
+        let inbox = kiosk_core::sync::Inbox::default();
+        let waker = inbox.waker();
+        let (recorder, recorder_thread) =
+            Recorder::start(store_path.clone(), clock, move || waker.wake())?;
         let sync = SyncWorker::spawn(
+            inbox,
             store_path.clone(),
-            clock.clone(),
+            recorder.clone(),
             SyncConfig {
                 interval: std::time::Duration::from_secs(config.sync_interval_seconds.max(1)),
                 insecure: config.insecure,
@@ -112,9 +119,6 @@ impl Setup {
             // A kiosk told to play a folder does not replace it with server content.
             (!standalone).then_some(cache),
         );
-        let waker = sync.waker();
-        let (recorder, recorder_thread) =
-            Recorder::start(store_path.clone(), clock, move || waker.wake())?;
         let languages = kiosk_core::settings::languages(
             pack.languages(event.as_deref()),
             settings.as_ref().and_then(|s| s.languages.as_deref()),
@@ -249,16 +253,9 @@ impl Services {
         self.sync.status()
     }
 
-    /// Keeps the event staff chose for the next start (written off the render thread).
+    /// Keeps the event staff chose for the next start (written by the recorder).
     pub fn remember_event(&self, event_id: &str) {
-        let path = self.store_path.clone();
-        let id = event_id.to_owned();
-        std::thread::spawn(move || {
-            let result = Store::open(&path).and_then(|s| s.set_meta("event_id", &id));
-            if let Err(e) = result {
-                bevy::log::error!("cannot remember the event {id}: {e}");
-            }
-        });
+        self.recorder.remember_event(event_id);
     }
 
     pub fn record(&self, content: &Content, body: RecordBody) {

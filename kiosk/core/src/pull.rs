@@ -17,7 +17,8 @@ use reqwest::header::{AUTHORIZATION, RANGE};
 use sha2::{Digest, Sha256};
 
 use crate::content::LoadedPack;
-use crate::sync::{SyncClient, SyncError};
+use crate::sync::client::{SyncClient, check_status};
+use crate::sync::policy::SyncError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PullError {
@@ -141,7 +142,7 @@ impl ContentCache {
         if resp.status() == StatusCode::NO_CONTENT {
             return Ok(Pulled::NothingPublished);
         }
-        let resp = crate::sync::check_status(resp).await?;
+        let resp = check_status(resp).await?;
         let manifest: Manifest = resp
             .json()
             .await
@@ -214,7 +215,7 @@ impl ContentCache {
             .map_err(|e| SyncError::Network(e.to_string()))?;
         let resumed = resp.status() == StatusCode::PARTIAL_CONTENT;
         if !resumed {
-            resp = crate::sync::check_status(resp).await?;
+            resp = check_status(resp).await?;
         }
         let mut file = std::fs::OpenOptions::new()
             .create(true)

@@ -1,5 +1,7 @@
-//! The recorder: the one writer of the kiosk's store, on its own thread, so that no Bevy system
-//! touches the disk. The app sends records through a channel; a write the visitor is told about
+//! The recorder: the one writer of the kiosk's records and of what the app keeps in the store
+//! (checkpoints, the event chosen in the overlay), on its own thread, so that no Bevy system
+//! touches the disk. The sync worker's heartbeats go through it too; the worker itself writes
+//! only what the server answered (acknowledgements, erasures, settings). The app sends records through a channel; a write the visitor is told about
 //! (a lead) comes with a reply that arrives only once the record is durable.
 
 use std::path::PathBuf;
@@ -47,6 +49,47 @@ impl Pending {
         self.0
             .recv()
             .unwrap_or_else(|_| Err("the recorder stopped before the write".into()))
+    }
+}
+
+/// A write a screen waits for (a lead, a delegation's visit) with what to do once it is
+/// durable. One at a time: a second is refused, and so not written, while the first is in
+/// flight. Shareable between threads, as Bevy's resources must be.
+pub struct Durable<T>(std::sync::Mutex<Option<(Pending, T)>>);
+
+impl<T> Default for Durable<T> {
+    fn default() -> Self {
+        Durable(std::sync::Mutex::new(None))
+    }
+}
+
+impl<T> Durable<T> {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<(Pending, T)>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes the write and waits for it; false, with nothing written, while another is in
+    /// flight.
+    pub fn start(&self, write: impl FnOnce() -> Pending, then: T) -> bool {
+        let mut slot = self.slot();
+        if slot.is_some() {
+            return false;
+        }
+        *slot = Some((write(), then));
+        true
+    }
+
+    pub fn busy(&self) -> bool {
+        self.slot().is_some()
+    }
+
+    /// Once the store answered: `Ok(then)` if the write is durable, else why not. Either way
+    /// the next write may start. `None` while the write is in flight.
+    pub fn finish(&self) -> Option<Result<T, String>> {
+        let mut slot = self.slot();
+        let done = slot.as_ref()?.0.poll()?;
+        let (_, then) = slot.take()?;
+        Some(done.map(|_| then))
     }
 }
 
@@ -148,6 +191,16 @@ impl Recorder {
         });
     }
 
+    /// Keeps the event staff chose in the overlay for the next start, in order with the
+    /// records (the server's settings, which may assign another, are kept by the sync worker
+    /// with the rest of the settings).
+    pub fn remember_event(&self, event_id: &str) {
+        let _ = self.tx.send(Command::Meta {
+            key: crate::store::EVENT_KEY,
+            value: Some(event_id.to_owned()),
+        });
+    }
+
     /// Keeps (or with `None` forgets) a checkpoint in the store, in order with the records.
     pub fn checkpoint(&self, key: &'static str, value: Option<String>) {
         let _ = self.tx.send(Command::Meta { key, value });
@@ -242,6 +295,79 @@ mod tests {
         assert_eq!(stored.seq, 2);
         let store = Store::open(&path).unwrap();
         assert_eq!(store.all().unwrap().len(), 2);
+        drop(thread);
+    }
+
+    #[test]
+    fn a_durable_save_is_one_at_a_time_and_hands_back_what_follows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.sqlite");
+        let (rec, thread) = Recorder::start(path.clone(), Clock::system(), || {}).unwrap();
+        let body = |t: &str| RecordBody::Interaction {
+            target: t.into(),
+            item: None,
+        };
+        let saving = Durable::<&str>::default();
+        assert!(!saving.busy());
+        assert!(saving.finish().is_none(), "nothing to finish");
+        assert!(saving.start(|| rec.record_durable(None, body("first")), "thanks Kim"));
+        // A second tap while the first is in flight writes nothing.
+        let mut wrote = false;
+        assert!(!saving.start(
+            || {
+                wrote = true;
+                rec.record_durable(None, body("second"))
+            },
+            "again"
+        ));
+        assert!(!wrote);
+        let then = loop {
+            if let Some(done) = saving.finish() {
+                break done;
+            }
+            assert!(saving.busy());
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        assert_eq!(then, Ok("thanks Kim"));
+        assert!(!saving.busy());
+        assert!(saving.finish().is_none(), "finished once");
+        drop(thread);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.all().unwrap().len(), 1);
+
+        // The recorder gone: the save fails, says so, and the next may start.
+        let saving = Durable::<()>::default();
+        assert!(saving.start(|| rec.record_durable(None, body("late")), ()));
+        let failed = loop {
+            if let Some(done) = saving.finish() {
+                break done;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        assert!(failed.unwrap_err().contains("recorder stopped"));
+        assert!(!saving.busy());
+    }
+
+    #[test]
+    fn the_event_chosen_is_kept_in_order_with_the_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.sqlite");
+        let (rec, thread) = Recorder::start(path.clone(), Clock::system(), || {}).unwrap();
+        rec.remember_event("fair-2027");
+        rec.record_durable(
+            Some("fair-2027"),
+            RecordBody::Interaction {
+                target: "home".into(),
+                item: None,
+            },
+        )
+        .wait()
+        .unwrap();
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.meta(crate::store::EVENT_KEY).unwrap().as_deref(),
+            Some("fair-2027")
+        );
         drop(thread);
     }
 

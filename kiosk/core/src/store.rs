@@ -20,6 +20,10 @@ use uuid::Uuid;
 
 use crate::clock::Stamp;
 
+/// The meta key of the event the kiosk plays (from the server's settings or chosen in the
+/// overlay), read at start.
+pub const EVENT_KEY: &str = "event_id";
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the kiosk store could not be opened or written: {0}")]
@@ -209,9 +213,9 @@ impl Store {
         upsert_meta(&tx, "settings_rev", &settings.revision.to_string())?;
         upsert_meta(&tx, "settings", &serde_json::to_string(settings)?)?;
         match settings.event_id.as_deref() {
-            Some(e) => upsert_meta(&tx, "event_id", e)?,
+            Some(e) => upsert_meta(&tx, EVENT_KEY, e)?,
             None => {
-                tx.execute("DELETE FROM meta WHERE key = 'event_id'", [])?;
+                tx.execute("DELETE FROM meta WHERE key = ?1", [EVENT_KEY])?;
             }
         }
         if let Some(h) = settings.staff_pin_hash.as_deref() {
