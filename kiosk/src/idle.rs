@@ -40,6 +40,7 @@ fn end_session_on_exit(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn track_touches(
     mut touches: MessageReader<TouchInput>,
     mouse: Res<ButtonInput<MouseButton>>,
@@ -48,14 +49,30 @@ fn track_touches(
     content: Res<Content>,
     mut session: ResMut<Session>,
     screen: Res<State<Screen>>,
+    (overlay, scale, windows): (
+        Res<crate::staff::Overlay>,
+        Res<UiScale>,
+        Query<&Window, With<bevy::window::PrimaryWindow>>,
+    ),
 ) {
-    // A host presenting is not a visitor: no session, no idle reset.
-    if *screen.get() == Screen::Presenter {
+    // A host presenting is not a visitor, nor are staff at work in the overlay (their taps keep
+    // a visit already under way alive, and start none), nor the taps in the attract loop's
+    // corner that open it: no session, no idle reset.
+    if *screen.get() == Screen::Presenter || (overlay.is_open() && !session.in_session()) {
         touches.clear();
         return;
     }
-    let touched = touches.read().any(|t| t.phase == TouchPhase::Started)
-        || mouse.get_just_pressed().next().is_some()
+    let staff_corner =
+        |p: Vec2| *screen.get() == Screen::Attract && crate::staff::in_corner(p, &scale);
+    let cursor_in_corner = windows
+        .single()
+        .ok()
+        .and_then(Window::cursor_position)
+        .is_some_and(staff_corner);
+    let touched = touches
+        .read()
+        .any(|t| t.phase == TouchPhase::Started && !staff_corner(t.position))
+        || (mouse.get_just_pressed().next().is_some() && !cursor_in_corner)
         || keys.get_just_pressed().next().is_some();
     // The touch that leaves the attract loop starts the session.
     if touched {

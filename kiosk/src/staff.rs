@@ -8,7 +8,6 @@ use std::sync::mpsc::Receiver;
 
 use bevy::input::touch::{TouchInput, TouchPhase};
 use bevy::prelude::*;
-use bevy::ui::FocusPolicy;
 use kiosk_core::pin::PinGate;
 use kiosk_core::sync::SyncStatus;
 use protocol::RecordBody;
@@ -101,8 +100,34 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(OnEnter(Screen::Attract), close_on_reset)
         .add_systems(
             Update,
-            (press_staff, check_pin, refresh_status, draw_overlay).chain(),
-        );
+            (pause_scanner, check_pin, refresh_status, draw_overlay).chain(),
+        )
+        .add_observer(press_staff);
+}
+
+/// Whether a point of the window (logical pixels) is in the corner that opens the overlay.
+pub fn in_corner(position: Vec2, scale: &UiScale) -> bool {
+    let corner = CORNER_PX * scale.0;
+    position.x <= corner && position.y <= corner
+}
+
+/// A node over the attract loop's top-left corner that takes its presses, so that staff opening
+/// the overlay do not wake the kiosk into a visitor's home screen. Its own root, above the
+/// attract loop's full-screen "touch anywhere": a press stops at the topmost node and goes up
+/// only its own (empty) tree. Sizes scale with `UiScale`, as the corner does.
+pub fn corner_guard() -> impl Bundle {
+    (
+        Name::new("Staff corner"),
+        Node {
+            position_type: PositionType::Absolute,
+            left: px(0),
+            top: px(0),
+            width: px(CORNER_PX),
+            height: px(CORNER_PX),
+            ..default()
+        },
+        GlobalZIndex(10),
+    )
 }
 
 fn watch_corner(
@@ -111,13 +136,12 @@ fn watch_corner(
     services: Res<Services>,
     scale: Res<UiScale>,
 ) {
-    let corner = CORNER_PX * scale.0;
     let now = services.mono_ms();
     for t in touches.read() {
         if t.phase != TouchPhase::Started || overlay.is_open() {
             continue;
         }
-        if t.position.x > corner || t.position.y > corner {
+        if !in_corner(t.position, &scale) {
             overlay.bypass_change_detection().taps.clear();
             continue;
         }
@@ -142,9 +166,19 @@ fn close_on_reset(mut overlay: ResMut<Overlay>, mut scanner: ResMut<Scanner>) {
     }
 }
 
+/// Badge scans wait while staff work and while a host presents (a clicker is a keyboard).
+fn pause_scanner(overlay: Res<Overlay>, screen: Res<State<Screen>>, mut scanner: ResMut<Scanner>) {
+    let paused = overlay.is_open() || *screen.get() == Screen::Presenter;
+    if scanner.paused != paused {
+        scanner.paused = paused;
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn press_staff(
-    query: Query<(&Interaction, &StaffAction), Changed<Interaction>>,
+    mut press: On<Pointer<Press>>,
+    actions: Query<&StaffAction>,
+    mut once: ResMut<theme::Pressed>,
     mut overlay: ResMut<Overlay>,
     mut scanner: ResMut<Scanner>,
     pin_hash: Res<StaffPin>,
@@ -153,88 +187,79 @@ fn press_staff(
     mut lang: ResMut<Lang>,
     mut next: ResMut<NextState<Screen>>,
     mut exit: MessageWriter<AppExit>,
-    (mut presenting, mut session, screen): (
-        ResMut<Presenting>,
-        ResMut<Session>,
-        Res<State<Screen>>,
-    ),
+    (mut presenting, mut session): (ResMut<Presenting>, ResMut<Session>),
 ) {
-    // Badge scans wait while staff work and while a host presents (a clicker is a keyboard).
-    scanner.paused = overlay.is_open() || *screen.get() == Screen::Presenter;
-    for (interaction, action) in &query {
-        if *interaction != Interaction::Pressed {
-            continue;
+    let Some(action) = theme::pressed(&mut press, &actions, &mut once) else {
+        return;
+    };
+    match &action {
+        StaffAction::Digit(d) => {
+            if overlay.pin.len() < 12 {
+                overlay.pin.push(*d);
+            }
+            overlay.wrong = false;
         }
-        match action {
-            StaffAction::Digit(d) => {
-                if overlay.pin.len() < 12 {
-                    overlay.pin.push(*d);
-                }
-                overlay.wrong = false;
+        StaffAction::Erase => {
+            overlay.pin.pop();
+        }
+        StaffAction::Enter => {
+            if overlay.locked_for(&services).is_some() {
+                return;
             }
-            StaffAction::Erase => {
-                overlay.pin.pop();
+            let Some(hash) = pin_hash.0.clone() else {
+                return;
+            };
+            let pin = std::mem::take(&mut overlay.pin);
+            let (tx, rx) = std::sync::mpsc::channel();
+            // argon2 takes tens of milliseconds: never in the render loop.
+            std::thread::spawn(move || {
+                let _ = tx.send(kiosk_core::pin::verify_pin(&hash, &pin));
+            });
+            overlay.phase = Phase::Checking(Mutex::new(rx));
+        }
+        StaffAction::Close => {
+            overlay.phase = Phase::Closed;
+            overlay.pin.clear();
+            scanner.paused = false;
+        }
+        StaffAction::SyncNow => {
+            services.sync_now();
+            overlay.refresh_s = 0.5;
+        }
+        StaffAction::Event(id) => {
+            services.record(
+                &content,
+                RecordBody::Interaction {
+                    target: format!("staff:event:{id}"),
+                    item: None,
+                },
+            );
+            content.event = Some(id.clone());
+            // The attract loop speaks the kiosk's language for the new event (`--lang` if
+            // it offers it, else its first).
+            content.refresh_languages();
+            content.reset_language(&mut lang);
+            services.remember_event(id);
+            overlay.phase = Phase::Closed;
+            scanner.paused = false;
+            next.set(Screen::Attract);
+        }
+        StaffAction::Present(id) => {
+            // The visitor session (if any) ends: what follows is the host's.
+            for body in session.end(SessionEnd::Explicit, services.mono_ms()) {
+                services.record(&content, body);
             }
-            StaffAction::Enter => {
-                if overlay.locked_for(&services).is_some() {
-                    break;
-                }
-                let Some(hash) = pin_hash.0.clone() else {
-                    break;
-                };
-                let pin = std::mem::take(&mut overlay.pin);
-                let (tx, rx) = std::sync::mpsc::channel();
-                // argon2 takes tens of milliseconds: never in the render loop.
-                std::thread::spawn(move || {
-                    let _ = tx.send(kiosk_core::pin::verify_pin(&hash, &pin));
-                });
-                overlay.phase = Phase::Checking(Mutex::new(rx));
-            }
-            StaffAction::Close => {
+            if presenting.start(&content, &services, id) {
                 overlay.phase = Phase::Closed;
-                overlay.pin.clear();
-                scanner.paused = false;
-            }
-            StaffAction::SyncNow => {
-                services.sync_now();
-                overlay.refresh_s = 0.5;
-            }
-            StaffAction::Event(id) => {
-                services.record(
-                    &content,
-                    RecordBody::Interaction {
-                        target: format!("staff:event:{id}"),
-                        item: None,
-                    },
-                );
-                content.event = Some(id.clone());
-                // The attract loop speaks the kiosk's language for the new event (`--lang` if
-                // it offers it, else its first).
-                content.refresh_languages();
-                content.reset_language(&mut lang);
-                services.remember_event(id);
-                overlay.phase = Phase::Closed;
-                scanner.paused = false;
-                next.set(Screen::Attract);
-            }
-            StaffAction::Present(id) => {
-                // The visitor session (if any) ends: what follows is the host's.
-                for body in session.end(SessionEnd::Explicit, services.mono_ms()) {
-                    services.record(&content, body);
-                }
-                if presenting.start(&content, &services, id) {
-                    overlay.phase = Phase::Closed;
-                    next.set(Screen::Presenter);
-                } else {
-                    warn!(delegation = %id, "the delegation or its deck is not in the content");
-                }
-            }
-            StaffAction::Quit => {
-                info!("staff quit the kiosk");
-                exit.write(AppExit::Success);
+                next.set(Screen::Presenter);
+            } else {
+                warn!(delegation = %id, "the delegation or its deck is not in the content");
             }
         }
-        break;
+        StaffAction::Quit => {
+            info!("staff quit the kiosk");
+            exit.write(AppExit::Success);
+        }
     }
 }
 
@@ -462,32 +487,11 @@ fn draw_overlay(
     }
     let current_event = content.event.clone();
     commands.spawn((
-        Name::new("Staff overlay"),
         OverlayRoot,
-        Node {
-            position_type: PositionType::Absolute,
-            width: percent(100),
-            height: percent(100),
-            justify_content: JustifyContent::Center,
-            align_items: AlignItems::Center,
-            ..default()
-        },
-        BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.85)),
-        // Touches stop here: the screen underneath does not react.
-        FocusPolicy::Block,
-        Interaction::None,
+        // Over every screen; presses stop here, so the screen underneath does not react.
         GlobalZIndex(200),
-        children![(
-            Node {
-                flex_direction: FlexDirection::Column,
-                align_items: AlignItems::Center,
-                row_gap: px(14),
-                padding: UiRect::all(px(40)),
-                max_width: px(1400),
-                border_radius: BorderRadius::all(px(24)),
-                ..default()
-            },
-            BackgroundColor(palette::BACKGROUND),
+        theme::overlay(
+            "Staff overlay",
             Children::spawn((
                 SpawnIter(
                     panel
@@ -497,14 +501,8 @@ fn draw_overlay(
                 SpawnIter(buttons.into_iter().enumerate().map(move |(i, row)| {
                     let current_event = current_event.clone();
                     let caption = captions.get(&i).cloned();
-                    (
-                        Node {
-                            width: percent(100),
-                            flex_direction: FlexDirection::Column,
-                            align_items: AlignItems::Center,
-                            row_gap: px(8),
-                            ..default()
-                        },
+                    theme::wide_column(
+                        8.0,
                         Children::spawn((
                             SpawnIter(caption.into_iter().map(|c| theme::label(c, l, 24.0, palette::MUTED))),
                             Spawn((
@@ -531,6 +529,6 @@ fn draw_overlay(
                     )
                 })),
             )),
-        )],
+        ),
     ));
 }

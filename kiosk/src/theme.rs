@@ -6,6 +6,8 @@ pub mod palette {
     use bevy::prelude::Color;
     pub const BACKGROUND: Color = Color::srgb(0.05, 0.09, 0.12);
     pub const PANEL: Color = Color::srgba(0.02, 0.05, 0.08, 0.78);
+    /// Over the screen beneath an overlay.
+    pub const DIM: Color = Color::srgba(0.0, 0.0, 0.0, 0.85);
     pub const TEXT: Color = Color::srgb(0.97, 0.97, 0.95);
     pub const MUTED: Color = Color::srgb(0.78, 0.82, 0.84);
     pub const ACCENT: Color = Color::srgb(0.95, 0.66, 0.22);
@@ -59,11 +61,46 @@ struct PaintedText(Color);
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Look>()
+        .init_resource::<Pressed>()
+        .add_systems(First, release_press)
         .add_systems(PreStartup, load_font)
         .add_systems(
             PostUpdate,
             (apply_text_size, apply_contrast).before(bevy::ui::UiSystems::Prepare),
         );
+}
+
+/// One press, one action per frame: a second finger in the same frame would press a control
+/// of the screen being left.
+#[derive(Resource, Default)]
+pub struct Pressed(bool);
+
+fn release_press(mut pressed: ResMut<Pressed>) {
+    if pressed.0 {
+        pressed.0 = false;
+    }
+}
+
+/// What the control under a press does: the control's action `A`, whether the finger landed
+/// on it or on its label. Touch screens have no hover, so controls act on the press, not on
+/// the release. The press goes no further up once a control took it, and only the first press
+/// of a frame acts.
+///
+/// Each screen observes presses (`app.add_observer`) and asks this for its own kind of action.
+pub fn pressed<A: Component + Clone>(
+    press: &mut On<Pointer<Press>>,
+    actions: &Query<&A>,
+    once: &mut Pressed,
+) -> Option<A> {
+    if press.button != PointerButton::Primary {
+        return None;
+    }
+    let action = actions.get(press.event_target()).ok()?.clone();
+    press.propagate(false);
+    if std::mem::replace(&mut once.0, true) {
+        return None;
+    }
+    Some(action)
 }
 
 fn apply_text_size(look: Res<Look>, mut rem: ResMut<bevy::text::RemSize>) {
@@ -207,6 +244,64 @@ pub fn bands(
                 children![bottom]
             ),
         ],
+    )
+}
+
+/// A column of things centred on one another, `gap` pixels apart (at 1080p).
+pub fn column(gap: f32, children: impl Bundle) -> impl Bundle {
+    (
+        Node {
+            flex_direction: FlexDirection::Column,
+            align_items: AlignItems::Center,
+            row_gap: px(gap),
+            ..default()
+        },
+        children,
+    )
+}
+
+/// A [`column`] as wide as its container (its paragraphs wrap to that width).
+pub fn wide_column(gap: f32, children: impl Bundle) -> impl Bundle {
+    (
+        Node {
+            width: percent(100),
+            flex_direction: FlexDirection::Column,
+            align_items: AlignItems::Center,
+            row_gap: px(gap),
+            ..default()
+        },
+        children,
+    )
+}
+
+/// A panel over the whole screen (the staff overlay, the end of a delegation's visit): the
+/// screen beneath is dimmed and takes no press, since a press stops at the topmost node.
+pub fn overlay(name: &'static str, children: impl Bundle) -> impl Bundle {
+    (
+        Name::new(name),
+        Node {
+            position_type: PositionType::Absolute,
+            width: percent(100),
+            height: percent(100),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            ..default()
+        },
+        BackgroundColor(palette::DIM),
+        children![(
+            Name::new(format!("{name} panel")),
+            Node {
+                flex_direction: FlexDirection::Column,
+                align_items: AlignItems::Center,
+                row_gap: px(16),
+                padding: UiRect::all(px(44)),
+                max_width: px(1400),
+                border_radius: BorderRadius::all(px(24)),
+                ..default()
+            },
+            BackgroundColor(palette::BACKGROUND),
+            children,
+        )],
     )
 }
 

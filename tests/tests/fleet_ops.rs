@@ -89,10 +89,10 @@ fn settings_and_a_new_event_from_the_staff_page_reach_a_running_kiosk() {
     let investor_first = pack.playlist(Some(KOREA), protocol::now_ms()).0[0];
     let investor_first_ja = &pack.text(investor_first, "ja").unwrap().title;
     // The kiosk: the staff overlay open while staff work in the browser; the new event shows
-    // in it within a sync round. The home screen under it (the overlay's corner taps woke the
-    // kiosk) now offers the new languages only, and the new idle timeout (15 s, not the
-    // configuration's 60 s) brings the attract loop back, in the first of them, playing the new
-    // event's playlist.
+    // in it within a sync round. The attract loop under it held still (staff are no visitor)
+    // and now plays the new event's playlist from its first item; a visitor's tap opens a home
+    // screen that offers the new languages only, and the new idle timeout (15 s, not the
+    // configuration's 60 s) brings the attract loop back, in the first of them, where it was.
     let script = format!(
         "wait 2s\n{taps}wait 1s\n{pin}tap-text {ok}\nwait 1s\n\
          expect-text {event_line} 150s\nwait 1s\nscreenshot {overlay}\ntap-text {close}\nwait 1s\n\

@@ -396,6 +396,21 @@ fn the_staff_overlay_needs_the_pin_shows_the_state_and_sets_the_event() {
         store.meta("event_id").unwrap().as_deref(),
         Some(event.id.as_str())
     );
+    // Staff at work are not a visitor: the corner taps, the PIN pad and the overlay's buttons
+    // started no session and opened no page.
+    let records = store.all().unwrap();
+    assert!(
+        !records.iter().any(|r| matches!(
+            r.body,
+            protocol::RecordBody::Session { .. }
+                | protocol::RecordBody::View {
+                    origin: protocol::ViewOrigin::Visitor,
+                    ..
+                }
+        )),
+        "{:?}",
+        records.iter().map(|r| r.body.kind()).collect::<Vec<_>>()
+    );
 }
 
 #[test]

@@ -25,6 +25,10 @@ struct Loop {
     started: bool,
     /// An item just ended: a new content version may take over now.
     switch_due: bool,
+    /// The event whose playlist plays: another one starts from its first item.
+    event: Option<String>,
+    /// The staff overlay covers the loop: it holds still, and no view is counted.
+    covered: bool,
 }
 
 /// Whether a crossfade is on screen now (the benchmark measures frame times during them).
@@ -56,7 +60,11 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(OnExit(Screen::Attract), end_attract_view)
         .add_systems(
             Update,
-            (adopt_new_content, advance_loop, cycle_touch_line)
+            (
+                adopt_new_content,
+                hold_under_the_overlay,
+                (advance_loop, cycle_touch_line).run_if(|l: Res<Loop>| !l.covered),
+            )
                 .chain()
                 .run_if(in_state(Screen::Attract)),
         );
@@ -85,6 +93,8 @@ fn spawn_attract(
 ) {
     state.started = false;
     state.elapsed = 0.0;
+    // Staff open their overlay from this corner: its taps wake no visitor's home screen.
+    commands.spawn((crate::staff::corner_guard(), DespawnOnExit(Screen::Attract)));
     let touch = content.t(&lang.0, "touch-to-start");
     commands.spawn((
         Name::new("Attract"),
@@ -149,6 +159,13 @@ fn advance_loop(
     mut root: Query<&mut BackgroundColor, With<AttractRoot>>,
     mut fading: ResMut<Fading>,
 ) {
+    if state.event != content.event {
+        // Another event (staff chose it here or on the server): its playlist from the start.
+        state.event = content.event.clone();
+        state.index = 0;
+        state.elapsed = 0.0;
+        state.started = false;
+    }
     let (items, secs) = content.playlist();
     if items.is_empty() {
         return;
@@ -282,6 +299,32 @@ fn adopt_new_content(
     content.reset_language(&mut lang);
     state.index = 0;
     state.started = false;
+}
+
+/// While the staff overlay covers the loop nobody watches it: the view on screen ends when the
+/// overlay opens, and the loop holds still until it closes, then shows that item anew.
+fn hold_under_the_overlay(
+    overlay: Res<crate::staff::Overlay>,
+    mut state: ResMut<Loop>,
+    mut session: ResMut<Session>,
+    services: Res<Services>,
+    content: Res<Content>,
+    mut fading: ResMut<Fading>,
+) {
+    let covered = overlay.is_open();
+    if state.covered == covered {
+        return;
+    }
+    state.covered = covered;
+    if covered {
+        fading.0 = false;
+        if let Some(done) = session.end_view(services.mono_ms()) {
+            services.record(&content, done);
+        }
+    } else {
+        state.started = false;
+        state.elapsed = 0.0;
+    }
 }
 
 /// The attract loop speaks the kiosk's language, never the last visitor's: its views are

@@ -18,7 +18,7 @@ enum Answer {
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(OnEnter(Screen::Badge), spawn_badge)
-        .add_systems(Update, answer.run_if(in_state(Screen::Badge)));
+        .add_observer(answer);
 }
 
 fn spawn_badge(
@@ -99,16 +99,7 @@ fn spawn_badge(
             DespawnOnExit(Screen::Badge),
             theme::bands(
                 hello,
-                (
-                    Node {
-                        width: percent(100),
-                        flex_direction: FlexDirection::Column,
-                        align_items: AlignItems::Center,
-                        row_gap: px(24),
-                        ..default()
-                    },
-                    children![question, kept, words],
-                ),
+                theme::wide_column(24.0, children![question, kept, words]),
                 answers,
                 (),
             ),
@@ -134,7 +125,9 @@ fn spawn_badge(
 
 #[allow(clippy::too_many_arguments)]
 fn answer(
-    query: Query<(&Interaction, &Answer), Changed<Interaction>>,
+    mut press: On<Pointer<Press>>,
+    actions: Query<&Answer>,
+    mut once: ResMut<theme::Pressed>,
     mut visit: ResMut<Visit>,
     saving: Res<Saving>,
     services: Res<Services>,
@@ -142,45 +135,39 @@ fn answer(
     lang: Res<Lang>,
     mut next: ResMut<NextState<Screen>>,
 ) {
-    for (interaction, answer) in &query {
-        if *interaction != Interaction::Pressed {
-            continue;
+    let Some(answer) = theme::pressed(&mut press, &actions, &mut once) else {
+        return;
+    };
+    match &answer {
+        Answer::No => {
+            visit.badge = None;
+            services.record(
+                &content,
+                RecordBody::Interaction {
+                    target: "badge:declined".into(),
+                    item: None,
+                },
+            );
+            next.set(visit.back_to.unwrap_or(Screen::Home));
         }
-        match answer {
-            Answer::No => {
-                visit.badge = None;
-                services.record(
-                    &content,
-                    RecordBody::Interaction {
-                        target: "badge:declined".into(),
-                        item: None,
-                    },
-                );
-                next.set(visit.back_to.unwrap_or(Screen::Home));
+        Answer::Yes => {
+            if saving.busy() {
+                return;
             }
-            Answer::Yes => {
-                if saving.busy() {
-                    break;
-                }
-                let Some(badge) = visit.badge.clone() else {
-                    break;
-                };
-                let lead = badge_lead(
-                    &badge,
-                    content.event.as_deref(),
-                    &lang.0,
-                    visit.item.as_deref(),
-                    visit.form.interests(),
-                    &consent_words(&content.i18n, BADGE_CONSENT_ID, &lang.0),
-                    services.recorder.clock().now().corrected_ms,
-                );
-                let name = badge.greeting_name().map(str::to_owned);
-                let pending = services
-                    .recorder
-                    .record_durable(content.event.as_deref(), RecordBody::Lead(Box::new(lead)));
-                saving.start(pending, name);
-            }
+            let Some(badge) = visit.badge.clone() else {
+                return;
+            };
+            let lead = badge_lead(
+                &badge,
+                content.event.as_deref(),
+                &lang.0,
+                visit.item.as_deref(),
+                visit.form.interests(),
+                &consent_words(&content.i18n, BADGE_CONSENT_ID, &lang.0),
+                services.recorder.clock().now().corrected_ms,
+            );
+            let name = badge.greeting_name().map(str::to_owned);
+            saving.lead(&services, &content, lead, name);
         }
-        break;
     }
 }

@@ -8,7 +8,7 @@
 
 use bevy::prelude::*;
 use kiosk_core::form::{Field, Key, keyboard_rows};
-use protocol::{QrPurpose, RecordBody};
+use protocol::QrPurpose;
 
 use super::{Saving, Screen, Visit, portrait};
 use crate::kiosk::{Content, Lang, Services};
@@ -39,10 +39,11 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(OnEnter(Screen::Form), (make_qr, draw_form).chain())
         .add_systems(
             Update,
-            (press_form, draw_form.run_if(resource_changed::<Visit>))
-                .chain()
+            draw_form
+                .run_if(resource_changed::<Visit>)
                 .run_if(in_state(Screen::Form)),
-        );
+        )
+        .add_observer(press_form);
 }
 
 /// Languages typed with the Latin keyboard; the others get the phone QR as well.
@@ -74,7 +75,9 @@ fn make_qr(
 
 #[allow(clippy::too_many_arguments)]
 fn press_form(
-    query: Query<(&Interaction, &FormAction), Changed<Interaction>>,
+    mut press: On<Pointer<Press>>,
+    actions: Query<&FormAction>,
+    mut once: ResMut<theme::Pressed>,
     mut visit: ResMut<Visit>,
     saving: Res<Saving>,
     services: Res<Services>,
@@ -82,66 +85,59 @@ fn press_form(
     lang: Res<Lang>,
     mut next: ResMut<NextState<Screen>>,
 ) {
-    for (interaction, action) in &query {
-        if *interaction != Interaction::Pressed {
-            continue;
+    let Some(action) = theme::pressed(&mut press, &actions, &mut once) else {
+        return;
+    };
+    match &action {
+        FormAction::Focus(f) => visit.form.set_focus(*f),
+        FormAction::Done => visit.form.close_keyboard(),
+        FormAction::Key(k) => visit.form.press(k),
+        FormAction::Interest(p) => visit.form.toggle_interest(p),
+        FormAction::Consent => {
+            let yes = !visit.form.consent();
+            visit.form.set_consent(yes);
         }
-        match action {
-            FormAction::Focus(f) => visit.form.set_focus(*f),
-            FormAction::Done => visit.form.close_keyboard(),
-            FormAction::Key(k) => visit.form.press(k),
-            FormAction::Interest(p) => visit.form.toggle_interest(p),
-            FormAction::Consent => {
-                let yes = !visit.form.consent();
-                visit.form.set_consent(yes);
+        FormAction::Cancel => {
+            visit.form.clear();
+            visit.errors.clear();
+            next.set(visit.back_to.unwrap_or(Screen::Home));
+        }
+        FormAction::Submit => {
+            if saving.busy() {
+                return;
             }
-            FormAction::Cancel => {
-                visit.form.clear();
-                visit.errors.clear();
-                next.set(visit.back_to.unwrap_or(Screen::Home));
-            }
-            FormAction::Submit => {
-                if saving.busy() {
-                    break;
+            let now = services.recorder.clock().now().corrected_ms;
+            let consent = kiosk_core::form::consent_words(
+                &content.i18n,
+                kiosk_core::form::CONSENT_ID,
+                &lang.0,
+            );
+            match visit
+                .form
+                .lead(&lang.0, visit.item.as_deref(), &consent, now)
+            {
+                Err(errors) => {
+                    // Close the keyboard so that every message shows where it belongs.
+                    visit.form.close_keyboard();
+                    visit.errors = errors;
                 }
-                let now = services.recorder.clock().now().corrected_ms;
-                let consent = kiosk_core::form::consent_words(
-                    &content.i18n,
-                    kiosk_core::form::CONSENT_ID,
-                    &lang.0,
-                );
-                match visit
-                    .form
-                    .lead(&lang.0, visit.item.as_deref(), &consent, now)
-                {
-                    Err(errors) => {
-                        // Close the keyboard so that every message shows where it belongs.
-                        visit.form.close_keyboard();
-                        visit.errors = errors;
-                    }
-                    Ok(lead) => {
-                        visit.errors.clear();
-                        visit.save_failed = false;
-                        let name = lead.contact.name.clone();
-                        let pending = services.recorder.record_durable(
-                            content.event.as_deref(),
-                            RecordBody::Lead(Box::new(lead)),
-                        );
-                        saving.start(pending, Some(name));
-                        // Redraw to show "Saving…".
-                        visit.set_changed();
-                    }
+                Ok(lead) => {
+                    visit.errors.clear();
+                    visit.save_failed = false;
+                    let name = lead.contact.name.clone();
+                    saving.lead(&services, &content, lead, Some(name));
+                    // Redraw to show "Saving…".
+                    visit.set_changed();
                 }
             }
         }
-        // Messages already shown go away as soon as their problem is fixed.
-        if !visit.errors.is_empty() {
-            let now = visit.form.errors();
-            visit.errors.retain(|e| now.contains(e));
-        }
-        // One press, one action.
-        break;
     }
+    // Messages already shown go away as soon as their problem is fixed.
+    if !visit.errors.is_empty() {
+        let now = visit.form.errors();
+        visit.errors.retain(|e| now.contains(e));
+    }
+    // One press, one action.
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -548,44 +544,41 @@ fn keyboard(lang: &str, field: Field, shift: bool, tall: bool) -> impl Bundle + 
     let lang = lang.to_owned();
     (
         Name::new("Keyboard"),
-        Node {
-            flex_direction: FlexDirection::Column,
-            align_items: AlignItems::Center,
-            row_gap: px(8),
-            ..default()
-        },
-        Children::spawn(SpawnIter(rows.into_iter().map(move |row| {
-            let lang = lang.clone();
-            (
-                Node {
-                    flex_direction: FlexDirection::Row,
-                    column_gap: px(8),
-                    ..default()
-                },
-                Children::spawn(SpawnIter(row.into_iter().map(move |(k, label)| {
-                    let wide = matches!(k, Key::Space | Key::Text(_));
-                    let active = k == Key::Shift && shift;
-                    (
-                        Name::new("Key"),
-                        Button,
-                        FormAction::Key(k),
-                        Node {
-                            width: px(if wide { key_w * 2.5 } else { key_w }),
-                            height: px(64),
-                            justify_content: JustifyContent::Center,
-                            align_items: AlignItems::Center,
-                            border_radius: BorderRadius::all(px(12)),
-                            ..default()
-                        },
-                        BackgroundColor(if active {
-                            palette::BUTTON_ACTIVE
-                        } else {
-                            palette::BUTTON
-                        }),
-                        children![theme::label(label, &lang, 30.0, palette::TEXT)],
-                    )
-                }))),
-            )
-        }))),
+        theme::column(
+            8.0,
+            Children::spawn(SpawnIter(rows.into_iter().map(move |row| {
+                let lang = lang.clone();
+                (
+                    Node {
+                        flex_direction: FlexDirection::Row,
+                        column_gap: px(8),
+                        ..default()
+                    },
+                    Children::spawn(SpawnIter(row.into_iter().map(move |(k, label)| {
+                        let wide = matches!(k, Key::Space | Key::Text(_));
+                        let active = k == Key::Shift && shift;
+                        (
+                            Name::new("Key"),
+                            Button,
+                            FormAction::Key(k),
+                            Node {
+                                width: px(if wide { key_w * 2.5 } else { key_w }),
+                                height: px(64),
+                                justify_content: JustifyContent::Center,
+                                align_items: AlignItems::Center,
+                                border_radius: BorderRadius::all(px(12)),
+                                ..default()
+                            },
+                            BackgroundColor(if active {
+                                palette::BUTTON_ACTIVE
+                            } else {
+                                palette::BUTTON
+                            }),
+                            children![theme::label(label, &lang, 30.0, palette::TEXT)],
+                        )
+                    }))),
+                )
+            }))),
+        ),
     )
 }

@@ -56,19 +56,16 @@ fn spawn_home(
     let icon = size * if look.large_text { 0.24 } else { 0.36 };
     let heading = (
         Name::new("Heading"),
-        Node {
-            flex_direction: FlexDirection::Column,
-            align_items: AlignItems::Center,
-            row_gap: px(20),
-            ..default()
-        },
-        children![
-            (
-                theme::label(title, l, 72.0, palette::TEXT),
-                TextLayout::justify(Justify::Center)
-            ),
-            theme::label(choose, l, 30.0, palette::MUTED),
-        ],
+        theme::column(
+            20.0,
+            children![
+                (
+                    theme::label(title, l, 72.0, palette::TEXT),
+                    TextLayout::justify(Justify::Center)
+                ),
+                theme::label(choose, l, 30.0, palette::MUTED),
+            ],
+        ),
     );
     let pillars = (
         Name::new("Pillars"),
@@ -94,15 +91,7 @@ fn spawn_home(
             DespawnOnExit(Screen::Home),
             theme::bands(
                 heading,
-                (
-                    Node {
-                        flex_direction: FlexDirection::Column,
-                        align_items: AlignItems::Center,
-                        row_gap: px(28),
-                        ..default()
-                    },
-                    children![language_bar(&content, l), pillars],
-                ),
+                theme::column(28.0, children![language_bar(&content, l), pillars]),
                 toggles,
                 theme::label(content.t(l, "home-hint"), l, 30.0, palette::MUTED),
             ),
@@ -123,15 +112,7 @@ fn spawn_home(
             ..default()
         },
         children![
-            (
-                Node {
-                    flex_direction: FlexDirection::Column,
-                    align_items: AlignItems::Center,
-                    row_gap: px(20),
-                    ..default()
-                },
-                children![heading, language_bar(&content, l)]
-            ),
+            theme::column(20.0, children![heading, language_bar(&content, l)]),
             pillars,
             toggles,
         ],

@@ -11,67 +11,16 @@ mod item;
 mod pillar;
 mod presenter;
 pub use presenter::Presenting;
+mod state;
+pub use state::{Saving, Screen, Visit};
 mod thanks;
-
-use std::sync::Mutex;
 
 use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
-use kiosk_core::badge::Badge;
-use kiosk_core::form::{FormError, LeadForm};
-use kiosk_core::recorder::Pending;
 use protocol::{QrPurpose, RecordBody};
 
 use crate::kiosk::{Content, Lang, Services};
 use crate::theme::{self, palette};
-
-#[derive(States, Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum Screen {
-    #[default]
-    Attract,
-    Home,
-    Pillar,
-    Item,
-    /// The lead form with the on-screen keyboard.
-    Form,
-    /// "Share the contact on your badge?" after a badge scan.
-    Badge,
-    /// Shown once a lead is durable in the store.
-    Thanks,
-    /// A host presents a deck to a delegation (entered from the staff overlay).
-    Presenter,
-}
-
-/// What this visitor typed, scanned and was told. Forgotten when the kiosk returns to the
-/// attract loop.
-#[derive(Resource, Default)]
-pub struct Visit {
-    pub form: LeadForm,
-    pub errors: Vec<FormError>,
-    pub save_failed: bool,
-    /// The item the form was opened from.
-    pub item: Option<String>,
-    /// The badge waiting for the visitor's answer.
-    pub badge: Option<Badge>,
-    /// The name to thank (None: a thank-you without a name).
-    pub thanks_name: Option<String>,
-    /// Where "Cancel" and "No" return to.
-    pub back_to: Option<Screen>,
-}
-
-/// A lead being written: the thank-you waits for the store to say it is durable.
-#[derive(Resource, Default)]
-pub struct Saving(Mutex<Option<(Pending, Option<String>)>>);
-
-impl Saving {
-    pub fn start(&self, pending: Pending, name: Option<String>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((pending, name));
-    }
-
-    pub fn busy(&self) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).is_some()
-    }
-}
 
 /// The pillar and item the visitor chose.
 #[derive(Resource, Default, Debug, Clone)]
@@ -107,7 +56,8 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(OnEnter(Screen::Attract), forget_visit)
         // A host presents as everybody sees it, whatever the last visitor chose.
         .add_systems(OnEnter(Screen::Presenter), reset_look)
-        .add_systems(Update, (press_buttons, finish_saving))
+        .add_systems(Update, finish_saving)
+        .add_observer(press_buttons)
         .add_plugins((
             attract::plugin,
             home::plugin,
@@ -139,15 +89,13 @@ fn finish_saving(
     screen: Res<State<Screen>>,
     mut next: ResMut<NextState<Screen>>,
 ) {
-    let mut slot = saving.0.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(done) = slot.as_ref().and_then(|(p, _)| p.poll()) else {
+    let Some(done) = saving.finish() else {
         return;
     };
-    let (_, name) = slot.take().expect("polled above");
     match done {
         // The lead is stored either way; the thank-you is only for a visitor still there (an
         // idle reset may have returned to the attract loop meanwhile).
-        Ok(_) if matches!(screen.get(), Screen::Form | Screen::Badge) => {
+        Ok(name) if matches!(screen.get(), Screen::Form | Screen::Badge) => {
             visit.form.clear();
             visit.errors.clear();
             visit.badge = None;
@@ -229,7 +177,9 @@ pub fn signed_qr_for(
 /// Acts on a button as soon as it is pressed (touch screens have no hover).
 #[allow(clippy::too_many_arguments)]
 fn press_buttons(
-    query: Query<(&Interaction, &Action), Changed<Interaction>>,
+    mut press: On<Pointer<Press>>,
+    actions: Query<&Action>,
+    mut once: ResMut<theme::Pressed>,
     mut next: ResMut<NextState<Screen>>,
     screen: Res<State<Screen>>,
     mut lang: ResMut<Lang>,
@@ -239,84 +189,81 @@ fn press_buttons(
     content: Res<Content>,
     mut look: ResMut<theme::Look>,
 ) {
-    for (interaction, action) in &query {
-        if *interaction != Interaction::Pressed {
-            continue;
-        }
-        match action {
-            Action::Go(s) => next.set(*s),
-            Action::Language(l) => {
-                if lang.0 != *l {
-                    services.record(
-                        &content,
-                        protocol::RecordBody::LanguageSelected {
-                            lang: l.clone(),
-                            previous: Some(lang.0.clone()),
-                        },
-                    );
-                    lang.0 = l.clone();
-                    // Re-enter the screen so that every text is rebuilt in the new language.
-                    next.set(*screen.get());
-                }
-            }
-            Action::Page(delta) => {
-                let count = content.items_in(&selection.pillar).len().max(1);
-                selection.page = selection
-                    .page
-                    .saturating_add_signed(*delta as isize)
-                    .min(count - 1);
-                next.set(Screen::Pillar);
-            }
-            Action::Pillar(p) => {
-                selection.pillar = p.clone();
-                selection.page = 0;
+    let Some(action) = theme::pressed(&mut press, &actions, &mut once) else {
+        return;
+    };
+    match &action {
+        Action::Go(s) => next.set(*s),
+        Action::Language(l) => {
+            if lang.0 != *l {
                 services.record(
                     &content,
-                    protocol::RecordBody::Interaction {
-                        target: format!("pillar:{p}"),
-                        item: None,
+                    protocol::RecordBody::LanguageSelected {
+                        lang: l.clone(),
+                        previous: Some(lang.0.clone()),
                     },
                 );
-                next.set(Screen::Pillar);
-            }
-            Action::Item(i) => {
-                selection.item = i.clone();
-                next.set(Screen::Item);
-            }
-            Action::LargeText | Action::HighContrast => {
-                let (name, on) = if *action == Action::LargeText {
-                    look.large_text = !look.large_text;
-                    ("large-text", look.large_text)
-                } else {
-                    look.high_contrast = !look.high_contrast;
-                    ("high-contrast", look.high_contrast)
-                };
-                // Counted, so that the reports show how many visitors needed it.
-                services.record(
-                    &content,
-                    protocol::RecordBody::Interaction {
-                        target: format!("look:{name}:{}", if on { "on" } else { "off" }),
-                        item: None,
-                    },
-                );
+                lang.0 = l.clone();
+                // Re-enter the screen so that every text is rebuilt in the new language.
                 next.set(*screen.get());
             }
-            Action::Form(item) => {
-                visit.item = item.clone();
-                visit.back_to = Some(*screen.get());
-                services.record(
-                    &content,
-                    protocol::RecordBody::Interaction {
-                        target: "form".into(),
-                        item: item.clone(),
-                    },
-                );
-                next.set(Screen::Form);
-            }
         }
-        // One press, one action: later buttons in this frame belong to the old screen.
-        break;
+        Action::Page(delta) => {
+            let count = content.items_in(&selection.pillar).len().max(1);
+            selection.page = selection
+                .page
+                .saturating_add_signed(*delta as isize)
+                .min(count - 1);
+            next.set(Screen::Pillar);
+        }
+        Action::Pillar(p) => {
+            selection.pillar = p.clone();
+            selection.page = 0;
+            services.record(
+                &content,
+                protocol::RecordBody::Interaction {
+                    target: format!("pillar:{p}"),
+                    item: None,
+                },
+            );
+            next.set(Screen::Pillar);
+        }
+        Action::Item(i) => {
+            selection.item = i.clone();
+            next.set(Screen::Item);
+        }
+        Action::LargeText | Action::HighContrast => {
+            let (name, on) = if action == Action::LargeText {
+                look.large_text = !look.large_text;
+                ("large-text", look.large_text)
+            } else {
+                look.high_contrast = !look.high_contrast;
+                ("high-contrast", look.high_contrast)
+            };
+            // Counted, so that the reports show how many visitors needed it.
+            services.record(
+                &content,
+                protocol::RecordBody::Interaction {
+                    target: format!("look:{name}:{}", if on { "on" } else { "off" }),
+                    item: None,
+                },
+            );
+            next.set(*screen.get());
+        }
+        Action::Form(item) => {
+            visit.item = item.clone();
+            visit.back_to = Some(*screen.get());
+            services.record(
+                &content,
+                protocol::RecordBody::Interaction {
+                    target: "form".into(),
+                    item: item.clone(),
+                },
+            );
+            next.set(Screen::Form);
+        }
     }
+    // One press, one action: later buttons in this frame belong to the old screen.
 }
 
 /// Whether the window is taller than wide (a floor totem).

@@ -6,14 +6,12 @@
 //! Ending asks for the number of attendees, writes the visit record and returns to the attract
 //! loop. The visit is checkpointed in the store at every change ([`kiosk_core::presenter`]).
 
-use std::sync::Mutex;
-
 use bevy::input::ButtonState;
 use bevy::input::keyboard::KeyboardInput;
 use bevy::input::touch::{TouchInput, TouchPhase};
 use bevy::prelude::*;
 use kiosk_core::presenter::{CHECKPOINT_KEY, Checkpoint, Move, Presentation};
-use kiosk_core::recorder::Pending;
+use kiosk_core::recorder::Durable;
 use protocol::{QrPurpose, RecordBody, ViewOrigin};
 
 use super::Screen;
@@ -38,7 +36,7 @@ pub struct Presenting {
     notes: bool,
     /// The visit record being written, and the slide on screen when the host ended: its view
     /// is recorded once the visit is durable (a failed save, tried again, counts it once).
-    saving: Option<(Mutex<Pending>, Option<kiosk_core::presenter::Left>)>,
+    saving: Durable<Option<kiosk_core::presenter::Left>>,
     save_failed: bool,
     swipe_from: Option<Vec2>,
     since_checkpoint_s: f32,
@@ -92,17 +90,12 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(OnExit(Screen::Presenter), forget)
         .add_systems(
             Update,
-            (
-                keys_and_swipes,
-                press_presenter,
-                finish_saving,
-                keep_checkpoint,
-                draw,
-            )
+            (keys_and_swipes, finish_saving, keep_checkpoint, draw)
                 .chain()
                 .run_if(in_state(Screen::Presenter)),
         )
-        .add_systems(Last, checkpoint_on_exit);
+        .add_systems(Last, checkpoint_on_exit)
+        .add_observer(press_presenter);
 }
 
 /// Leaving presenter mode any other way than "save" (staff chose an event from the overlay):
@@ -110,7 +103,7 @@ pub(super) fn plugin(app: &mut App) {
 /// lost nor left for the next start.
 fn forget(mut presenting: ResMut<Presenting>, services: Res<Services>) {
     if let Some(p) = presenting.show.take()
-        && presenting.saving.is_none()
+        && !presenting.saving.busy()
     {
         let (mut visit, left) = p.clone().finish(services.mono_ms());
         visit.ended = protocol::VisitEnd::Interrupted;
@@ -221,53 +214,53 @@ fn keys_and_swipes(
 }
 
 fn press_presenter(
-    query: Query<(&Interaction, &PresenterAction), Changed<Interaction>>,
+    mut press: On<Pointer<Press>>,
+    actions: Query<&PresenterAction>,
+    mut once: ResMut<theme::Pressed>,
     mut presenting: ResMut<Presenting>,
     services: Res<Services>,
 ) {
-    for (interaction, action) in &query {
-        if *interaction != Interaction::Pressed {
-            continue;
+    let Some(action) = theme::pressed(&mut press, &actions, &mut once) else {
+        return;
+    };
+    match action {
+        PresenterAction::End => presenting.ending = true,
+        PresenterAction::Resume => {
+            presenting.ending = false;
+            presenting.save_failed = false;
         }
-        match *action {
-            PresenterAction::End => presenting.ending = true,
-            PresenterAction::Resume => {
-                presenting.ending = false;
+        PresenterAction::Attendees(delta) => {
+            if let Some(p) = presenting.show.as_mut() {
+                let n = (p.attendees as i64 + delta as i64).max(0) as u32;
+                p.set_attendees(n);
+            }
+            presenting.checkpoint(&services);
+        }
+        PresenterAction::Save => {
+            let Some(p) = presenting.show.clone() else {
+                return;
+            };
+            let (visit, left) = p.clone().finish(services.mono_ms());
+            let started = presenting.saving.start(
+                || {
+                    info!(
+                        delegation = p.delegation,
+                        attendees = visit.attendees,
+                        slides = visit.slides.len(),
+                        "visit ended"
+                    );
+                    services.recorder.record_clearing(
+                        Some(&p.delegation),
+                        RecordBody::Visit(Box::new(visit)),
+                        CHECKPOINT_KEY,
+                    )
+                },
+                left,
+            );
+            if started {
                 presenting.save_failed = false;
             }
-            PresenterAction::Attendees(delta) => {
-                if let Some(p) = presenting.show.as_mut() {
-                    let n = (p.attendees as i64 + delta as i64).max(0) as u32;
-                    p.set_attendees(n);
-                }
-                presenting.checkpoint(&services);
-            }
-            PresenterAction::Save => {
-                if presenting.saving.is_some() {
-                    break;
-                }
-                let Some(p) = presenting.show.clone() else {
-                    break;
-                };
-                let delegation = p.delegation.clone();
-                let now = services.mono_ms();
-                let (visit, left) = p.clone().finish(now);
-                info!(
-                    delegation,
-                    attendees = visit.attendees,
-                    slides = visit.slides.len(),
-                    "visit ended"
-                );
-                let pending = services.recorder.record_clearing(
-                    Some(&delegation),
-                    RecordBody::Visit(Box::new(visit)),
-                    CHECKPOINT_KEY,
-                );
-                presenting.saving = Some((Mutex::new(pending), left));
-                presenting.save_failed = false;
-            }
         }
-        break;
     }
 }
 
@@ -278,22 +271,19 @@ fn finish_saving(
     mut next: ResMut<NextState<Screen>>,
     services: Res<Services>,
 ) {
-    let done = match &presenting.saving {
-        Some((p, _)) => p.lock().unwrap_or_else(|e| e.into_inner()).poll(),
-        None => return,
+    let Some(done) = presenting.saving.finish() else {
+        return;
     };
     match done {
-        None => {}
-        Some(Ok(_)) => {
-            if let (Some(p), Some((_, left))) = (presenting.show.take(), presenting.saving.take()) {
+        Ok(left) => {
+            if let Some(p) = presenting.show.take() {
                 record_left(&services, &p, left);
             }
             services.sync_now();
             next.set(Screen::Attract);
         }
-        Some(Err(e)) => {
+        Err(e) => {
             error!("the visit could not be stored: {e}");
-            presenting.saving = None;
             presenting.save_failed = true;
         }
     }
@@ -301,7 +291,7 @@ fn finish_saving(
 
 fn keep_checkpoint(time: Res<Time>, mut presenting: ResMut<Presenting>, services: Res<Services>) {
     let p = presenting.bypass_change_detection();
-    if p.show.is_none() || p.saving.is_some() {
+    if p.show.is_none() || p.saving.busy() {
         return;
     }
     p.since_checkpoint_s += time.delta_secs();
@@ -316,7 +306,7 @@ fn checkpoint_on_exit(
     mut presenting: ResMut<Presenting>,
     services: Res<Services>,
 ) {
-    if exits.read().next().is_some() && presenting.show.is_some() && presenting.saving.is_none() {
+    if exits.read().next().is_some() && presenting.show.is_some() && !presenting.saving.busy() {
         presenting.checkpoint(&services);
     }
 }
@@ -631,39 +621,17 @@ fn draw(
             ),
         ];
         let panel = commands
-            .spawn((
-                Name::new("End of visit"),
-                Node {
-                    position_type: PositionType::Absolute,
-                    width: percent(100),
-                    height: percent(100),
-                    justify_content: JustifyContent::Center,
-                    align_items: AlignItems::Center,
-                    ..default()
-                },
-                BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.85)),
-                bevy::ui::FocusPolicy::Block,
-                Interaction::None,
-                children![(
-                    Node {
-                        flex_direction: FlexDirection::Column,
-                        align_items: AlignItems::Center,
-                        row_gap: px(18),
-                        padding: UiRect::all(px(48)),
-                        border_radius: BorderRadius::all(px(24)),
-                        ..default()
-                    },
-                    BackgroundColor(palette::BACKGROUND),
-                    Children::spawn((
-                        SpawnIter(
-                            lines
-                                .into_iter()
-                                .map(|(t, size, color)| theme::label(t, HOST_LANG, size, color))
-                        ),
-                        Spawn(row(steps.into_iter())),
-                        Spawn(row(finish.into_iter())),
-                    )),
-                )],
+            .spawn(theme::overlay(
+                "End of visit",
+                Children::spawn((
+                    SpawnIter(
+                        lines
+                            .into_iter()
+                            .map(|(t, size, color)| theme::label(t, HOST_LANG, size, color)),
+                    ),
+                    Spawn(row(steps.into_iter())),
+                    Spawn(row(finish.into_iter())),
+                )),
             ))
             .id();
         commands.entity(root).add_child(panel);
