@@ -17,11 +17,17 @@ struct CountdownOverlay;
 struct CountdownText;
 
 pub(super) fn plugin(app: &mut App) {
-    // Touches are counted right after input is read, before any screen acts on them, so a
-    // session starts before what the visitor does in it is recorded.
-    app.add_systems(PreUpdate, track_touches.after(bevy::input::InputSystems))
-        .add_systems(Update, tick_idle)
-        .add_systems(Last, end_session_on_exit);
+    // Touches are counted right after input is read, before any screen acts on them (picking
+    // triggers the presses later in `PreUpdate`), so a session starts before what the visitor
+    // does in it is recorded, and a press that closes the staff overlay is still a staff tap.
+    app.add_systems(
+        PreUpdate,
+        track_touches
+            .after(bevy::input::InputSystems)
+            .before(bevy::picking::PickingSystems::ProcessInput),
+    )
+    .add_systems(Update, tick_idle)
+    .add_systems(Last, end_session_on_exit);
 }
 
 /// On the way out, the view on screen and the session are recorded too: the recorder writes

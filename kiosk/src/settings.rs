@@ -45,9 +45,12 @@ fn apply_new_settings(
     if *screen.get() == Screen::Attract {
         content.reset_language(&mut lang);
     }
-    // Screens show the languages offered: the one on screen is drawn again (a delegation's
-    // presentation is left alone).
-    if content.languages != languages_before && !matches!(screen.get(), Screen::Presenter) {
+    // Screens show the languages offered: the one on screen is drawn again. A delegation's
+    // presentation is left alone, and so is the attract loop, which reads them every frame
+    // (entering it again would close the staff overlay staff may be using over it).
+    if content.languages != languages_before
+        && !matches!(screen.get(), Screen::Presenter | Screen::Attract)
+    {
         next.set(*screen.get());
     }
 }

@@ -21,7 +21,9 @@ use crate::theme::{self, palette};
 /// The corner that listens for the gesture (pixels at 1080p).
 const CORNER_PX: f32 = 140.0;
 const TAPS: usize = 5;
-const TAPS_WITHIN_MS: u64 = 5000;
+/// Each tap of the gesture comes at most this long after the one before (a slow frame rate,
+/// as under the attract loop's crossfades in software, must not break a steady hand's taps).
+const TAP_GAP_MS: u64 = 3000;
 /// Staff texts are read by the city's staff, in Vietnamese.
 const STAFF_LANG: &str = "vi";
 
@@ -96,7 +98,12 @@ struct OverlayRoot;
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Overlay>()
-        .add_systems(PreUpdate, watch_corner.after(bevy::input::InputSystems))
+        .add_systems(
+            PreUpdate,
+            watch_corner
+                .after(bevy::input::InputSystems)
+                .before(bevy::picking::PickingSystems::ProcessInput),
+        )
         .add_systems(OnEnter(Screen::Attract), close_on_reset)
         .add_systems(
             Update,
@@ -146,7 +153,12 @@ fn watch_corner(
             continue;
         }
         let o = overlay.bypass_change_detection();
-        o.taps.retain(|&at| now.saturating_sub(at) < TAPS_WITHIN_MS);
+        if o.taps
+            .last()
+            .is_some_and(|&at| now.saturating_sub(at) >= TAP_GAP_MS)
+        {
+            o.taps.clear();
+        }
         o.taps.push(now);
         if o.taps.len() >= TAPS {
             o.taps.clear();
@@ -159,10 +171,10 @@ fn watch_corner(
     }
 }
 
-fn close_on_reset(mut overlay: ResMut<Overlay>, mut scanner: ResMut<Scanner>) {
+/// Staff who walked away (the idle reset) or chose an event leave the overlay closed.
+fn close_on_reset(mut overlay: ResMut<Overlay>) {
     if overlay.is_open() {
         overlay.phase = Phase::Closed;
-        scanner.paused = false;
     }
 }
 
@@ -180,7 +192,6 @@ fn press_staff(
     actions: Query<&StaffAction>,
     mut once: ResMut<theme::Pressed>,
     mut overlay: ResMut<Overlay>,
-    mut scanner: ResMut<Scanner>,
     pin_hash: Res<StaffPin>,
     services: Res<Services>,
     mut content: ResMut<Content>,
@@ -220,7 +231,6 @@ fn press_staff(
         StaffAction::Close => {
             overlay.phase = Phase::Closed;
             overlay.pin.clear();
-            scanner.paused = false;
         }
         StaffAction::SyncNow => {
             services.sync_now();
@@ -241,7 +251,6 @@ fn press_staff(
             content.reset_language(&mut lang);
             services.remember_event(id);
             overlay.phase = Phase::Closed;
-            scanner.paused = false;
             next.set(Screen::Attract);
         }
         StaffAction::Present(id) => {

@@ -21,10 +21,12 @@ enum Command {
         /// A meta key deleted in the same transaction (the checkpoint this record replaces).
         clearing: Option<&'static str>,
     },
-    /// Sets (or with `None` deletes) a meta value: a checkpoint of work in progress.
+    /// Sets (or with `None` deletes) a meta value: a checkpoint of work in progress, or the
+    /// event chosen (which wakes the sync worker: a new event may have its own content).
     Meta {
         key: &'static str,
         value: Option<String>,
+        wake: bool,
     },
     Stop,
 }
@@ -81,6 +83,12 @@ impl<T> Durable<T> {
 
     pub fn busy(&self) -> bool {
         self.slot().is_some()
+    }
+
+    /// Stops waiting (the screen is left): what was to follow, if a write was in flight. The
+    /// recorder still makes the write.
+    pub fn abandon(&self) -> Option<T> {
+        self.slot().take().map(|(_, then)| then)
     }
 
     /// Once the store answered: `Ok(then)` if the write is durable, else why not. Either way
@@ -150,13 +158,16 @@ impl Recorder {
                             }
                             on_write();
                         }
-                        Command::Meta { key, value } => {
+                        Command::Meta { key, value, wake } => {
                             let r = match &value {
                                 Some(v) => store.set_meta(key, v),
                                 None => store.clear_meta(key),
                             };
                             if let Err(e) = r {
                                 tracing::error!(error = %e, key, "a checkpoint could not be stored");
+                            }
+                            if wake {
+                                on_write();
                             }
                         }
                         Command::Stop => break,
@@ -198,12 +209,17 @@ impl Recorder {
         let _ = self.tx.send(Command::Meta {
             key: crate::store::EVENT_KEY,
             value: Some(event_id.to_owned()),
+            wake: true,
         });
     }
 
     /// Keeps (or with `None` forgets) a checkpoint in the store, in order with the records.
     pub fn checkpoint(&self, key: &'static str, value: Option<String>) {
-        let _ = self.tx.send(Command::Meta { key, value });
+        let _ = self.tx.send(Command::Meta {
+            key,
+            value,
+            wake: false,
+        });
     }
 
     /// Records something that replaces a checkpoint: the record and the checkpoint's removal

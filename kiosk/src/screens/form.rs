@@ -137,7 +137,6 @@ fn press_form(
         let now = visit.form.errors();
         visit.errors.retain(|e| now.contains(e));
     }
-    // One press, one action.
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -263,7 +263,6 @@ fn press_buttons(
             next.set(Screen::Form);
         }
     }
-    // One press, one action: later buttons in this frame belong to the old screen.
 }
 
 /// Whether the window is taller than wide (a floor totem).

@@ -100,20 +100,23 @@ pub(super) fn plugin(app: &mut App) {
 
 /// Leaving presenter mode any other way than "save" (staff chose an event from the overlay):
 /// the visit so far is recorded as interrupted, replacing its checkpoint, so it is neither
-/// lost nor left for the next start.
+/// lost nor left for the next start. Left while a save is in flight, the visit is being
+/// written already: only the last slide's view is still to record.
 fn forget(mut presenting: ResMut<Presenting>, services: Res<Services>) {
-    if let Some(p) = presenting.show.take()
-        && !presenting.saving.busy()
-    {
-        let (mut visit, left) = p.clone().finish(services.mono_ms());
-        visit.ended = protocol::VisitEnd::Interrupted;
-        record_left(&services, &p, left);
-        // The reply is not awaited: the recorder writes it in order either way.
-        let _ = services.recorder.record_clearing(
-            Some(&p.delegation),
-            RecordBody::Visit(Box::new(visit)),
-            CHECKPOINT_KEY,
-        );
+    if let Some(p) = presenting.show.take() {
+        if let Some(left) = presenting.saving.abandon() {
+            record_left(&services, &p, left);
+        } else {
+            let (mut visit, left) = p.clone().finish(services.mono_ms());
+            visit.ended = protocol::VisitEnd::Interrupted;
+            record_left(&services, &p, left);
+            // The reply is not awaited: the recorder writes it in order either way.
+            let _ = services.recorder.record_clearing(
+                Some(&p.delegation),
+                RecordBody::Visit(Box::new(visit)),
+                CHECKPOINT_KEY,
+            );
+        }
     }
     *presenting = Presenting::default();
 }

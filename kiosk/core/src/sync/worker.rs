@@ -278,8 +278,21 @@ async fn run(
                 content_error: content_error.clone(),
             };
             let event = store.meta(crate::store::EVENT_KEY).ok().flatten();
-            // The recorder wakes this worker once it is written: the next round sends it.
-            recorder.record(event.as_deref(), body);
+            // Written by the recorder, in order with the app's records, and waited for, so that
+            // this round sends it.
+            let pending = recorder.record_durable(event.as_deref(), body);
+            match tokio::task::spawn_blocking(move || pending.wait()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "heartbeat not recorded"),
+                Err(e) => tracing::warn!(error = %e, "heartbeat not recorded"),
+            }
+            // The wake that write sent, and any request queued meanwhile, are this round; a stop
+            // is kept.
+            while let Ok(cmd) = rx.try_recv() {
+                if matches!(cmd, Command::Shutdown) {
+                    return;
+                }
+            }
         }
         let backlog = store.backlog().unwrap_or(0);
         set(&|s| s.backlog = backlog);
