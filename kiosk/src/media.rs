@@ -30,7 +30,7 @@ pub(super) fn plugin(app: &mut App) {
         recent: VecDeque::new(),
     })
     .add_systems(PreUpdate, receive_media)
-    .add_systems(Update, fill_slots);
+    .add_systems(Update, (fill_slots, crop_to_cover).chain());
 }
 
 impl Media {
@@ -95,6 +95,41 @@ pub struct MediaSlot {
     pub max: (u32, u32),
 }
 
+/// Marks a picture that fills its box cut to the box's shape (a card's picture), where it would
+/// otherwise fit inside it with bars either side.
+#[derive(Component)]
+pub struct Cover;
+
+/// The middle of the picture with its box's proportions, in the picture's pixels.
+pub fn cover_crop(picture: Vec2, node: Vec2) -> Rect {
+    let want = node.x / node.y;
+    if picture.x / picture.y > want {
+        let w = picture.y * want;
+        Rect::new((picture.x - w) / 2.0, 0.0, (picture.x + w) / 2.0, picture.y)
+    } else {
+        let h = picture.x / want;
+        Rect::new(0.0, (picture.y - h) / 2.0, picture.x, (picture.y + h) / 2.0)
+    }
+}
+
+fn crop_to_cover(
+    images: Res<Assets<Image>>,
+    mut pictures: Query<(&ComputedNode, &mut ImageNode), With<Cover>>,
+) {
+    for (node, mut image) in &mut pictures {
+        if node.size.x <= 0.0 || node.size.y <= 0.0 {
+            continue;
+        }
+        let Some(picture) = images.get(&image.image) else {
+            continue;
+        };
+        let crop = cover_crop(picture.size_f32(), node.size);
+        if image.rect != Some(crop) {
+            image.rect = Some(crop);
+        }
+    }
+}
+
 pub fn fill_slots(
     mut commands: Commands,
     mut media: ResMut<Media>,
@@ -108,5 +143,27 @@ pub fn fill_slots(
         } else if media.failed(&slot.path) {
             commands.entity(entity).remove::<MediaSlot>();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cover_crop_keeps_the_middle_in_the_box_shape() {
+        // A 16:9 picture in a wide card loses its top and bottom, evenly.
+        let r = cover_crop(Vec2::new(640.0, 360.0), Vec2::new(560.0, 150.0));
+        assert_eq!(r.width(), 640.0);
+        assert!((r.width() / r.height() - 560.0 / 150.0).abs() < 1e-3);
+        assert!((r.min.y - (360.0 - r.max.y)).abs() < 1e-3);
+        // In a tall box it loses its sides.
+        let r = cover_crop(Vec2::new(640.0, 360.0), Vec2::new(100.0, 200.0));
+        assert_eq!(r.height(), 360.0);
+        assert!((r.width() - 180.0).abs() < 1e-3);
+        assert!((r.min.x - 230.0).abs() < 1e-3);
+        // The same shape: the whole picture.
+        let r = cover_crop(Vec2::new(640.0, 360.0), Vec2::new(320.0, 180.0));
+        assert_eq!(r, Rect::new(0.0, 0.0, 640.0, 360.0));
     }
 }

@@ -267,11 +267,20 @@ fn layout_violations(world: &mut World) -> (Vec<layout::Violation>, usize) {
                 // How far right the glyphs' ink reaches (a line's advance would count the
                 // space it breaks at), and how tall the lines are (diacritics may rise above
                 // their line, as in print).
-                let ink = info.glyphs.iter().fold(0.0f32, |far, g| {
-                    far.max(g.position.x + g.atlas_info.rect.width() / 2.0)
+                let (ink_left, ink) = info.glyphs.iter().fold((0.0f32, 0.0f32), |(l, r), g| {
+                    let half = g.atlas_info.rect.width() / 2.0;
+                    (l.min(g.position.x - half), r.max(g.position.x + half))
                 });
+                let lines = info
+                    .glyphs
+                    .iter()
+                    .map(|g| g.line_index + 1)
+                    .max()
+                    .unwrap_or(1);
                 layout::Kind::Text {
                     glyphs: (ink, info.size.y),
+                    ink_left,
+                    line: info.size.y / lines as f32,
                 }
             }
             _ if button => layout::Kind::Control,

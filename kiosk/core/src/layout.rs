@@ -8,7 +8,10 @@
 //! - **Size**: every control is at least 64 px in each direction at 1080p, scaled with the
 //!   window (the UI scale is the shorter side over 1080).
 //! - **Text fits**: no text's glyphs overflow its own box, and no text box reaches outside any
-//!   of its containers or the window (text cut off, or drawn over its neighbours).
+//!   of its containers or the window (text cut off, or drawn over its neighbours). A glyph's
+//!   ink may hang a little left of its box, as a "j" does in print: up to a tenth of its line.
+//! - **Controls whole**: no control reaches outside its containers or the window (a button cut
+//!   in half, or drawn over its neighbours).
 
 use std::fmt;
 
@@ -19,6 +22,8 @@ pub const REACH_BOTTOM: f32 = 0.75;
 pub const MIN_TARGET_PX: f32 = 64.0;
 /// Rounding of the layout engine (pixels).
 const TOLERANCE: f32 = 1.5;
+/// How far left of its box a glyph's ink may hang, as a share of its line's height.
+pub const HANG: f32 = 0.1;
 
 /// An axis-aligned box in window pixels (y grows downwards).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,8 +78,13 @@ impl fmt::Display for Rect {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
     /// A text, with how far right of its box's left edge its glyphs' ink reaches and how
-    /// tall its lines are.
-    Text { glyphs: (f32, f32) },
+    /// tall its lines are (`glyphs`), how far left of that edge the ink starts (negative when it
+    /// hangs out), and the height of one line.
+    Text {
+        glyphs: (f32, f32),
+        ink_left: f32,
+        line: f32,
+    },
     /// Something a visitor touches.
     Control,
 }
@@ -155,8 +165,29 @@ pub fn check(screen: Screen, nodes: &[Laid]) -> Vec<Violation> {
         if !n.rect.inside(&window) {
             out.push(broke("outside the window", format!("{}", n.rect)));
         }
+        if let Some((name, outer)) = n.containers.iter().find(|(_, c)| !n.rect.inside(c)) {
+            let rule = match n.kind {
+                Kind::Text { .. } => "text outside its container",
+                Kind::Control => "control outside its container",
+            };
+            out.push(broke(rule, format!("{} in \"{name}\" {outer}", n.rect)));
+        }
         match n.kind {
-            Kind::Text { glyphs } => {
+            Kind::Text {
+                glyphs,
+                ink_left,
+                line,
+            } => {
+                let hang = (HANG * line).max(TOLERANCE);
+                if ink_left < -hang {
+                    out.push(broke(
+                        "text overflows its box on the left",
+                        format!(
+                            "ink starts {:.0} px left of a box {} (at most {:.0})",
+                            -ink_left, n.rect, hang
+                        ),
+                    ));
+                }
                 if glyphs.0 > n.rect.width() + TOLERANCE || glyphs.1 > n.rect.height() + TOLERANCE {
                     out.push(broke(
                         "text overflows its box",
@@ -167,12 +198,6 @@ pub fn check(screen: Screen, nodes: &[Laid]) -> Vec<Violation> {
                             n.rect.width(),
                             n.rect.height()
                         ),
-                    ));
-                }
-                if let Some((name, outer)) = n.containers.iter().find(|(_, c)| !n.rect.inside(c)) {
-                    out.push(broke(
-                        "text outside its container",
-                        format!("{} in \"{name}\" {outer}", n.rect),
                     ));
                 }
             }
@@ -230,7 +255,11 @@ mod tests {
     fn text(label: &str, r: Rect, glyphs: (f32, f32), containers: Vec<Rect>) -> Laid {
         Laid {
             label: label.into(),
-            kind: Kind::Text { glyphs },
+            kind: Kind::Text {
+                glyphs,
+                ink_left: 0.0,
+                line: 40.0,
+            },
             rect: r,
             containers: containers
                 .into_iter()
@@ -308,7 +337,31 @@ mod tests {
             (300.0, 40.0),
             vec![],
         );
-        let v = check(wall, &[fits, cut, spills, off]);
+        // A "j" hangs 3 px left of its box on a 40 px line, as in print; 6 px is cut off.
+        let hanging = |label: &str, ink_left: f32| Laid {
+            kind: Kind::Text {
+                glyphs: (290.0, 40.0),
+                ink_left,
+                line: 40.0,
+            },
+            ..text(
+                label,
+                rect(110.0, 110.0, 300.0, 40.0),
+                (0.0, 0.0),
+                vec![panel],
+            )
+        };
+        let v = check(
+            wall,
+            &[
+                fits,
+                cut,
+                spills,
+                off,
+                hanging("jam", -3.0),
+                hanging("cut left", -6.0),
+            ],
+        );
         let got: Vec<_> = v.iter().map(|v| (v.label.as_str(), v.rule)).collect();
         assert_eq!(
             got,
@@ -316,7 +369,30 @@ mod tests {
                 ("cut", "text overflows its box"),
                 ("spills", "text outside its container"),
                 ("off", "outside the window"),
+                ("cut left", "text overflows its box on the left"),
             ]
         );
+        assert!(v[3].to_string().contains("6 px left"), "{}", v[3]);
+    }
+
+    #[test]
+    fn a_control_cut_by_its_container_is_caught() {
+        let wall = Screen::new(1920.0, 1080.0);
+        let row = ("Row".to_owned(), rect(100.0, 900.0, 600.0, 100.0));
+        let whole = Laid {
+            containers: vec![row.clone()],
+            ..control("Back", rect(120.0, 910.0, 200.0, 72.0))
+        };
+        let cut = Laid {
+            containers: vec![row],
+            ..control("Home", rect(560.0, 910.0, 200.0, 72.0))
+        };
+        let v = check(wall, &[whole, cut]);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(
+            (v[0].label.as_str(), v[0].rule),
+            ("Home", "control outside its container")
+        );
+        assert!(v[0].to_string().contains("\"Row\""), "{}", v[0]);
     }
 }

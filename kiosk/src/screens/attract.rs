@@ -8,7 +8,7 @@ use protocol::ViewOrigin;
 
 use super::{Action, Screen};
 use crate::kiosk::{Content, Lang, Services, Session};
-use crate::media::Media;
+use crate::media::{Cover, Media};
 use crate::theme::{self, palette};
 
 const FADE_S: f32 = 1.2;
@@ -75,6 +75,8 @@ fn layer(n: u8) -> impl Bundle {
         Name::new(format!("Attract layer {n}")),
         Layer(n),
         ImageNode::default().with_color(Color::WHITE.with_alpha(0.0)),
+        // The picture fills the screen in either orientation (a totem shows its middle).
+        Cover,
         Node {
             position_type: PositionType::Absolute,
             width: percent(100),

@@ -5,7 +5,7 @@ use bevy::prelude::*;
 
 use super::{Action, Screen, Selection, portrait};
 use crate::kiosk::{Content, Lang};
-use crate::media::MediaSlot;
+use crate::media::{Cover, MediaSlot};
 use crate::theme::{self, palette};
 
 pub(super) fn plugin(app: &mut App) {
@@ -182,6 +182,7 @@ fn card(
                     ..default()
                 },
                 ImageNode::default().with_color(Color::NONE),
+                Cover,
                 MediaSlot {
                     path: image.unwrap_or_default(),
                     max: (640, 360)
