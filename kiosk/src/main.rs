@@ -75,6 +75,9 @@ enum Command {
     },
     /// Set the staff PIN (4 to 12 digits, read from standard input); only its hash is kept.
     SetPin,
+    /// Check what the kiosk needs (display, Vulkan, font, disk, clock, enrolment, the server)
+    /// and print the fix for each problem. Exits 1 if one would stop the kiosk working.
+    Doctor,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -122,6 +125,9 @@ fn main() -> std::process::ExitCode {
     }
     if let Some(Command::SetPin) = &cli.command {
         return set_pin(&config);
+    }
+    if let Some(Command::Doctor) = &cli.command {
+        return doctor(&config);
     }
     let script = match &cli.script {
         Some(path) => match std::fs::read_to_string(path)
@@ -214,6 +220,35 @@ fn set_pin(config: &KioskConfig) -> std::process::ExitCode {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+fn doctor(config: &KioskConfig) -> std::process::ExitCode {
+    use kiosk_core::doctor::Status;
+    let findings = match tokio_runtime() {
+        Ok(rt) => rt.block_on(kiosk_core::doctor::examine(config)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    for f in &findings {
+        println!("{f}");
+    }
+    let count = |s: Status| findings.iter().filter(|f| f.status == s).count();
+    let (fails, warns) = (count(Status::Fail), count(Status::Warn));
+    println!(
+        "{}",
+        match (fails, warns) {
+            (0, 0) => "ready for the fair".to_owned(),
+            (0, w) => format!("it runs; {w} warning(s) to look at"),
+            (f, _) => format!("{f} problem(s) to fix before the kiosk can work"),
+        }
+    );
+    if fails > 0 {
+        std::process::ExitCode::FAILURE
+    } else {
+        std::process::ExitCode::SUCCESS
     }
 }
 

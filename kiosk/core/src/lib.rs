@@ -8,6 +8,7 @@ pub mod badge;
 pub mod clock;
 pub mod config;
 pub mod content;
+pub mod doctor;
 pub mod fonts;
 pub mod form;
 /// Localisation lives in the `locales` crate, beside the Fluent files; re-exported here.
