@@ -15,6 +15,7 @@ pub mod error;
 pub mod export;
 pub mod http;
 pub mod retention;
+pub mod service;
 pub mod store;
 pub mod totp;
 

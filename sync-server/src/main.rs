@@ -219,10 +219,13 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                         }
                     }
                 });
-                sync_server::serve(listener, state, async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
+                if let Some(every) = sync_server::service::watchdog_interval() {
+                    tokio::spawn(sync_server::service::keep_watchdog(state.clone(), every));
+                }
+                sync_server::service::ready();
+                sync_server::serve(listener, state, sync_server::service::shutdown_signal())
+                    .await?;
+                tracing::info!("stopped");
                 anyhow::Ok(())
             })?;
         }

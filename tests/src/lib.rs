@@ -248,6 +248,16 @@ impl ServerProcess {
     /// Starts `sync-server serve` on a free loopback port with its data in `data_dir` and its
     /// database at `database`, and waits until it answers.
     pub fn spawn(data_dir: &Path, database: &str) -> ServerProcess {
+        ServerProcess::spawn_with(data_dir, Some(database), &[])
+    }
+
+    /// [`ServerProcess::spawn`] with SQLite in `data_dir` when `database` is `None`, and these
+    /// variables in its environment (e.g. systemd's `NOTIFY_SOCKET`).
+    pub fn spawn_with(
+        data_dir: &Path,
+        database: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> ServerProcess {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port");
@@ -255,15 +265,18 @@ impl ServerProcess {
         // Its log goes to a file beside its data (`server-PORT.log`), named when it fails.
         std::fs::create_dir_all(data_dir).unwrap();
         let log = data_dir.join(format!("server-{}.log", addr.port()));
-        let child = std::process::Command::new(&bin)
-            .current_dir(repo_root())
+        let mut cmd = std::process::Command::new(&bin);
+        cmd.current_dir(repo_root())
             .stderr(std::fs::File::create(&log).unwrap())
             .stdout(std::process::Stdio::null())
             .env_remove("PROMO_SERVER_CONFIG")
+            .envs(env.iter().copied())
             .arg("--data-dir")
-            .arg(data_dir)
-            .arg("--database")
-            .arg(database)
+            .arg(data_dir);
+        if let Some(db) = database {
+            cmd.arg("--database").arg(db);
+        }
+        let child = cmd
             .args(["serve", "--listen", &addr.to_string()])
             .spawn()
             .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
@@ -288,6 +301,24 @@ impl ServerProcess {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Sends SIGTERM, as systemd does to stop a service, and waits up to `within` for the
+    /// process to exit; its exit status, or `None` if it is still running.
+    pub fn terminate(&mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        let start = std::time::Instant::now();
+        while start.elapsed() < within {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
     }
 }
 
