@@ -72,6 +72,7 @@ pub fn build(
         crate::staff::plugin,
         crate::settings::plugin,
         crate::screenshot::plugin,
+        crate::watchdog::plugin,
     ));
     if let Some((path, lines)) = script {
         app.add_plugins(crate::script::ScriptPlugin { path, lines });

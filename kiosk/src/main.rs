@@ -16,6 +16,7 @@ mod settings;
 mod staff;
 mod stats;
 mod theme;
+mod watchdog;
 
 use std::path::PathBuf;
 

@@ -432,6 +432,12 @@ fn step(world: &mut World, r: &mut Runner, t: f64) -> bool {
                         r.phase = Phase::Screenshot(done, error);
                         return false;
                     }
+                    Step::Stall(d) => {
+                        // The render loop itself stops: no frame, no system, no ping.
+                        std::thread::sleep(*d);
+                        r.pc += 1;
+                        return false;
+                    }
                     Step::Quit => {
                         eprintln!("script {}: quit at line {}", r.path.display(), line.number);
                         world.write_message(AppExit::Success);

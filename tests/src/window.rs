@@ -10,7 +10,19 @@ pub fn kiosk_bin() -> PathBuf {
 }
 
 /// Runs a script under `xvfb-run` in a window of `w`×`h`, with its data in `dir/data`.
-pub fn run(dir: &Path, script: &str, (w, h): (u32, u32), extra: &[&str]) -> Output {
+pub fn run(dir: &Path, script: &str, size: (u32, u32), extra: &[&str]) -> Output {
+    run_with_env(dir, script, size, extra, &[])
+}
+
+/// [`run`] with these variables in the kiosk's environment only (e.g. systemd's
+/// `NOTIFY_SOCKET`, which the X server would also answer to).
+pub fn run_with_env(
+    dir: &Path,
+    script: &str,
+    (w, h): (u32, u32),
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
     let script_path = dir.join("scenario.txt");
     std::fs::write(&script_path, script).unwrap();
     let runtime = dir.join("xdg");
@@ -22,6 +34,8 @@ pub fn run(dir: &Path, script: &str, (w, h): (u32, u32), extra: &[&str]) -> Outp
     }
     Command::new("xvfb-run")
         .args(["-a", "-s", &format!("-screen 0 {w}x{h}x24")])
+        .arg("env")
+        .args(env.iter().map(|(k, v)| format!("{k}={v}")))
         .arg(kiosk_bin())
         .arg("--data-dir")
         .arg(dir.join("data"))

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use e2e::RowExt;
-use e2e::window::{check_png, keys, kiosk_bin, quote, run, stderr};
+use e2e::window::{check_png, keys, kiosk_bin, quote, run, run_with_env, stderr};
 use kiosk_core::content::LoadedPack;
 
 /// The scenario line a badge scanner types for Kim Minjun's vCard 4 (a name, an organisation
@@ -666,4 +666,78 @@ fn no_text_overflows_and_controls_are_in_reach() {
             }
         }
     }
+}
+
+/// The test plays systemd's side (its own `NOTIFY_SOCKET` and `WATCHDOG_USEC`): READY comes once
+/// the attract loop is on screen, pings come from the render loop, and they stop while the loop
+/// is frozen (a test-only `stall`), so systemd would restart a frozen kiosk.
+#[test]
+fn the_watchdog_hears_ready_then_pings_that_stop_while_the_render_loop_is_frozen() {
+    use std::os::unix::net::UnixDatagram;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let listening = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut heard = Vec::new();
+            let mut buf = [0u8; 512];
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                if let Ok(n) = socket.recv(&mut buf) {
+                    let m = String::from_utf8_lossy(&buf[..n]).trim_end().to_owned();
+                    heard.push((Instant::now(), m));
+                }
+            }
+            heard
+        })
+    };
+    // Waits of a second each after the stall: the first frame after it may end a longer one
+    // early, as its clock jumps.
+    let script = "wait 4s\nstall 5s\nwait 1s\nwait 1s\nwait 1s\nwait 1s\nquit\n";
+    let out = run_with_env(
+        dir.path(),
+        script,
+        (1280, 720),
+        &[],
+        &[
+            ("NOTIFY_SOCKET", path.to_str().unwrap()),
+            ("WATCHDOG_USEC", "1000000"),
+        ],
+    );
+    done.store(true, std::sync::atomic::Ordering::Release);
+    let heard = listening.join().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said: Vec<&str> = heard.iter().map(|(_, m)| m.as_str()).collect();
+    assert_eq!(said.first(), Some(&"READY=1"), "{said:?}");
+    assert_eq!(
+        said.iter().filter(|m| **m == "READY=1").count(),
+        1,
+        "{said:?}"
+    );
+    let pings: Vec<Instant> = heard
+        .iter()
+        .filter(|(_, m)| m == "WATCHDOG=1")
+        .map(|(t, _)| *t)
+        .collect();
+    let gaps: Vec<f32> = pings
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_secs_f32())
+        .collect();
+    assert!(pings.len() >= 8, "{} pings: {gaps:?}", pings.len());
+    // One long silence, the frozen loop; otherwise a ping about every half second.
+    let frozen = gaps.iter().filter(|&&g| g >= 4.0).count();
+    assert_eq!(frozen, 1, "{gaps:?}");
+    let longest_other = gaps
+        .iter()
+        .filter(|&&g| g < 4.0)
+        .fold(0.0f32, |a, &g| a.max(g));
+    assert!(longest_other < 2.0, "{gaps:?}");
+    // Pings come on both sides of the silence.
+    let at = gaps.iter().position(|&g| g >= 4.0).unwrap();
+    assert!(at >= 2 && gaps.len() - at >= 3, "{gaps:?}");
 }

@@ -32,6 +32,9 @@ pub enum Step {
     /// boxes, every control is large enough and, in portrait, within reach. Waits a few
     /// seconds for the screen to settle before failing with every broken rule.
     ExpectLayout,
+    /// Test only: freezes the render loop this long, as a hung driver would (the watchdog's
+    /// pings must stop).
+    Stall(Duration),
     Quit,
 }
 
@@ -185,6 +188,15 @@ pub fn parse(src: &str) -> Result<Vec<Line>, ParseError> {
                     ))
                 })?)
             }
+            "stall" => {
+                want(1)?;
+                Step::Stall(duration(&args[0]).ok_or_else(|| {
+                    err(format!(
+                        "\"{}\" is not a duration like 2s or 500ms",
+                        args[0]
+                    ))
+                })?)
+            }
             "tap" => {
                 want(2)?;
                 Step::Tap(coord(&args[0]).map_err(err)?, coord(&args[1]).map_err(err)?)
@@ -275,10 +287,12 @@ quit
 expect-text "한국어" 90s
 expect-no-text "Tiếng Việt"
 expect-layout
+stall 3s
 "#;
         let lines = parse(src).unwrap();
-        assert_eq!(lines.len(), 13);
+        assert_eq!(lines.len(), 14);
         assert_eq!(lines[12].step, Step::ExpectLayout);
+        assert_eq!(lines[13].step, Step::Stall(Duration::from_secs(3)));
         assert_eq!(
             lines[10].step,
             Step::ExpectTextWithin("한국어".into(), Duration::from_secs(90))
