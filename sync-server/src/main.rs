@@ -222,12 +222,27 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 if let Some(every) = sync_server::service::watchdog_interval() {
                     tokio::spawn(sync_server::service::keep_watchdog(state.clone(), every));
                 }
-                sync_server::service::ready();
-                sync_server::serve(listener, state, sync_server::service::shutdown_signal())
-                    .await?;
+                sync_server::service::ready().await;
+                // After the stop signal, requests under way get `DRAIN` to finish (a slow
+                // download must not hold the server until systemd kills it).
+                let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
+                let signalled = stopping.clone();
+                let serving = sync_server::serve(listener, state, async move {
+                    sync_server::service::shutdown_signal().await;
+                    signalled.notify_one();
+                });
+                tokio::select! {
+                    r = serving => r?,
+                    _ = async {
+                        stopping.notified().await;
+                        tokio::time::sleep(sync_server::service::DRAIN).await;
+                    } => tracing::warn!("requests still under way after the drain time; stopping"),
+                }
                 tracing::info!("stopped");
                 anyhow::Ok(())
             })?;
+            // A store check stuck on the blocking pool must not hold the exit.
+            rt.shutdown_timeout(std::time::Duration::from_secs(5));
         }
         Command::Backup { dir } => {
             let info = sync_server::backup::backup(&config, &dir)?;

@@ -1,7 +1,7 @@
 //! Running as a service under systemd (`Type=notify`): `READY=1` once the server listens,
-//! `WATCHDOG=1` while it can still answer, `STOPPING=1` when it begins a graceful shutdown, and
-//! the signals that start one (SIGTERM from systemd, SIGINT from a terminal). Without systemd
-//! (no `NOTIFY_SOCKET`) every notification is a no-op.
+//! `WATCHDOG=1` while its store still answers, `STOPPING=1` when it begins a graceful shutdown,
+//! and the signals that start one (SIGTERM from systemd, SIGINT from a terminal). Without
+//! systemd (no `NOTIFY_SOCKET`) every notification is a no-op.
 
 use std::time::Duration;
 
@@ -9,27 +9,42 @@ use sd_notify::NotifyState;
 
 use crate::AppState;
 
-fn notify(state: NotifyState<'_>) {
-    if let Err(e) = sd_notify::notify(&[state]) {
-        tracing::warn!(error = %e, "cannot notify the service manager");
+/// How long requests under way may take to finish after the stop signal before the server
+/// stops anyway (systemd's `TimeoutStopSec` must be longer).
+pub const DRAIN: Duration = Duration::from_secs(20);
+
+/// Sends on the blocking pool: the notification socket blocks when nobody reads it, and the
+/// async workers must never wait on it.
+async fn notify(state: NotifyState<'static>) {
+    let sent = tokio::time::timeout(
+        Duration::from_secs(1),
+        tokio::task::spawn_blocking(move || sd_notify::notify(&[state])),
+    )
+    .await;
+    match sent {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "cannot notify the service manager"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "notifying the service manager panicked"),
+        Err(_) => tracing::warn!("the service manager does not read its notifications"),
     }
 }
 
 /// The server listens and its store is open.
-pub fn ready() {
-    notify(NotifyState::Ready);
+pub async fn ready() {
+    notify(NotifyState::Ready).await;
 }
 
-/// The interval between watchdog pings: half of what systemd allows (`WATCHDOG_USEC`, read
-/// directly), or `None` when no watchdog is set.
+/// The interval between watchdog pings: a third of what systemd allows (`WATCHDOG_USEC`, read
+/// directly), so that a ping plus the check before it fit in the allowance; `None` when no
+/// watchdog is set.
 pub fn watchdog_interval() -> Option<Duration> {
     let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
-    (usec > 0).then(|| Duration::from_micros(usec / 2))
+    (usec > 0).then(|| Duration::from_micros(usec / 3))
 }
 
-/// Pings the watchdog while the server can still answer: each ping follows a query the store
-/// answered on the blocking pool in time, so a wedged database or a saturated pool stops the
-/// pings and systemd restarts the server.
+/// Pings the watchdog while the store still answers: each ping follows a query the store
+/// answered on the blocking pool within `every`, so a store that stops answering, or a
+/// blocking pool with no thread free, stops the pings and systemd restarts the server.
 pub async fn keep_watchdog(state: AppState, every: Duration) {
     loop {
         tokio::time::sleep(every).await;
@@ -40,7 +55,7 @@ pub async fn keep_watchdog(state: AppState, every: Duration) {
         )
         .await;
         match answered {
-            Ok(Ok(Ok(_))) => notify(NotifyState::Watchdog),
+            Ok(Ok(Ok(_))) => notify(NotifyState::Watchdog).await,
             Ok(Ok(Err(e))) => {
                 tracing::error!(error = %e, "the store did not answer; no watchdog ping")
             }
@@ -50,8 +65,8 @@ pub async fn keep_watchdog(state: AppState, every: Duration) {
     }
 }
 
-/// Resolves at SIGTERM or SIGINT, after telling systemd the server is stopping. In-flight
-/// requests (a kiosk's push) then finish; new connections are refused.
+/// Resolves at SIGTERM or SIGINT, after telling systemd the server is stopping. Requests under
+/// way (a kiosk's push) then finish; new connections are refused.
 pub async fn shutdown_signal() {
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -69,5 +84,5 @@ pub async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {},
     }
     tracing::info!("stopping: finishing the requests under way");
-    notify(NotifyState::Stopping);
+    notify(NotifyState::Stopping).await;
 }

@@ -48,7 +48,7 @@ fn kiosk_doctor_names_each_problem_and_its_fix() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(line(&text, "display").starts_with("FAIL"), "{text}");
     assert!(
-        text.contains("fix: start the kiosk in a graphical session"),
+        text.contains("fix: run the doctor as the kiosk runs"),
         "{text}"
     );
     assert!(line(&text, "font").starts_with("FAIL"), "{text}");

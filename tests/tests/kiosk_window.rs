@@ -736,7 +736,7 @@ fn the_watchdog_hears_ready_then_pings_that_stop_while_the_render_loop_is_frozen
         .iter()
         .filter(|&&g| g < 4.0)
         .fold(0.0f32, |a, &g| a.max(g));
-    assert!(longest_other < 2.0, "{gaps:?}");
+    assert!(longest_other < 3.0, "{gaps:?}");
     // Pings come on both sides of the silence.
     let at = gaps.iter().position(|&g| g >= 4.0).unwrap();
     assert!(at >= 2 && gaps.len() - at >= 3, "{gaps:?}");

@@ -2,7 +2,7 @@
 //! the fix to make. The checks read the machine (display, Vulkan, font, disk, clock) and ask the
 //! server; the verdicts are pure functions of what was read, tested without any of it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::config::KioskConfig;
@@ -78,37 +78,22 @@ pub const CLOCK_WARN_MS: i64 = 5 * 60 * 1000;
 /// Text every face must draw: Vietnamese, Korean, Japanese, Simplified and Traditional Chinese.
 pub const FONT_SAMPLE: &str = "Đồng Nai Nguyễn Hường 동나이 ドンナイ 同奈省 同奈們";
 
-/// The display the window would open on, from the environment and the sockets it names.
-pub fn display(x11: Option<&str>, wayland: Option<&str>, runtime_dir: Option<&Path>) -> Finding {
-    const FIX: &str = "start the kiosk in a graphical session (a desktop, or the cage compositor on \
-                       tty1); to try it without a screen: `xvfb-run -a -s '-screen 0 1920x1080x24' kiosk ...`";
-    if let Some(w) = wayland.filter(|w| !w.is_empty()) {
-        let socket = if w.starts_with('/') {
-            PathBuf::from(w)
-        } else {
-            runtime_dir.map(|d| d.join(w)).unwrap_or_default()
-        };
-        return if socket.exists() {
-            Finding::ok("display", format!("Wayland {w}"))
-        } else {
-            Finding::problem(
-                "display",
-                Status::Fail,
-                format!(
-                    "WAYLAND_DISPLAY={w} but {} does not exist",
-                    socket.display()
-                ),
-                FIX,
-            )
-        };
-    }
+/// The display the window would open on: an X display (the kiosk is built for X11; under a
+/// Wayland compositor such as cage it opens through Xwayland), from `DISPLAY` and the socket it
+/// names. The doctor reads its own environment: run it as the kiosk is run.
+pub fn display(x11: Option<&str>, wayland: Option<&str>) -> Finding {
+    const FIX: &str = "run the doctor as the kiosk runs, in its graphical session (a desktop, or the \
+                       cage compositor with Xwayland on tty1); to try it without a screen: \
+                       `xvfb-run -a -s '-screen 0 1920x1080x24' kiosk ...`";
     let Some(x) = x11.filter(|x| !x.is_empty()) else {
-        return Finding::problem(
-            "display",
-            Status::Fail,
-            "no display: neither DISPLAY nor WAYLAND_DISPLAY is set",
-            FIX,
-        );
+        let detail = match wayland.filter(|w| !w.is_empty()) {
+            Some(w) => format!(
+                "WAYLAND_DISPLAY={w} but no DISPLAY: the kiosk opens its window through X \
+                 (Xwayland under a Wayland compositor)"
+            ),
+            None => "no display: DISPLAY is not set".to_owned(),
+        };
+        return Finding::problem("display", Status::Fail, detail, FIX);
     };
     // ":0", ":99.0" or "localhost:10.0": a local display has its socket in /tmp/.X11-unix.
     let local = x
@@ -127,8 +112,9 @@ pub fn display(x11: Option<&str>, wayland: Option<&str>, runtime_dir: Option<&Pa
 }
 
 /// The Vulkan drivers installed (their ICD manifests' file names), whether the loader is, and
-/// how many GPU render nodes (`/dev/dri/renderD*`) the kernel offers: Mesa installs the
-/// manifests of every GPU it supports, so a manifest alone does not mean there is a GPU.
+/// how many GPU render nodes (`/dev/dri/renderD*`) this user can open: Mesa installs the
+/// manifests of every GPU it supports, so a manifest alone does not mean there is a GPU, and a
+/// user outside the `render` group cannot use the one there is.
 pub fn vulkan(loader: bool, drivers: &[String], render_nodes: usize) -> Finding {
     const INSTALL: &str = "apt-get install libvulkan1 mesa-vulkan-drivers";
     if !loader {
@@ -154,7 +140,8 @@ pub fn vulkan(loader: bool, drivers: &[String], render_nodes: usize) -> Finding 
             Status::Warn,
             "only software rendering (lavapipe): about 6 frames a second at 1080p on two cores",
             "use a machine with a GPU and its Mesa driver (mesa-vulkan-drivers covers Intel, AMD \
-             and the Raspberry Pi 5); the kiosk works meanwhile, slowly",
+             and the Raspberry Pi 5), and put the kiosk's user in the `render` group; the kiosk \
+             works meanwhile, slowly",
         );
     }
     Finding::ok(
@@ -287,7 +274,7 @@ pub fn clock(system_ms: i64, server_ms: Option<i64>) -> Finding {
         ),
         None => Finding::ok(
             "clock",
-            format!("{} (not compared: no server answered)", utc(system_ms)),
+            format!("{} (not compared with a server's)", utc(system_ms)),
         ),
     }
 }
@@ -320,6 +307,13 @@ pub fn server(enrolled: Option<(&str, &str)>, answer: Option<Result<(), SyncErro
             format!("{u} is plain HTTP and not loopback"),
             "use the server's https address, or set `insecure = true` for a closed network",
         ),
+        Some(Err(e)) if certificate_time(&e.to_string()) => Finding::problem(
+            "server",
+            Status::Fail,
+            format!("{url} refused by TLS: {e}"),
+            "the server's certificate is not valid at this kiosk's time: check the clock \
+             (`timedatectl`), then the certificate's dates",
+        ),
         Some(Err(e)) => Finding::problem(
             "server",
             Status::Warn,
@@ -330,27 +324,43 @@ pub fn server(enrolled: Option<(&str, &str)>, answer: Option<Result<(), SyncErro
     }
 }
 
-/// Every check, in order, on this machine.
+/// Whether a connection error says the certificate is not valid now (a wrong clock, most often).
+fn certificate_time(error: &str) -> bool {
+    let e = error.to_ascii_lowercase();
+    e.contains("certificate")
+        && (e.contains("expired") || e.contains("not valid yet") || e.contains("notvalidyet"))
+}
+
+/// Every check, in order, on this machine. Nothing is created or changed: a data directory
+/// or a store that does not exist yet is reported, not made.
 pub async fn examine(config: &KioskConfig) -> Vec<Finding> {
     let mut out = Vec::new();
     let env = |k: &str| std::env::var(k).ok();
     out.push(display(
         env("DISPLAY").as_deref(),
         env("WAYLAND_DISPLAY").as_deref(),
-        env("XDG_RUNTIME_DIR").as_deref().map(Path::new),
     ));
     out.push(vulkan(vulkan_loader(), &vulkan_drivers(), render_nodes()));
     let font_path = config.font_path();
     let bytes = font_path.as_deref().and_then(|p| std::fs::read(p).ok());
     out.push(font(font_path.as_deref(), bytes.as_deref()));
     let dir = config.data_dir();
+    // The kiosk makes its directory at first start; until then its nearest parent must do.
+    let existing = dir
+        .ancestors()
+        .find(|d| d.exists())
+        .unwrap_or(Path::new("/"))
+        .to_owned();
     out.push(disk(
-        &dir,
-        try_write(&dir),
-        crate::config::free_disk_bytes(&dir),
+        &existing,
+        try_write(&existing),
+        crate::config::free_disk_bytes(&existing),
     ));
-    let identity = Store::open(&config.store_path())
-        .ok()
+    let store = config.store_path();
+    let identity = store
+        .exists()
+        .then(|| Store::open_read_only(&store).ok())
+        .flatten()
         .and_then(|s| s.identity().ok().flatten());
     let (answer, server_ms) = match &identity {
         Some(id) => ask_server(id.clone(), config.insecure).await,
@@ -386,18 +396,26 @@ fn utc(ms: i64) -> String {
     )
 }
 
+/// Writes and removes a probe file: the only trace the doctor leaves, for a moment.
 fn try_write(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let probe = dir.join(".doctor-probe");
     std::fs::write(&probe, b"ok").map_err(|e| e.to_string())?;
     std::fs::remove_file(&probe).map_err(|e| e.to_string())
 }
 
+/// The GPU render nodes this user can open for reading and writing, as the driver does.
 fn render_nodes() -> usize {
     std::fs::read_dir("/dev/dri")
         .map(|d| {
             d.flatten()
                 .filter(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+                .filter(|e| {
+                    std::fs::OpenOptions::new()
+                        .read(true)
+                        .write(true)
+                        .open(e.path())
+                        .is_ok()
+                })
                 .count()
         })
         .unwrap_or(0)
@@ -464,24 +482,21 @@ mod tests {
 
     #[test]
     fn no_display_and_a_display_with_no_server_fail_with_the_fix() {
-        let none = display(None, None, None);
+        let none = display(None, None);
         assert_eq!(none.status, Status::Fail);
         assert!(none.fix.as_deref().unwrap().contains("xvfb-run"));
-        let gone = display(Some(":4242"), None, None);
+        let gone = display(Some(":4242"), None);
         assert_eq!(gone.status, Status::Fail, "{gone}");
         assert!(gone.detail.contains("X4242"));
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("wayland-1"), b"").unwrap();
+        // Wayland alone is not enough: the window opens through X (Xwayland).
+        let wayland = display(None, Some("wayland-1"));
+        assert_eq!(wayland.status, Status::Fail);
+        assert!(wayland.detail.contains("Xwayland"), "{wayland}");
+        // A remote display is not second-guessed.
         assert_eq!(
-            display(None, Some("wayland-1"), Some(dir.path())).status,
+            display(Some("host:10.0"), Some("wayland-1")).status,
             Status::Ok
         );
-        assert_eq!(
-            display(None, Some("wayland-9"), Some(dir.path())).status,
-            Status::Fail
-        );
-        // A remote display is not second-guessed.
-        assert_eq!(display(Some("host:10.0"), None, None).status, Status::Ok);
     }
 
     #[test]
@@ -560,6 +575,14 @@ mod tests {
         let offline = server(id, Some(Err(SyncError::Network("refused".into()))));
         assert_eq!(offline.status, Status::Warn);
         assert!(offline.detail.contains("refused"));
+        let tls = server(
+            id,
+            Some(Err(SyncError::Network(
+                "invalid peer certificate: Expired".into(),
+            ))),
+        );
+        assert_eq!(tls.status, Status::Fail);
+        assert!(tls.fix.as_deref().unwrap().contains("clock"), "{tls}");
         let line = offline.to_string();
         assert!(line.starts_with("WARN  server"), "{line}");
         assert!(line.contains("\n      fix: check the network"), "{line}");
