@@ -73,6 +73,10 @@ enum Command {
         /// Allow plain HTTP to a server that is not on loopback.
         #[arg(long)]
         insecure: bool,
+        /// Trust this certificate authority (PEM) for the server, besides the public ones:
+        /// for a server whose certificate is not from a public authority. Kept in the store.
+        #[arg(long)]
+        ca: Option<PathBuf>,
     },
     /// Set the staff PIN (4 to 12 digits, read from standard input); only its hash is kept.
     SetPin,
@@ -120,9 +124,16 @@ fn main() -> std::process::ExitCode {
         server,
         code,
         insecure,
+        ca,
     }) = &cli.command
     {
-        return enrol(&config, server, code, *insecure || config.insecure);
+        return enrol(
+            &config,
+            server,
+            code,
+            *insecure || config.insecure,
+            ca.as_deref(),
+        );
     }
     if let Some(Command::SetPin) = &cli.command {
         return set_pin(&config);
@@ -171,9 +182,24 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn enrol(config: &KioskConfig, server: &str, code: &str, insecure: bool) -> std::process::ExitCode {
+fn enrol(
+    config: &KioskConfig,
+    server: &str,
+    code: &str,
+    insecure: bool,
+    ca: Option<&std::path::Path>,
+) -> std::process::ExitCode {
     let path = config.store_path();
     let run = || -> anyhow::Result<kiosk_core::store::Identity> {
+        let ca = match ca {
+            Some(file) => Some(std::fs::read_to_string(file).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot read the certificate authority {}: {e}",
+                    file.display()
+                )
+            })?),
+            None => None,
+        };
         let mut store = kiosk_core::store::Store::open(&path)?;
         if let Some(existing) = store.identity()? {
             anyhow::bail!(
@@ -184,7 +210,9 @@ fn enrol(config: &KioskConfig, server: &str, code: &str, insecure: bool) -> std:
             );
         }
         let rt = tokio_runtime()?;
-        Ok(rt.block_on(kiosk_core::sync::enrol(&mut store, server, code, insecure))?)
+        Ok(rt.block_on(kiosk_core::sync::enrol(
+            &mut store, server, code, insecure, ca,
+        ))?)
     };
     match run() {
         Ok(id) => {

@@ -38,6 +38,9 @@ pub struct ServerConfig {
     pub fleet_late_seconds: u32,
     /// Seconds without hearing from a kiosk before the fleet view calls it offline.
     pub fleet_offline_seconds: u32,
+    /// TLS built in: `[tls] cert = "…/fullchain.pem"`, `key = "…/privkey.pem"`. The files are
+    /// read again at SIGHUP. Off: plain HTTP (behind a reverse proxy that does TLS).
+    pub tls: Option<crate::tls::TlsFiles>,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +58,7 @@ impl Default for ServerConfig {
             phone_max_in_flight: 1024,
             fleet_late_seconds: 120,
             fleet_offline_seconds: 600,
+            tls: None,
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod http;
 pub mod retention;
 pub mod service;
 pub mod store;
+pub mod tls;
 pub mod totp;
 
 use std::future::Future;
@@ -140,6 +141,25 @@ pub async fn serve(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
+    axum::serve(
+        listener,
+        http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// [`serve`] over TLS: connections are served once their handshake is done, with the
+/// certificate `certificates` holds at that moment (see [`tls`]).
+pub async fn serve_tls(
+    listener: TcpListener,
+    certificates: &Arc<tls::Certificates>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // `tap_io` for the peer address as `ConnectInfo<SocketAddr>` (axum provides it for a
+    // tapped listener); `TCP_NODELAY` was set before the handshake.
+    let listener = tls::TlsListener::new(listener, certificates)?.tap_io(|_| {});
     axum::serve(
         listener,
         http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -45,6 +45,13 @@ enum Command {
         #[arg(long = "trusted-proxy", env = "PROMO_TRUSTED_PROXIES", value_delimiter = ',',
               value_parser = sync_server::http::client_ip::parse_net)]
         trusted_proxy: Vec<ipnet::IpNet>,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key. Read again at
+        /// SIGHUP.
+        #[arg(long, env = "PROMO_SERVER_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, env = "PROMO_SERVER_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Manage kiosks.
     #[command(subcommand)]
@@ -173,9 +180,14 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             listen,
             public_url,
             trusted_proxy,
+            tls_cert,
+            tls_key,
         } => {
             if let Some(l) = listen {
                 config.listen = l;
+            }
+            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
+                config.tls = Some(sync_server::tls::TlsFiles { cert, key });
             }
             if !trusted_proxy.is_empty() {
                 config.trusted_proxies =
@@ -184,10 +196,20 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             match public_url {
                 Some(u) => config.public_url = u,
                 None if cli.config.is_none() => {
-                    config.public_url = format!("http://{}", config.listen)
+                    let scheme = if config.tls.is_some() {
+                        "https"
+                    } else {
+                        "http"
+                    };
+                    config.public_url = format!("{scheme}://{}", config.listen)
                 }
                 None => {}
             }
+            // A certificate that cannot be read stops the start, before anything listens.
+            let certificates = match &config.tls {
+                Some(files) => Some(sync_server::tls::Certificates::open(files.clone())?),
+                None => None,
+            };
             let state = open_state(config.clone())?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
@@ -198,8 +220,11 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     addr = %listener.local_addr()?,
                     data = %config.data_dir.display(),
                     database = if config.database.is_some() { "postgres" } else { "sqlite" },
+                    tls = certificates.is_some(),
                     "serving"
                 );
+                // SIGHUP reads the certificate again (and never ends the server, TLS or not).
+                tokio::spawn(sync_server::tls::reload_on_hangup(certificates.clone()));
                 // Leads past their unit's retention period are erased now and every hour.
                 let sweeper = state.clone();
                 tokio::spawn(async move {
@@ -227,10 +252,16 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 // download must not hold the server until systemd kills it).
                 let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
                 let signalled = stopping.clone();
-                let serving = sync_server::serve(listener, state, async move {
+                let shutdown = async move {
                     sync_server::service::shutdown_signal().await;
                     signalled.notify_one();
-                });
+                };
+                let serving = async {
+                    match &certificates {
+                        Some(c) => sync_server::serve_tls(listener, c, state, shutdown).await,
+                        None => sync_server::serve(listener, state, shutdown).await,
+                    }
+                };
                 tokio::select! {
                     r = serving => r?,
                     _ = async {

@@ -220,8 +220,10 @@ pub fn enrol_on(storage: &dyn Storage, store_path: &Path, url: &str) -> Identity
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(kiosk_core::sync::enrol(&mut store, url, &k.code, false))
-        .expect("enrol")
+    rt.block_on(kiosk_core::sync::enrol(
+        &mut store, url, &k.code, false, None,
+    ))
+    .expect("enrol")
 }
 
 /// A binary of the workspace, built beside the test binary (target/release/deps/<test>-… →
@@ -241,6 +243,7 @@ pub fn workspace_bin(name: &str) -> PathBuf {
 /// servers must share nothing but the database and the data directory.
 pub struct ServerProcess {
     pub addr: SocketAddr,
+    scheme: &'static str,
     child: std::process::Child,
 }
 
@@ -258,6 +261,21 @@ impl ServerProcess {
         database: Option<&str>,
         env: &[(&str, &str)],
     ) -> ServerProcess {
+        ServerProcess::start(data_dir, database, env, None)
+    }
+
+    /// [`ServerProcess::spawn_with`] (SQLite) serving HTTPS with this certificate chain and key
+    /// (PEM files); its [`ServerProcess::url`] is `https://127.0.0.1:PORT`.
+    pub fn spawn_tls(data_dir: &Path, cert: &Path, key: &Path) -> ServerProcess {
+        ServerProcess::start(data_dir, None, &[], Some((cert, key)))
+    }
+
+    fn start(
+        data_dir: &Path,
+        database: Option<&str>,
+        env: &[(&str, &str)],
+        tls: Option<(&Path, &Path)>,
+    ) -> ServerProcess {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port");
@@ -270,17 +288,27 @@ impl ServerProcess {
             .stderr(std::fs::File::create(&log).unwrap())
             .stdout(std::process::Stdio::null())
             .env_remove("PROMO_SERVER_CONFIG")
+            // Its own default level (info), which tests read in its log.
+            .env_remove("RUST_LOG")
             .envs(env.iter().copied())
             .arg("--data-dir")
             .arg(data_dir);
         if let Some(db) = database {
             cmd.arg("--database").arg(db);
         }
+        cmd.args(["serve", "--listen", &addr.to_string()]);
+        if let Some((cert, key)) = tls {
+            cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+        }
         let child = cmd
-            .args(["serve", "--listen", &addr.to_string()])
             .spawn()
             .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
-        let mut server = ServerProcess { addr, child };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let mut server = ServerProcess {
+            addr,
+            scheme,
+            child,
+        };
         let start = std::time::Instant::now();
         while std::net::TcpStream::connect(addr).is_err() {
             if let Some(status) = server.child.try_wait().unwrap() {
@@ -300,17 +328,26 @@ impl ServerProcess {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
+    fn signal(&self, name: &str) {
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -{name} failed");
+    }
+
+    /// Sends SIGHUP, as systemd's `ExecReload` does.
+    pub fn hangup(&self) {
+        self.signal("HUP");
     }
 
     /// Sends SIGTERM, as systemd does to stop a service, and waits up to `within` for the
     /// process to exit; its exit status, or `None` if it is still running.
     pub fn terminate(&mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
-        let sent = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(sent.success(), "kill -TERM failed");
+        self.signal("TERM");
         let start = std::time::Instant::now();
         while start.elapsed() < within {
             if let Some(status) = self.child.try_wait().unwrap() {

@@ -52,6 +52,7 @@ fn fixture_on(trusted: &[&str], backend: Backend) -> Fixture {
             &server.url(),
             &k.code,
             false,
+            None,
         ))
         .unwrap();
     Fixture {

@@ -692,7 +692,7 @@ fn kiosks_and_content_versions_are_managed_by_admins_and_seen_by_all(backend: Ba
                     let mut st = kiosk_core::store::Store::open(&p).unwrap();
                     kiosk_core::runtime()
                         .unwrap()
-                        .block_on(kiosk_core::sync::enrol(&mut st, &u, &c, false))
+                        .block_on(kiosk_core::sync::enrol(&mut st, &u, &c, false, None))
                 })
                 .join()
                 .unwrap()

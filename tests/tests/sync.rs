@@ -247,6 +247,7 @@ fn an_enrolment_code_works_once(backend: Backend) {
             &server.url(),
             &lower,
             false,
+            None,
         ))
         .unwrap();
     assert_eq!(id.kiosk_id, k.uuid);
@@ -256,6 +257,7 @@ fn an_enrolment_code_works_once(backend: Backend) {
         &server.url(),
         &k.code,
         false,
+        None,
     ));
     assert!(
         matches!(again, Err(SyncError::Server { status: 403, .. })),

@@ -314,6 +314,18 @@ pub fn server(enrolled: Option<(&str, &str)>, answer: Option<Result<(), SyncErro
             "the server's certificate is not valid at this kiosk's time: check the clock \
              (`timedatectl`), then the certificate's dates",
         ),
+        Some(Err(e)) if unknown_authority(&e.to_string()) => Finding::problem(
+            "server",
+            Status::Fail,
+            format!("{url} refused by TLS: {e}"),
+            "the server's certificate is not from a public authority: enrol again with              `kiosk enrol --ca FILE` (its authority's PEM, from the server's administrator), or              give the server a certificate from a public authority",
+        ),
+        Some(Err(SyncError::Trust(why))) => Finding::problem(
+            "server",
+            Status::Fail,
+            format!("the certificate authority kept for {url} cannot be used: {why}"),
+            "enrol again with `kiosk enrol --ca FILE` and a PEM file",
+        ),
         Some(Err(e)) => Finding::problem(
             "server",
             Status::Warn,
@@ -329,6 +341,12 @@ fn certificate_time(error: &str) -> bool {
     let e = error.to_ascii_lowercase();
     e.contains("certificate")
         && (e.contains("expired") || e.contains("not valid yet") || e.contains("notvalidyet"))
+}
+
+/// Whether a connection error says the certificate's authority is not one the kiosk trusts.
+fn unknown_authority(error: &str) -> bool {
+    let e = error.to_ascii_lowercase();
+    e.contains("certificate") && (e.contains("unknownissuer") || e.contains("unknown issuer"))
 }
 
 /// Every check, in order, on this machine. Nothing is created or changed: a data directory
@@ -583,6 +601,21 @@ mod tests {
         );
         assert_eq!(tls.status, Status::Fail);
         assert!(tls.fix.as_deref().unwrap().contains("clock"), "{tls}");
+        // As the kiosk's client says it (tests/tests/tls.rs), for a server whose certificate
+        // comes from an authority the kiosk was not given.
+        let stranger = server(
+            id,
+            Some(Err(SyncError::Network(
+                "error sending request for url (https://127.0.0.1:34877/api/v1/sync/cursor): \
+                 client error (Connect): invalid peer certificate: UnknownIssuer"
+                    .into(),
+            ))),
+        );
+        assert_eq!(stranger.status, Status::Fail);
+        assert!(
+            stranger.fix.as_deref().unwrap().contains("--ca FILE"),
+            "{stranger}"
+        );
         let line = offline.to_string();
         assert!(line.starts_with("WARN  server"), "{line}");
         assert!(line.contains("\n      fix: check the network"), "{line}");

@@ -17,7 +17,7 @@ use reqwest::header::{AUTHORIZATION, RANGE};
 use sha2::{Digest, Sha256};
 
 use crate::content::LoadedPack;
-use crate::sync::client::{SyncClient, check_status};
+use crate::sync::client::{SyncClient, check_status, network};
 use crate::sync::policy::SyncError;
 
 #[derive(Debug, thiserror::Error)]
@@ -138,7 +138,7 @@ impl ContentCache {
             .header(AUTHORIZATION, client.auth_header())
             .send()
             .await
-            .map_err(|e| SyncError::Network(e.to_string()))?;
+            .map_err(|e| network(&e))?;
         if resp.status() == StatusCode::NO_CONTENT {
             return Ok(Pulled::NothingPublished);
         }
@@ -209,10 +209,7 @@ impl ContentCache {
         if have > 0 {
             req = req.header(RANGE, format!("bytes={have}-"));
         }
-        let mut resp = req
-            .send()
-            .await
-            .map_err(|e| SyncError::Network(e.to_string()))?;
+        let mut resp = req.send().await.map_err(|e| network(&e))?;
         let resumed = resp.status() == StatusCode::PARTIAL_CONTENT;
         if !resumed {
             resp = check_status(resp).await?;
@@ -245,7 +242,7 @@ impl ContentCache {
                 Err(e) => {
                     // Keep what arrived: the next attempt resumes from there.
                     let _ = file.sync_data();
-                    return Err(SyncError::Network(e.to_string()).into());
+                    return Err(network(&e).into());
                 }
             }
         }

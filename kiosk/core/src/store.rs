@@ -48,6 +48,9 @@ pub struct Identity {
     pub token_key: Vec<u8>,
     pub server_url: String,
     pub public_url: String,
+    /// The certificate authority (PEM) trusted for the server besides the public ones, given
+    /// at enrolment (`kiosk enrol --ca FILE`) for a server with a certificate of its own.
+    pub server_ca: Option<String>,
 }
 
 /// A record as stored, before the kiosk id is stamped on it at push time.
@@ -171,6 +174,7 @@ impl Store {
             token_key: hex::decode(get("token_key")?).unwrap_or_default(),
             server_url: get("server_url")?,
             public_url: get("public_url")?,
+            server_ca: Some(get("server_ca")?).filter(|pem| !pem.is_empty()),
         }))
     }
 
@@ -184,6 +188,7 @@ impl Store {
             ("token_key", hex::encode(&id.token_key)),
             ("server_url", id.server_url.clone()),
             ("public_url", id.public_url.clone()),
+            ("server_ca", id.server_ca.clone().unwrap_or_default()),
         ] {
             upsert_meta(&tx, k, &v)?;
         }

@@ -394,6 +394,7 @@ fn run_kiosk(
         token_key: vec![7; 32],
         server_url: server_url.to_owned(),
         public_url: server_url.to_owned(),
+        server_ca: None,
     })?;
     drop(store);
     let loaded = kiosk_core::content::LoadedPack::from_dir(pack)?;

@@ -22,16 +22,43 @@ pub struct RoundReport {
     pub next_seq: u64,
 }
 
-/// An HTTP client for the sync API: rustls, `TCP_NODELAY`, timeouts.
-pub fn http_client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
+/// An HTTP client for the sync API: rustls, `TCP_NODELAY`, timeouts. It trusts the public
+/// certificate authorities and, if given, `ca_pem` (the server's own, from enrolment).
+pub fn http_client(timeout: Duration, ca_pem: Option<&str>) -> Result<reqwest::Client, SyncError> {
+    let mut builder = reqwest::Client::builder()
         .tcp_nodelay(true)
         .connect_timeout(Duration::from_secs(5))
         .timeout(timeout)
         .pool_idle_timeout(Duration::from_secs(60))
-        .user_agent(concat!("promo-kiosk/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("the HTTP client configuration is valid")
+        .user_agent(concat!("promo-kiosk/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+            .map_err(|e| SyncError::Trust(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(SyncError::Trust("no certificate in it".into()));
+        }
+        for c in certs {
+            builder = builder.add_root_certificate(c);
+        }
+    }
+    builder.build().map_err(|e| SyncError::Trust(e.to_string()))
+}
+
+/// A request that failed before the server answered, with its causes: reqwest's own message
+/// is only "error sending request for url (…)", and what to fix is in the causes (a
+/// certificate from an unknown authority, a refused connection, a timeout).
+pub(crate) fn network(e: &reqwest::Error) -> SyncError {
+    let mut message = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = c.source();
+    }
+    SyncError::Network(message)
 }
 
 /// One client session with the server, for one enrolled identity.
@@ -52,7 +79,7 @@ impl SyncClient {
     pub fn new(identity: Identity, clock: Clock, config: SyncConfig) -> Result<Self, SyncError> {
         check_url(&identity.server_url, config.insecure)?;
         Ok(SyncClient {
-            http: http_client(config.request_timeout),
+            http: http_client(config.request_timeout, identity.server_ca.as_deref())?,
             batch_size: config.batch_records,
             new_settings: None,
             screenshot_wanted: false,
@@ -80,12 +107,9 @@ impl SyncClient {
             .header(AUTHORIZATION, self.auth_header())
             .send()
             .await
-            .map_err(|e| SyncError::Network(e.to_string()))?;
+            .map_err(|e| network(&e))?;
         let resp = check_status(resp).await?;
-        let cursor: Cursor = resp
-            .json()
-            .await
-            .map_err(|e| SyncError::Network(e.to_string()))?;
+        let cursor: Cursor = resp.json().await.map_err(|e| network(&e))?;
         self.clock.observe_server_time(sent, cursor.server_time_ms);
         Ok(cursor)
     }
@@ -105,7 +129,7 @@ impl SyncClient {
             .body(jpeg)
             .send()
             .await
-            .map_err(|e| SyncError::Network(e.to_string()))?;
+            .map_err(|e| network(&e))?;
         check_status(resp).await?;
         Ok(())
     }
@@ -292,12 +316,9 @@ async fn send_push(s: Sender, body: Vec<u8>) -> Result<(PushAck, u64), SyncError
         .body(body)
         .send()
         .await
-        .map_err(|e| SyncError::Network(e.to_string()))?;
+        .map_err(|e| network(&e))?;
     let resp = check_status(resp).await?;
-    let ack: PushAck = resp
-        .json()
-        .await
-        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let ack: PushAck = resp.json().await.map_err(|e| network(&e))?;
     s.clock.observe_server_time(sent, ack.server_time_ms);
     Ok((ack, wire))
 }
@@ -326,14 +347,16 @@ pub(crate) async fn check_status(resp: reqwest::Response) -> Result<reqwest::Res
 }
 
 /// Exchanges a one-time enrolment code for the kiosk's identity and saves it in the store.
+/// `server_ca` (PEM) is trusted for this server from now on, besides the public authorities.
 pub async fn enrol(
     store: &mut Store,
     server_url: &str,
     code: &str,
     insecure: bool,
+    server_ca: Option<String>,
 ) -> Result<Identity, SyncError> {
     check_url(server_url, insecure)?;
-    let http = http_client(Duration::from_secs(30));
+    let http = http_client(Duration::from_secs(30), server_ca.as_deref())?;
     let resp = http
         .post(format!("{}/api/v1/enrol", server_url.trim_end_matches('/')))
         .json(&protocol::sync::EnrolRequest {
@@ -342,12 +365,9 @@ pub async fn enrol(
         })
         .send()
         .await
-        .map_err(|e| SyncError::Network(e.to_string()))?;
+        .map_err(|e| network(&e))?;
     let resp = check_status(resp).await?;
-    let e: protocol::sync::Enrolment = resp
-        .json()
-        .await
-        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let e: protocol::sync::Enrolment = resp.json().await.map_err(|e| network(&e))?;
     let token_key = base64_decode(&e.token_key)
         .ok_or_else(|| SyncError::Network("the server sent an unreadable token key".into()))?;
     let identity = Identity {
@@ -357,6 +377,7 @@ pub async fn enrol(
         token_key,
         server_url: server_url.trim_end_matches('/').to_owned(),
         public_url: e.public_url,
+        server_ca,
     };
     store.set_identity(&identity)?;
     if let Some(ev) = e.event_id {

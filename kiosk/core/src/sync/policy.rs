@@ -60,6 +60,10 @@ pub enum SyncError {
     Insecure(String),
     #[error("the server could not be reached: {0}")]
     Network(String),
+    #[error(
+        "the certificate authority given for the server cannot be used ({0}); give a PEM file with -----BEGIN CERTIFICATE-----"
+    )]
+    Trust(String),
     #[error("the server answered {status}: {message}")]
     Server {
         status: u16,
@@ -77,7 +81,10 @@ impl SyncError {
     pub fn is_permanent(&self) -> bool {
         matches!(
             self,
-            SyncError::NotEnrolled | SyncError::Revoked | SyncError::Insecure(_)
+            SyncError::NotEnrolled
+                | SyncError::Revoked
+                | SyncError::Insecure(_)
+                | SyncError::Trust(_)
         )
     }
 }

@@ -99,7 +99,7 @@ pub(crate) fn session_cookie(state: &AppState) -> &'static str {
 }
 
 fn secure(state: &AppState) -> bool {
-    state.config.public_url.starts_with("https://")
+    state.config.public_url.starts_with("https://") || state.config.tls.is_some()
 }
 
 /// The user and CSRF token of the request's live session, if any.
