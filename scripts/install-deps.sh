@@ -6,7 +6,7 @@
 set -euo pipefail
 want=(xvfb xauth mesa-vulkan-drivers libvulkan1 fonts-noto-cjk zbar-tools)
 if [ "${1:-test}" = test ]; then
-  want+=(chromium chromium-driver postgresql postgresql-common)
+  want+=(chromium chromium-driver postgresql postgresql-common cage xwayland)
 fi
 missing=()
 for p in "${want[@]}"; do

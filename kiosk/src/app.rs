@@ -1,7 +1,9 @@
 //! The app plugin: window, camera, UI scale, and every feature plugin.
 
 use bevy::prelude::*;
-use bevy::window::{ExitCondition, WindowResolution};
+use bevy::window::{
+    ExitCondition, PrimaryWindow, RawHandleWrapper, WindowResized, WindowResolution,
+};
 use bevy::winit::WinitSettings;
 use kiosk_core::session::Visitor;
 
@@ -39,7 +41,8 @@ pub fn build(
     )
     .insert_resource(WinitSettings::continuous())
     .insert_resource(ClearColor(crate::theme::palette::BACKGROUND))
-    // The layout is designed for 1080 pixels on the short side; larger screens scale it.
+    // The layout is designed for 1080 pixels on the short side; other screens scale it (and
+    // `fit_to_window` follows the size the window really gets).
     .insert_resource(UiScale(width.min(height) as f32 / 1080.0))
     .insert_resource(Session(Visitor::new(setup.idle_ms, setup.countdown_ms)))
     .insert_resource(Lang(setup.lang.clone()))
@@ -63,6 +66,7 @@ pub fn build(
         preferred_lang: setup.preferred_lang,
     });
     app.add_systems(Startup, spawn_camera);
+    app.add_systems(First, (fit_to_window, say_window_system));
     app.add_plugins((
         crate::theme::plugin,
         crate::media::plugin,
@@ -82,4 +86,43 @@ pub fn build(
 
 fn spawn_camera(mut commands: Commands) {
     commands.spawn((Name::new("Camera"), Camera2d));
+}
+
+/// The scale follows the window's real size: a compositor (cage makes its one window fill
+/// the screen) or a full-screen mode sets it, whatever size was asked for.
+fn fit_to_window(
+    mut resized: MessageReader<WindowResized>,
+    windows: Query<&Window, With<PrimaryWindow>>,
+    mut scale: ResMut<UiScale>,
+) {
+    if resized.read().last().is_none() {
+        return;
+    }
+    let Ok(window) = windows.single() else {
+        return;
+    };
+    let fit = window.width().min(window.height()) / 1080.0;
+    if fit > 0.0 && (scale.0 - fit).abs() > 1e-4 {
+        info!(
+            width = window.width(),
+            height = window.height(),
+            scale = fit,
+            "the window's size changed: the layout follows"
+        );
+        scale.0 = fit;
+    }
+}
+
+/// Logs once which window system the window opened on: winit takes Wayland under a Wayland
+/// compositor (cage), X11 under an X server (Xvfb).
+fn say_window_system(opened: Query<&RawHandleWrapper, Added<RawHandleWrapper>>) {
+    use winit::raw_window_handle::RawDisplayHandle;
+    for handle in &opened {
+        let system = match handle.get_display_handle() {
+            RawDisplayHandle::Wayland(_) => "Wayland",
+            RawDisplayHandle::Xlib(_) | RawDisplayHandle::Xcb(_) => "X11",
+            _ => "another window system",
+        };
+        info!("window opened on {system}");
+    }
 }

@@ -277,10 +277,13 @@ fn layout_violations(world: &mut World) -> (Vec<layout::Violation>, usize) {
                     .map(|g| g.line_index + 1)
                     .max()
                     .unwrap_or(1);
+                // Bevy keeps the glyphs in physical pixels but the layout's size in logical
+                // ones (divided by the UI scale): both physical here, as the boxes are.
+                let height = info.size.y * info.scale_factor;
                 layout::Kind::Text {
-                    glyphs: (ink, info.size.y),
+                    glyphs: (ink, height),
                     ink_left,
-                    line: info.size.y / lines as f32,
+                    line: height / lines as f32,
                 }
             }
             _ if button => layout::Kind::Control,

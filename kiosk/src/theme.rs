@@ -306,10 +306,14 @@ pub fn overlay(name: &'static str, children: impl Bundle) -> impl Bundle {
 }
 
 /// A row of controls (Back, Home, the screen's own), centred, wrapping when it must.
+///
+/// As wide as its container: a row sized to its controls can come out a hair narrower than
+/// their sum at some scales (1280×720 under cage), and then wraps the last one.
 pub fn row(children: impl Bundle) -> impl Bundle {
     (
         Name::new("Row"),
         Node {
+            width: percent(100),
             flex_direction: FlexDirection::Row,
             flex_wrap: FlexWrap::Wrap,
             justify_content: JustifyContent::Center,

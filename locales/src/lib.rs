@@ -149,7 +149,20 @@ impl Localiser {
     }
 }
 
-/// The `locales/` folder of this workspace (the folder of this crate), or `PROMO_LOCALES_DIR`.
+/// `share/<package>/locales` beside the running binary's `bin/`.
+fn installed(package: &str) -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    Some(
+        exe.parent()?
+            .parent()?
+            .join("share")
+            .join(package)
+            .join("locales"),
+    )
+}
+
+/// The `locales/` folder of this workspace (the folder of this crate), the installed one, or
+/// `PROMO_LOCALES_DIR`.
 pub fn default_dir() -> std::path::PathBuf {
     // Under `cargo run` and `cargo test`, cargo sets CARGO_MANIFEST_DIR at run time to the
     // package being run, in the checkout being built: it wins over the path compiled in,
@@ -161,6 +174,9 @@ pub fn default_dir() -> std::path::PathBuf {
         running.as_ref().map(|d| d.join("../locales")),
         running.as_ref().map(|d| d.join("../../locales")),
         Some(std::path::PathBuf::from("locales")),
+        // Installed from a package: /usr/bin/X → /usr/share/<package>/locales.
+        installed("promo-kiosk"),
+        installed("promo-sync-server"),
         Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
     ]
     .into_iter()

@@ -54,6 +54,62 @@ pub fn run_with_env(
         .expect("xvfb-run is missing: scripts/install-deps.sh test installs it")
 }
 
+/// Runs the kiosk as its systemd unit does, through `packaging/kiosk/cage-session` under
+/// `cage` (Wayland), on wlroots' headless backend with the pixman renderer, with `env` in the
+/// session's environment (e.g. `NOTIFY_SOCKET`). cage refuses to run as root: when the test
+/// is root, the session runs as `nobody`, as the unit runs it as the `kiosk` user, and `dir`
+/// is given to `nobody`.
+pub fn run_under_cage(dir: &Path, script: &str, env: &[(&str, &str)]) -> Output {
+    let script_path = dir.join("scenario.txt");
+    std::fs::write(&script_path, script).unwrap();
+    let runtime = dir.join("xdg");
+    let home = dir.join("home");
+    for d in [&runtime, &home] {
+        std::fs::create_dir_all(d).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let session = crate::repo_root().join("packaging/kiosk/cage-session");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let mut cmd = if root {
+        let given = Command::new("chown")
+            .args(["-R", "nobody:nogroup"])
+            .arg(dir)
+            .status()
+            .expect("chown");
+        assert!(given.success(), "chown -R nobody {}", dir.display());
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .arg(&session);
+        c
+    } else {
+        Command::new(&session)
+    };
+    cmd.arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--script")
+        .arg(&script_path)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("PROMO_KIOSK_BIN", kiosk_bin())
+        .env("WLR_BACKENDS", "headless")
+        .env("WLR_RENDERER", "pixman")
+        .env("WLR_LIBINPUT_NO_DEVICES", "1")
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("HOME", &home)
+        .env(
+            "VK_ICD_FILENAMES",
+            "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json",
+        )
+        .env("RUST_LOG", "warn,kiosk=info")
+        .envs(env.iter().copied())
+        .output()
+        .expect("cage-session: scripts/install-deps.sh test installs cage and xwayland")
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use e2e::RowExt;
-use e2e::window::{check_png, keys, kiosk_bin, quote, run, run_with_env, stderr};
+use e2e::window::{check_png, keys, kiosk_bin, quote, run, run_under_cage, run_with_env, stderr};
 use kiosk_core::content::LoadedPack;
 
 /// The scenario line a badge scanner types for Kim Minjun's vCard 4 (a name, an organisation
@@ -740,4 +740,89 @@ fn the_watchdog_hears_ready_then_pings_that_stop_while_the_render_loop_is_frozen
     // Pings come on both sides of the silence.
     let at = gaps.iter().position(|&g| g >= 4.0).unwrap();
     assert!(at >= 2 && gaps.len() - at >= 3, "{gaps:?}");
+}
+
+/// The appliance's own way to the screen: `packaging/kiosk/cage-session` (the unit's
+/// `ExecStart`) under cage on Wayland. The window opens on Wayland and fills cage's output,
+/// the layout follows its size, a visitor's taps work, and systemd hears one READY (from the
+/// kiosk, not from the Xwayland that cage starts) and the kiosk's pings.
+#[test]
+fn the_kiosk_under_cage_on_wayland_draws_its_screens_says_ready_and_pings() {
+    use std::os::unix::net::UnixDatagram;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let notify = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&notify).unwrap();
+    {
+        // The session runs as another user, who must be able to write to it.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&notify, std::fs::Permissions::from_mode(0o666)).unwrap();
+    }
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let listening = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut heard = Vec::new();
+            let mut buf = [0u8; 512];
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                if let Ok(n) = socket.recv(&mut buf) {
+                    heard.push(String::from_utf8_lossy(&buf[..n]).trim_end().to_owned());
+                }
+            }
+            heard
+        })
+    };
+    let shots = dir.path().join("shots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = format!(
+        "wait 3s\nscreenshot {attract}\ntap 640 360\nexpect-text \"English\"\n\
+         tap-text \"한국어\"\nexpect-text \"투자\"\nexpect-layout\nscreenshot {home}\n\
+         tap-text \"투자\"\nwait 1s\nexpect-layout\nscreenshot {pillar}\nwait 1s\n",
+        attract = shots.join("attract.png").display(),
+        home = shots.join("home-ko.png").display(),
+        pillar = shots.join("pillar-ko.png").display(),
+    );
+    let out = run_under_cage(
+        dir.path(),
+        &script,
+        &[
+            ("NOTIFY_SOCKET", notify.to_str().unwrap()),
+            ("WATCHDOG_USEC", "2000000"),
+        ],
+    );
+    done.store(true, std::sync::atomic::Ordering::Release);
+    let heard = listening.join().unwrap();
+    let log = stderr(&out);
+    assert!(out.status.success(), "{log}");
+    // cage does not pass on its client's exit status: the runner says how the script ended.
+    assert!(log.contains(": completed"), "{log}");
+    assert!(log.contains("window opened on Wayland"), "{log}");
+    // cage's output is the window's size, whatever size the kiosk asked for.
+    let (w, h) = image::image_dimensions(shots.join("attract.png")).unwrap();
+    assert!(w >= 640 && h >= 480, "{w}x{h}");
+    check_png(&shots.join("attract.png"), (w, h));
+    check_png(&shots.join("home-ko.png"), (w, h));
+    check_png(&shots.join("pillar-ko.png"), (w, h));
+    assert_eq!(
+        heard.iter().filter(|m| *m == "READY=1").count(),
+        1,
+        "{heard:?}"
+    );
+    assert_eq!(
+        heard.first().map(String::as_str),
+        Some("READY=1"),
+        "{heard:?}"
+    );
+    let pings = heard.iter().filter(|m| *m == "WATCHDOG=1").count();
+    assert!(pings >= 3, "{pings} pings: {heard:?}");
+    if let Some(keep) = std::env::var_os("PROMO_KEEP_SHOTS") {
+        let to = std::path::Path::new(&keep).join("cage");
+        std::fs::create_dir_all(&to).unwrap();
+        for f in ["attract.png", "home-ko.png", "pillar-ko.png"] {
+            std::fs::copy(shots.join(f), to.join(f)).unwrap();
+        }
+    }
 }

@@ -176,6 +176,8 @@ pub fn default_pack_dir() -> PathBuf {
         running.as_ref().map(|d| d.join("../assets")),
         running.as_ref().map(|d| d.join("../../assets")),
         Some(PathBuf::from("assets")),
+        // Installed from the package: /usr/bin/kiosk → /usr/share/promo-kiosk/demo-pack.
+        installed("promo-kiosk"),
         Some(PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../assets"
@@ -187,6 +189,13 @@ pub fn default_pack_dir() -> PathBuf {
         .map(|p| p.join("demo-pack"))
         .find(|p| p.join("pack.toml").exists())
         .unwrap_or_else(|| PathBuf::from("assets/demo-pack"))
+}
+
+/// `share/<package>` beside the running binary's `bin/` (`/usr/share/<package>` for
+/// `/usr/bin`), where the `.deb` puts what the program reads.
+pub fn installed(package: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.parent()?.parent()?.join("share").join(package))
 }
 
 #[cfg(test)]

@@ -81,19 +81,45 @@ pub const FONT_SAMPLE: &str = "Đồng Nai Nguyễn Hường 동나이 ドンナ
 /// The display the window would open on: an X display (the kiosk is built for X11; under a
 /// Wayland compositor such as cage it opens through Xwayland), from `DISPLAY` and the socket it
 /// names. The doctor reads its own environment: run it as the kiosk is run.
-pub fn display(x11: Option<&str>, wayland: Option<&str>) -> Finding {
-    const FIX: &str = "run the doctor as the kiosk runs, in its graphical session (a desktop, or the \
-                       cage compositor with Xwayland on tty1); to try it without a screen: \
-                       `xvfb-run -a -s '-screen 0 1920x1080x24' kiosk ...`";
-    let Some(x) = x11.filter(|x| !x.is_empty()) else {
-        let detail = match wayland.filter(|w| !w.is_empty()) {
-            Some(w) => format!(
-                "WAYLAND_DISPLAY={w} but no DISPLAY: the kiosk opens its window through X \
-                 (Xwayland under a Wayland compositor)"
-            ),
-            None => "no display: DISPLAY is not set".to_owned(),
+pub fn display(x11: Option<&str>, wayland: Option<&str>, runtime_dir: Option<&str>) -> Finding {
+    const FIX: &str = "run the doctor as the kiosk runs, in its graphical session (a desktop, or \
+                       under cage: `systemd-run --pty -p User=kiosk ... cage -- kiosk doctor`); \
+                       to try it without a screen: `xvfb-run -a -s '-screen 0 1920x1080x24' kiosk ...`";
+    // winit takes Wayland first when WAYLAND_DISPLAY is set, as under cage.
+    if let Some(w) = wayland.filter(|w| !w.is_empty()) {
+        let socket = if w.starts_with('/') {
+            Some(std::path::PathBuf::from(w))
+        } else {
+            runtime_dir
+                .filter(|d| !d.is_empty())
+                .map(|d| Path::new(d).join(w))
         };
-        return Finding::problem("display", Status::Fail, detail, FIX);
+        return match socket {
+            Some(s) if s.exists() => Finding::ok("display", format!("Wayland {w}")),
+            Some(s) => Finding::problem(
+                "display",
+                Status::Fail,
+                format!(
+                    "WAYLAND_DISPLAY={w} but no compositor listens on {}",
+                    s.display()
+                ),
+                FIX,
+            ),
+            None => Finding::problem(
+                "display",
+                Status::Fail,
+                format!("WAYLAND_DISPLAY={w} but XDG_RUNTIME_DIR, where its socket is, is not set"),
+                FIX,
+            ),
+        };
+    }
+    let Some(x) = x11.filter(|x| !x.is_empty()) else {
+        return Finding::problem(
+            "display",
+            Status::Fail,
+            "no display: neither WAYLAND_DISPLAY nor DISPLAY is set",
+            FIX,
+        );
     };
     // ":0", ":99.0" or "localhost:10.0": a local display has its socket in /tmp/.X11-unix.
     let local = x
@@ -357,6 +383,7 @@ pub async fn examine(config: &KioskConfig) -> Vec<Finding> {
     out.push(display(
         env("DISPLAY").as_deref(),
         env("WAYLAND_DISPLAY").as_deref(),
+        env("XDG_RUNTIME_DIR").as_deref(),
     ));
     out.push(vulkan(vulkan_loader(), &vulkan_drivers(), render_nodes()));
     let font_path = config.font_path();
@@ -500,21 +527,30 @@ mod tests {
 
     #[test]
     fn no_display_and_a_display_with_no_server_fail_with_the_fix() {
-        let none = display(None, None);
+        let none = display(None, None, None);
         assert_eq!(none.status, Status::Fail);
         assert!(none.fix.as_deref().unwrap().contains("xvfb-run"));
-        let gone = display(Some(":4242"), None);
+        let gone = display(Some(":4242"), None, None);
         assert_eq!(gone.status, Status::Fail, "{gone}");
         assert!(gone.detail.contains("X4242"));
-        // Wayland alone is not enough: the window opens through X (Xwayland).
-        let wayland = display(None, Some("wayland-1"));
-        assert_eq!(wayland.status, Status::Fail);
-        assert!(wayland.detail.contains("Xwayland"), "{wayland}");
-        // A remote display is not second-guessed.
+        // Wayland first, as winit does: its socket is in the runtime directory.
+        let runtime = tempfile::tempdir().unwrap();
+        let dir = runtime.path().to_str().unwrap();
+        let absent = display(Some(":0"), Some("wayland-1"), Some(dir));
+        assert_eq!(absent.status, Status::Fail, "{absent}");
+        assert!(absent.detail.contains("no compositor listens"), "{absent}");
+        let _socket =
+            std::os::unix::net::UnixListener::bind(runtime.path().join("wayland-1")).unwrap();
+        let cage = display(None, Some("wayland-1"), Some(dir));
+        assert_eq!(cage.status, Status::Ok, "{cage}");
+        assert!(cage.detail.contains("Wayland"), "{cage}");
         assert_eq!(
-            display(Some("host:10.0"), Some("wayland-1")).status,
-            Status::Ok
+            display(None, Some("wayland-1"), None).status,
+            Status::Fail,
+            "no runtime directory"
         );
+        // A remote X display is not second-guessed.
+        assert_eq!(display(Some("host:10.0"), None, None).status, Status::Ok);
     }
 
     #[test]

@@ -70,6 +70,9 @@ fn spawn_home(
     let pillars = (
         Name::new("Pillars"),
         Node {
+            // As wide as the screen allows: a row sized to its tiles rounds a fraction of a
+            // pixel below their width at some scales (5 tiles at 1280×720) and wraps the last.
+            width: percent(100),
             flex_direction: FlexDirection::Row,
             flex_wrap: FlexWrap::Wrap,
             justify_content: JustifyContent::Center,

@@ -280,6 +280,9 @@ pub fn language_bar(content: &Content, current: &str) -> impl Bundle {
     (
         Name::new("Languages"),
         Node {
+            // As wide as its container, as `theme::row` is (a row sized to its buttons may
+            // wrap the last one at some scales).
+            width: percent(100),
             flex_direction: FlexDirection::Row,
             flex_wrap: FlexWrap::Wrap,
             column_gap: px(16),
