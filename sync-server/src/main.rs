@@ -224,7 +224,12 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     "serving"
                 );
                 // SIGHUP reads the certificate again (and never ends the server, TLS or not).
-                tokio::spawn(sync_server::tls::reload_on_hangup(certificates.clone()));
+                if let Some(hangups) = sync_server::tls::hangups() {
+                    tokio::spawn(sync_server::tls::reload_on_hangup(
+                        hangups,
+                        certificates.clone(),
+                    ));
+                }
                 // Leads past their unit's retention period are erased now and every hour.
                 let sweeper = state.clone();
                 tokio::spawn(async move {

@@ -7,7 +7,11 @@
 //!   under way) go on with theirs.
 //! - Handshakes run on tasks of their own with a time limit, so a client that opens a
 //!   connection and sends nothing holds one of [`MAX_HANDSHAKES`] slots for at most
-//!   [`HANDSHAKE_TIMEOUT`], never the accept loop.
+//!   [`HANDSHAKE_TIMEOUT`], never the accept loop; one address holds at most
+//!   [`HANDSHAKES_PER_ADDRESS`] of them (more are closed at once), so it cannot keep the
+//!   others out.
+//! - A connection that moves no byte either way for [`IDLE_TIMEOUT`] is closed (axum sets no
+//!   timer of its own): idle sockets cannot pile up to the file limit.
 
 use std::io;
 use std::net::SocketAddr;
@@ -25,9 +29,14 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 /// How long a client has to finish its TLS handshake.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Handshakes under way at once; more connections wait in the kernel's backlog.
-pub const MAX_HANDSHAKES: usize = 256;
+pub const MAX_HANDSHAKES: usize = 1024;
+/// Handshakes under way at once from one address (a phone network's NAT shares one: a fair's
+/// visitors reach the server through a few).
+pub const HANDSHAKES_PER_ADDRESS: usize = 32;
+/// A connection with no byte read or written for this long is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Where the certificate chain and its private key are (PEM files).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
@@ -142,7 +151,7 @@ impl ResolvesServerCert for Certificates {
 
 /// A listener whose connections have finished their TLS handshake, for `axum::serve`.
 pub struct TlsListener {
-    done: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    done: mpsc::Receiver<(Idle<TlsStream<TcpStream>>, SocketAddr)>,
     local: SocketAddr,
     accepting: tokio::task::JoinHandle<()>,
 }
@@ -167,12 +176,45 @@ impl Drop for TlsListener {
     }
 }
 
+/// Handshakes under way per client address.
+#[derive(Default)]
+struct PerAddress(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+impl PerAddress {
+    /// Counts one more for `ip`, unless it has its share already.
+    fn enter(self: &Arc<Self>, ip: std::net::IpAddr) -> Option<Leave> {
+        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = all.entry(ip).or_default();
+        if *n >= HANDSHAKES_PER_ADDRESS {
+            return None;
+        }
+        *n += 1;
+        Some(Leave(self.clone(), ip))
+    }
+}
+
+/// Counts one less for its address when dropped.
+struct Leave(Arc<PerAddress>, std::net::IpAddr);
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        let mut all = self.0.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = all.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                all.remove(&self.1);
+            }
+        }
+    }
+}
+
 async fn accept_loop(
     tcp: TcpListener,
     acceptor: TlsAcceptor,
-    done: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
+    done: mpsc::Sender<(Idle<TlsStream<TcpStream>>, SocketAddr)>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_HANDSHAKES));
+    let per_address = Arc::new(PerAddress::default());
     loop {
         let Ok(slot) = slots.clone().acquire_owned().await else {
             return;
@@ -186,14 +228,19 @@ async fn accept_loop(
                 continue;
             }
         };
+        let Some(leave) = per_address.enter(peer.ip()) else {
+            tracing::debug!(%peer, "too many TLS handshakes from this address; closed");
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let acceptor = acceptor.clone();
         let handed = done.clone();
         tokio::spawn(async move {
-            let _slot = slot;
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+            let shaken = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+            drop((slot, leave));
+            match shaken {
                 Ok(Ok(tls)) => {
-                    let _ = handed.send((tls, peer)).await;
+                    let _ = handed.send((Idle::new(tls, IDLE_TIMEOUT), peer)).await;
                 }
                 Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                 Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
@@ -205,8 +252,87 @@ async fn accept_loop(
     }
 }
 
+/// A stream that fails with `TimedOut` once no byte has moved either way for `limit`.
+pub struct Idle<S> {
+    inner: S,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    limit: Duration,
+}
+
+impl<S> Idle<S> {
+    pub fn new(inner: S, limit: Duration) -> Idle<S> {
+        Idle {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(limit)),
+            limit,
+        }
+    }
+
+    /// After an attempt: moves the deadline on progress, or says the time is up.
+    fn check(&mut self, cx: &mut std::task::Context<'_>, progress: bool) -> Option<io::Error> {
+        if progress {
+            let next = tokio::time::Instant::now() + self.limit;
+            self.deadline.as_mut().reset(next);
+            None
+        } else if self.deadline.as_mut().poll(cx).is_ready() {
+            Some(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "idle connection closed",
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+use std::future::Future as _;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+impl<S: AsyncRead + Unpin> AsyncRead for Idle<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let r = Pin::new(&mut this.inner).poll_read(cx, buf);
+        let progress = matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before;
+        match this.check(cx, progress) {
+            Some(e) if r.is_pending() => Poll::Ready(Err(e)),
+            _ => r,
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Idle<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_write(cx, data);
+        let progress = matches!(r, Poll::Ready(Ok(n)) if n > 0);
+        match this.check(cx, progress) {
+            Some(e) if r.is_pending() => Poll::Ready(Err(e)),
+            _ => r,
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = Idle<TlsStream<TcpStream>>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
@@ -222,15 +348,23 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
-/// Reloads the certificate at every SIGHUP (systemd's `ExecReload`), until the process ends.
-pub async fn reload_on_hangup(certificates: Option<Arc<Certificates>>) {
-    let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-        Ok(s) => s,
+/// Listens for SIGHUP (systemd's `ExecReload`) from now on: call it before telling systemd
+/// the server is ready, since a SIGHUP nobody listens for ends the process. In the runtime.
+pub fn hangups() -> Option<tokio::signal::unix::Signal> {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => Some(s),
         Err(e) => {
             tracing::warn!(error = %e, "cannot listen for SIGHUP");
-            return;
+            None
         }
-    };
+    }
+}
+
+/// Reloads the certificate at every SIGHUP, until the process ends.
+pub async fn reload_on_hangup(
+    mut hangups: tokio::signal::unix::Signal,
+    certificates: Option<Arc<Certificates>>,
+) {
     while hangups.recv().await.is_some() {
         match &certificates {
             None => tracing::info!("SIGHUP: TLS is off, nothing to reload"),

@@ -111,8 +111,15 @@ fn packages_build_lintian_clean_with_their_units_binaries_and_users() {
     }
     assert!(control(&server, "conffiles").contains("/etc/promo-sync/server.toml"));
     let postinst = control(&server, "postinst");
-    assert!(postinst.contains("promo-sync"), "{postinst}");
-    // Both units as shipped, read by systemd's own checker.
+    assert!(
+        postinst.contains("adduser --system --group --home /var/lib/promo-sync"),
+        "{postinst}"
+    );
+    assert!(
+        postinst.contains("promo-sync-server.service"),
+        "enabled: {postinst}"
+    );
+    // Both units as shipped.
     let root = tempfile::tempdir().unwrap();
     for p in [&kiosk, &server] {
         run(Command::new("dpkg-deb").arg("-x").arg(p).arg(root.path()));

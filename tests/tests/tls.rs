@@ -59,11 +59,16 @@ fn served(addr: SocketAddr, ca: &CertificateDer<'static>) -> CertificateDer<'sta
     .with_no_client_auth();
     let rt = kiosk_core::runtime().unwrap();
     rt.block_on(async {
-        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-            .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+        let shake = async {
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            tokio_rustls::TlsConnector::from(Arc::new(config))
+                .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+                .await
+                .expect("a handshake the authority vouches for")
+        };
+        let tls = tokio::time::timeout(Duration::from_secs(10), shake)
             .await
-            .expect("a handshake the authority vouches for");
+            .expect("a handshake within 10 s");
         tls.get_ref().1.peer_certificates().unwrap()[0].clone()
     })
 }
@@ -194,9 +199,9 @@ fn tls_kiosk_syncs_over_https_and_a_new_certificate_at_sighup_drops_no_push() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let second = ca.issue(&cert, &key);
+    let acked_at_reload = Store::open(&store_path).unwrap().acked_seq().unwrap();
     server.hangup();
     wait_served(server.addr, ca.cert.der(), &second);
-    let acked_at_reload = Store::open(&store_path).unwrap().acked_seq().unwrap();
     let (result, store) = pushing.join().unwrap();
     let report = result.expect("the push under way at the reload finishes");
     assert_eq!(store.backlog().unwrap(), 0, "{report:?}");
@@ -219,6 +224,40 @@ fn tls_kiosk_syncs_over_https_and_a_new_certificate_at_sighup_drops_no_push() {
     assert_eq!(served(server.addr, ca.cert.der()), second);
     rt.block_on(fresh.cursor())
         .expect("still serving after a failed reload");
+
+    // Someone opens connections and sends nothing: one address holds at most its share of
+    // handshakes (more are closed at once), each for at most the handshake's time limit.
+    use std::io::Read;
+    let held: Vec<std::net::TcpStream> = (0..sync_server::tls::HANDSHAKES_PER_ADDRESS)
+        .map(|_| std::net::TcpStream::connect(server.addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut extra = std::net::TcpStream::connect(server.addr).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    match extra.read(&mut byte) {
+        Ok(0) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("a connection past the address's share was not closed: {other:?}"),
+    }
+    let start = Instant::now();
+    let mut first = &held[0];
+    first
+        .set_read_timeout(Some(sync_server::tls::HANDSHAKE_TIMEOUT * 3))
+        .unwrap();
+    assert!(
+        matches!(first.read(&mut byte), Ok(0) | Err(_)),
+        "a silent connection is closed"
+    );
+    let waited = start.elapsed();
+    assert!(
+        waited < sync_server::tls::HANDSHAKE_TIMEOUT * 2,
+        "closed after {waited:?}"
+    );
+    drop(held);
+    assert_eq!(served(server.addr, ca.cert.der()), second, "served again");
 
     // Every record is on the server once, gap-free.
     let status = server.terminate(Duration::from_secs(15)).expect("stops");

@@ -78,8 +78,8 @@ pub const CLOCK_WARN_MS: i64 = 5 * 60 * 1000;
 /// Text every face must draw: Vietnamese, Korean, Japanese, Simplified and Traditional Chinese.
 pub const FONT_SAMPLE: &str = "Đồng Nai Nguyễn Hường 동나이 ドンナイ 同奈省 同奈們";
 
-/// The display the window would open on: an X display (the kiosk is built for X11; under a
-/// Wayland compositor such as cage it opens through Xwayland), from `DISPLAY` and the socket it
+/// The display the window would open on, as winit picks it: the Wayland compositor whose
+/// socket `WAYLAND_DISPLAY` names in `XDG_RUNTIME_DIR` (cage), else the X server `DISPLAY`
 /// names. The doctor reads its own environment: run it as the kiosk is run.
 pub fn display(x11: Option<&str>, wayland: Option<&str>, runtime_dir: Option<&str>) -> Finding {
     const FIX: &str = "run the doctor as the kiosk runs, in its graphical session (a desktop, or \
@@ -344,7 +344,7 @@ pub fn server(enrolled: Option<(&str, &str)>, answer: Option<Result<(), SyncErro
             "server",
             Status::Fail,
             format!("{url} refused by TLS: {e}"),
-            "the server's certificate is not from a public authority: enrol again with              `kiosk enrol --ca FILE` (its authority's PEM, from the server's administrator), or              give the server a certificate from a public authority",
+            "the server's certificate is not from a public authority: enrol again with `kiosk enrol --ca FILE` (its authority's PEM, from the server's administrator), or give the server a certificate from a public authority",
         ),
         Some(Err(SyncError::Trust(why))) => Finding::problem(
             "server",
